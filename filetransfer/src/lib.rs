@@ -1,0 +1,1 @@
+//! `filetransfer`: filled in by its own issue.

@@ -1,0 +1,1 @@
+//! `labs`: filled in by its own issue.

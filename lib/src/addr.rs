@@ -1,0 +1,143 @@
+//! Protocol-independent helpers: UNP's `tcp_listen`, `tcp_connect` and `sock_ntop`.
+//!
+//! UNP chapter 11 replaces `struct sockaddr_in` and `inet_addr` with `getaddrinfo`, so one
+//! program works over IPv4 and IPv6 and with host names. These do the same with std's
+//! resolver (`ToSocketAddrs`, which calls `getaddrinfo(3)`).
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+
+use nix::errno::Errno;
+
+use crate::error::{Error, Result};
+use crate::sock;
+
+/// UNP's `tcp_listen`: a listening TCP socket on `host` (or every address) and `port`.
+///
+/// For each address `host` resolves to: `socket`, `SO_REUSEADDR`, `bind`; the first that
+/// binds is put in the listening state ([`sock::listen`]). Returns the listener and the
+/// address it is bound to, with the real port when `port` is 0 (the kernel's choice).
+///
+/// With `host` `None` the server listens on every local address of both families: it
+/// binds the IPv6 wildcard `[::]` with `IPV6_V6ONLY` off, so IPv4 clients arrive as
+/// IPv4-mapped addresses (`::ffff:127.0.0.1`, which [`sock_ntop`] prints as
+/// `127.0.0.1`). On a host without IPv6 it falls back to `0.0.0.0`.
+///
+/// A port already in use fails with `bind error: Address already in use (EADDRINUSE)`:
+/// `SO_REUSEADDR` only tolerates TIME_WAIT leftovers, never a second listener.
+pub fn tcp_listen(host: Option<&str>, port: u16) -> Result<(TcpListener, SocketAddr)> {
+    let candidates: Vec<SocketAddr> = match host {
+        None => vec![
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
+            SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), port),
+        ],
+        Some(h) => resolve(h, port)?,
+    };
+    let mut last_err = None;
+    for addr in &candidates {
+        match listen_on(addr, host.is_none()) {
+            Ok(found) => return Ok(found),
+            // The wildcard IPv6 attempt may fail only because this host has no IPv6;
+            // then try IPv4. Any other failure (EADDRINUSE, EACCES) is the answer.
+            Err(e) if host.is_none() && addr.is_ipv6() && !no_ipv6(&e) => return Err(e),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| Error::msg(format!("tcp_listen error for {host:?}"))))
+}
+
+fn no_ipv6(e: &Error) -> bool {
+    matches!(
+        e.raw_os_error().map(Errno::from_raw),
+        Some(Errno::EAFNOSUPPORT | Errno::EADDRNOTAVAIL | Errno::EPROTONOSUPPORT)
+    )
+}
+
+fn listen_on(addr: &SocketAddr, dual_stack: bool) -> Result<(TcpListener, SocketAddr)> {
+    let s = sock::socket(addr)?;
+    sock::set_reuseaddr(&s, true)?;
+    if dual_stack && addr.is_ipv6() {
+        // Best effort: some systems (OpenBSD) have no dual-stack sockets at all.
+        let _ = s.set_only_v6(false);
+    }
+    sock::bind(&s, addr)?;
+    sock::listen(&s)?;
+    let bound = sock::local_addr(&s)?;
+    Ok((sock::into_listener(s), bound))
+}
+
+/// UNP's `tcp_connect`: a TCP connection to `host` (a name, an IPv4 literal or an IPv6
+/// literal, with or without brackets) on `port`.
+///
+/// Tries each address the name resolves to, in order, until one connects (a host with
+/// both `::1` and `127.0.0.1` for `localhost` is reached whichever the server listens
+/// on). If none does, returns the error of the last attempt, e.g.
+/// `connect error: Connection refused (ECONNREFUSED)`.
+pub fn tcp_connect(host: &str, port: u16) -> Result<TcpStream> {
+    let mut last_err = None;
+    for addr in resolve(host, port)? {
+        let s = sock::socket(&addr)?;
+        match sock::connect(&s, &addr) {
+            Ok(()) => return Ok(s.into()),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| Error::msg(format!("tcp_connect error for {host}, {port}"))))
+}
+
+/// Resolves `host` and `port` to socket addresses (`getaddrinfo(3)`), accepting IPv6
+/// literals in brackets (`[::1]`) as users type them.
+pub fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let addrs: Vec<SocketAddr> = (bare, port)
+        .to_socket_addrs()
+        .map_err(|e| Error::os("getaddrinfo", e).with_detail(format!("{host}, {port}")))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(Error::msg(format!("no address found for {host}")));
+    }
+    Ok(addrs)
+}
+
+/// UNP's `sock_ntop`: an address as people write it, `127.0.0.1:10000` or
+/// `[::1]:10000`.
+///
+/// An IPv4-mapped IPv6 address (what a dual-stack server sees for an IPv4 client) prints
+/// as the IPv4 address it stands for.
+pub fn sock_ntop(addr: &SocketAddr) -> String {
+    unmap(*addr).to_string()
+}
+
+/// The IPv4 address behind an IPv4-mapped IPv6 one; other addresses are returned as is.
+pub fn unmap(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => SocketAddr::new(IpAddr::V4(v4), v6.port()),
+            None => addr,
+        },
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sock_ntop_formats_both_families_and_unmaps() {
+        let v4: SocketAddr = "127.0.0.1:10000".parse().unwrap();
+        let v6: SocketAddr = "[::1]:10000".parse().unwrap();
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:5".parse().unwrap();
+        assert_eq!(sock_ntop(&v4), "127.0.0.1:10000");
+        assert_eq!(sock_ntop(&v6), "[::1]:10000");
+        assert_eq!(sock_ntop(&mapped), "127.0.0.1:5");
+    }
+
+    #[test]
+    fn resolve_accepts_bracketed_ipv6() {
+        let a = resolve("[::1]", 7).unwrap();
+        assert_eq!(a, vec!["[::1]:7".parse::<SocketAddr>().unwrap()]);
+    }
+}

@@ -1,0 +1,307 @@
+//! Errors the UNP way: every failure names the call that failed and the OS error.
+//!
+//! UNP's `err_sys("bind error")` prints `bind error: Address already in use` and exits.
+//! Here a wrapper returns [`Error`] instead, the error travels up with `?`, and the one
+//! runner, [`run`], prints it in the same shape and exits 1:
+//!
+//! ```text
+//! lotteryserver: bind error: Address already in use (EADDRINUSE)
+//! ```
+//!
+//! The symbolic errno name in parentheses is unplab's addition: it is what a student
+//! searches the man page for (`man 2 bind`, section ERRORS).
+//!
+//! | UNP (lib/error.c) | unplab |
+//! |---|---|
+//! | `err_sys(fmt)` — print with errno, exit 1 | return [`Error`] (from a wrapper, or [`Error::os`]); [`run`] prints it |
+//! | `err_quit(fmt)` — print, exit 1 | return [`Error::msg`] |
+//! | `err_ret(fmt)` — print with errno, go on | [`err_ret`] |
+//! | `err_msg(fmt)` — print, go on | [`err_msg`] |
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::OnceLock;
+
+use nix::errno::Errno;
+
+/// `Result` with [`Error`]: what every wrapper in this crate returns.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A failed call: its name, an optional detail (an address, a path) and the cause.
+#[derive(Debug)]
+pub struct Error {
+    call: Cow<'static, str>,
+    detail: Option<String>,
+    cause: Cause,
+}
+
+#[derive(Debug)]
+enum Cause {
+    /// A system call failed; the `io::Error` carries errno (or std's own description).
+    Io(io::Error),
+    /// No errno: a usage error, a protocol violation, "server terminated prematurely".
+    Message(String),
+}
+
+impl Error {
+    /// An error from a failed system call named `call`.
+    pub fn os(call: impl Into<Cow<'static, str>>, err: io::Error) -> Error {
+        Error {
+            call: call.into(),
+            detail: None,
+            cause: Cause::Io(err),
+        }
+    }
+
+    /// An error from the current `errno` (after a raw libc call returned -1).
+    pub fn last_os(call: impl Into<Cow<'static, str>>) -> Error {
+        Error::os(call, io::Error::last_os_error())
+    }
+
+    /// An error from a [`nix`] call.
+    pub fn errno(call: impl Into<Cow<'static, str>>, errno: Errno) -> Error {
+        Error::os(call, io::Error::from_raw_os_error(errno as i32))
+    }
+
+    /// A message without errno, like UNP's `err_quit`: printed as `PROGRAM: MESSAGE`.
+    pub fn msg(message: impl Into<String>) -> Error {
+        Error {
+            call: Cow::Borrowed(""),
+            detail: None,
+            cause: Cause::Message(message.into()),
+        }
+    }
+
+    /// Adds what the call was about: `open error for x.txt: No such file ...`.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Error {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// The name of the failed call (`"bind"`); empty for [`Error::msg`].
+    pub fn call(&self) -> &str {
+        &self.call
+    }
+
+    /// The OS error number, if the cause was a failed system call.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match &self.cause {
+            Cause::Io(e) => e.raw_os_error(),
+            Cause::Message(_) => None,
+        }
+    }
+
+    /// The symbolic errno name (`"EADDRINUSE"`), if there is an OS error.
+    pub fn errno_name(&self) -> Option<String> {
+        self.raw_os_error().map(errno_name)
+    }
+
+    /// The kind of the underlying I/O error (`Other` for messages).
+    pub fn kind(&self) -> io::ErrorKind {
+        match &self.cause {
+            Cause::Io(e) => e.kind(),
+            Cause::Message(_) => io::ErrorKind::Other,
+        }
+    }
+
+    /// True if this is a failed write to standard output (see [`stdout_error`]).
+    pub fn is_stdout(&self) -> bool {
+        self.call == "write" && self.detail.as_deref() == Some(STDOUT)
+    }
+
+    /// True if the call was interrupted by a signal handler (EINTR).
+    pub fn is_interrupted(&self) -> bool {
+        self.raw_os_error() == Some(Errno::EINTR as i32)
+    }
+}
+
+/// The symbolic name of an errno value, `"EADDRINUSE"` for 98 on Linux.
+pub fn errno_name(code: i32) -> String {
+    match Errno::from_raw(code) {
+        Errno::UnknownErrno => format!("errno {code}"),
+        e => format!("{e:?}"),
+    }
+}
+
+/// The text `strerror(3)` gives for an errno value, without Rust's "(os error N)" suffix.
+pub fn strerror(code: i32) -> &'static str {
+    Errno::from_raw(code).desc()
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.cause {
+            Cause::Message(m) => f.write_str(m),
+            Cause::Io(e) => {
+                write!(f, "{} error", self.call)?;
+                if let Some(d) = &self.detail {
+                    write!(f, " for {d}")?;
+                }
+                match e.raw_os_error() {
+                    Some(code) => write!(f, ": {} ({})", strerror(code), errno_name(code)),
+                    None => write!(f, ": {e}"),
+                }
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.cause {
+            Cause::Io(e) => Some(e),
+            Cause::Message(_) => None,
+        }
+    }
+}
+
+/// Attaches the name of the call to a `std::io::Result`, turning it into [`Result`].
+///
+/// ```
+/// use unp::Context;
+/// let err = std::fs::File::open("/nonexistent/x").context("open").unwrap_err();
+/// assert_eq!(err.to_string(), "open error: No such file or directory (ENOENT)");
+/// ```
+pub trait Context<T> {
+    /// Names the call whose failure this is.
+    fn context(self, call: &'static str) -> Result<T>;
+}
+
+impl<T> Context<T> for io::Result<T> {
+    fn context(self, call: &'static str) -> Result<T> {
+        self.map_err(|e| Error::os(call, e))
+    }
+}
+
+impl<T> Context<T> for std::result::Result<T, Errno> {
+    fn context(self, call: &'static str) -> Result<T> {
+        self.map_err(|e| Error::errno(call, e))
+    }
+}
+
+static PROGRAM: OnceLock<String> = OnceLock::new();
+
+/// The program's name as messages print it: the last component of `argv[0]`.
+pub fn program_name() -> &'static str {
+    PROGRAM.get_or_init(|| {
+        std::env::args_os()
+            .next()
+            .and_then(|a| {
+                std::path::Path::new(&a)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "unp".to_string())
+    })
+}
+
+/// UNP's `err_msg`: print `PROGRAM: MESSAGE` on stderr and go on.
+pub fn err_msg(message: impl fmt::Display) {
+    let _ = io::stdout().flush();
+    let _ = writeln!(io::stderr(), "{}: {message}", program_name());
+}
+
+/// UNP's `err_ret`: print a non-fatal error (with its errno) on stderr and go on.
+///
+/// Servers use it for a failure that concerns one client only: the client reset the
+/// connection, sent half a command; the server logs it and serves the next one.
+pub fn err_ret(err: &Error) {
+    err_msg(err);
+}
+
+/// The one `main` every unplab program has: run `body`, report its error the UNP way.
+///
+/// On `Err`: stdout is flushed, `PROGRAM: ERROR` goes to stderr, and the process exits
+/// with status 1. A broken pipe while writing to stdout (`prog | head -1`) is not an
+/// error: the program exits quietly with status 0, as `cat` would.
+///
+/// ```no_run
+/// fn main() {
+///     unp::run(|| {
+///         let (listener, addr) = unp::tcp_listen(None, 10000)?;
+///         println!("listening on {addr}");
+///         # drop(listener);
+///         Ok(())
+///     })
+/// }
+/// ```
+pub fn run(body: impl FnOnce() -> Result<()>) -> ! {
+    let result = body();
+    let flushed = io::stdout().flush();
+    match result {
+        Ok(()) => match flushed {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                err_msg(stdout_error(e));
+                std::process::exit(1)
+            }
+            _ => std::process::exit(0),
+        },
+        Err(e) if e.is_stdout() && e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            err_msg(&e);
+            std::process::exit(1)
+        }
+    }
+}
+
+/// Wraps an error from writing to stdout, so that [`run`] can treat a broken pipe
+/// (the reader went away) as a quiet exit.
+pub fn stdout_error(err: io::Error) -> Error {
+    Error::os("write", err).with_detail(STDOUT)
+}
+
+const STDOUT: &str = "stdout";
+
+/// Writes formatted text to stdout and flushes it, for prompts and replies that must
+/// appear before the program blocks; errors go through [`stdout_error`].
+pub fn print_flush(args: fmt::Arguments<'_>) -> Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_fmt(args)
+        .and_then(|()| out.flush())
+        .map_err(stdout_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_error_prints_call_strerror_and_name() {
+        let e = Error::errno("bind", Errno::EADDRINUSE);
+        assert_eq!(
+            e.to_string(),
+            "bind error: Address already in use (EADDRINUSE)"
+        );
+        assert_eq!(e.errno_name().as_deref(), Some("EADDRINUSE"));
+        assert_eq!(e.call(), "bind");
+    }
+
+    #[test]
+    fn detail_goes_after_the_call() {
+        let e = Error::errno("open", Errno::ENOENT).with_detail("x.txt");
+        assert_eq!(
+            e.to_string(),
+            "open error for x.txt: No such file or directory (ENOENT)"
+        );
+    }
+
+    #[test]
+    fn message_prints_as_is() {
+        let e = Error::msg("str_cli: server terminated prematurely");
+        assert_eq!(e.to_string(), "str_cli: server terminated prematurely");
+        assert_eq!(e.raw_os_error(), None);
+    }
+
+    #[test]
+    fn io_error_without_errno_keeps_its_text() {
+        let e = Error::os("readn", io::Error::new(io::ErrorKind::UnexpectedEof, "early eof"));
+        assert_eq!(e.to_string(), "readn error: early eof");
+    }
+
+    #[test]
+    fn eintr_is_recognised() {
+        assert!(Error::errno("accept", Errno::EINTR).is_interrupted());
+        assert!(!Error::errno("accept", Errno::EAGAIN).is_interrupted());
+    }
+}

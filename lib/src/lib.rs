@@ -1,0 +1,56 @@
+//! # unp — the wrapper library under unplab's lab programs
+//!
+//! The Rust counterpart of `libunp.a` from W. Richard Stevens' *Unix Network
+//! Programming*: each wrapper makes one system call and, when it fails, reports which
+//! call failed and why, so a lab program reads like the bare algorithm.
+//!
+//! | module | teaches | UNP names |
+//! |---|---|---|
+//! | [`error`] | how a failure reaches the user: `bind error: Address already in use (EADDRINUSE)` | `err_sys`, `err_quit`, `err_msg`, `err_ret` |
+//! | [`sock`] | the socket calls, one wrapper each | `Socket`, `Bind`, `Listen`, `Accept`, `Connect`, `Close`, `Shutdown`, `Setsockopt` |
+//! | [`io`] | TCP is a byte stream: read exactly *n* bytes, write everything, read a line | `Readn`, `Writen`, `Readline` |
+//! | [`process`] | fork per client, zombies, wait vs waitpid | `Fork`, `Wait`, `Waitpid` |
+//! | [`signal`] | handlers, `SA_RESTART` vs `EINTR`, reaping every child | `Signal`, `Signal_intr`, `sig_chld` |
+//! | [`addr`] | protocol-independent listen/connect, IPv4 and IPv6 | `tcp_listen`, `tcp_connect`, `sock_ntop` |
+//!
+//! A program's `main` is `unp::run(|| { ... })`: the body uses `?` on every wrapper and
+//! [`run`] prints the error the UNP way and exits 1.
+//!
+//! ```no_run
+//! use std::io::Write;
+//!
+//! fn main() {
+//!     unp::run(|| {
+//!         let (listener, addr) = unp::tcp_listen(None, unp::SERV_PORT)?;
+//!         println!("listening on {}", unp::sock_ntop(&addr));
+//!         loop {
+//!             let (mut conn, _peer) = unp::accept(&listener)?;
+//!             unp::writen(&mut conn, b"hello\r\n")?;
+//!         }
+//!     })
+//! }
+//! ```
+
+pub mod addr;
+pub mod error;
+pub mod io;
+pub mod process;
+pub mod signal;
+pub mod sock;
+
+pub use addr::{sock_ntop, tcp_connect, tcp_listen};
+pub use error::{Context, Error, Result, err_msg, err_ret, run};
+pub use io::{LineReader, readn, writen};
+pub use sock::accept;
+
+/// UNP's `SERV_PORT`: the default port of the echo and sum servers.
+pub const SERV_PORT: u16 = 9877;
+
+/// UNP's `LISTENQ`: the default `listen(2)` backlog.
+pub const LISTENQ: i32 = 1024;
+
+/// UNP's `MAXLINE`: the longest line [`LineReader`] returns in one piece.
+pub const MAXLINE: usize = 4096;
+
+/// UNP's `BUFFSIZE`: the buffer size for bulk reads and writes.
+pub const BUFFSIZE: usize = 8192;

@@ -1,0 +1,1 @@
+//! `lottery`: filled in by its own issue.

@@ -1,0 +1,1 @@
+//! `tcpcliserv`: filled in by its own issue.
