@@ -217,14 +217,14 @@ pub fn err_ret(err: &Error) {
 /// error: the program exits quietly with status 0, as `cat` would.
 ///
 /// ```no_run
-/// fn main() {
-///     unp::run(|| {
-///         let (listener, addr) = unp::tcp_listen(None, 10000)?;
-///         println!("listening on {addr}");
-///         # drop(listener);
-///         Ok(())
-///     })
-/// }
+/// // fn main() {
+/// unp::run(|| {
+///     let (listener, addr) = unp::tcp_listen(None, 10000)?;
+///     println!("listening on {addr}");
+///     # drop(listener);
+///     Ok(())
+/// })
+/// // }
 /// ```
 pub fn run(body: impl FnOnce() -> Result<()>) -> ! {
     let result = body();
@@ -295,7 +295,10 @@ mod tests {
 
     #[test]
     fn io_error_without_errno_keeps_its_text() {
-        let e = Error::os("readn", io::Error::new(io::ErrorKind::UnexpectedEof, "early eof"));
+        let e = Error::os(
+            "readn",
+            io::Error::new(io::ErrorKind::UnexpectedEof, "early eof"),
+        );
         assert_eq!(e.to_string(), "readn error: early eof");
     }
 

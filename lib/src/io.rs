@@ -148,9 +148,11 @@ mod tests {
 
     #[test]
     fn readline_across_chunk_boundaries() {
-        let mut lr = LineReader::new(chunked(b"he", &[1]).chain(&b"llo\nwor"[..]).chain(
-            chunked(b"ld\n\nlast", &[2, 3]),
-        ));
+        let mut lr = LineReader::new(
+            chunked(b"he", &[1])
+                .chain(&b"llo\nwor"[..])
+                .chain(chunked(b"ld\n\nlast", &[2, 3])),
+        );
         let mut line = Vec::new();
         let mut lines = Vec::new();
         while lr.read_line(&mut line).unwrap() > 0 {

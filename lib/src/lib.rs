@@ -17,18 +17,16 @@
 //! [`run`] prints the error the UNP way and exits 1.
 //!
 //! ```no_run
-//! use std::io::Write;
-//!
-//! fn main() {
-//!     unp::run(|| {
-//!         let (listener, addr) = unp::tcp_listen(None, unp::SERV_PORT)?;
-//!         println!("listening on {}", unp::sock_ntop(&addr));
-//!         loop {
-//!             let (mut conn, _peer) = unp::accept(&listener)?;
-//!             unp::writen(&mut conn, b"hello\r\n")?;
-//!         }
-//!     })
-//! }
+//! // fn main() {
+//! unp::run(|| {
+//!     let (listener, addr) = unp::tcp_listen(None, unp::SERV_PORT)?;
+//!     println!("listening on {}", unp::sock_ntop(&addr));
+//!     loop {
+//!         let (mut conn, _peer) = unp::accept(&listener)?;
+//!         unp::writen(&mut conn, b"hello\r\n")?;
+//!     }
+//! })
+//! // }
 //! ```
 
 pub mod addr;
@@ -37,6 +35,8 @@ pub mod io;
 pub mod process;
 pub mod signal;
 pub mod sock;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use addr::{sock_ntop, tcp_connect, tcp_listen};
 pub use error::{Context, Error, Result, err_msg, err_ret, run};

@@ -31,9 +31,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub use nix::sys::signal::{SigHandler, Signal};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, SigAction, SigSet};
+pub use nix::sys::signal::{SigHandler, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus};
 
 use crate::error::{Context, Error, Result};
@@ -227,7 +227,11 @@ mod tests {
     #[test]
     fn safe_line_formats_integers() {
         let mut l = SafeLine::new();
-        l.push_int(0).push_str(" ").push_int(-42).push_str(" ").push_int(i64::MIN);
+        l.push_int(0)
+            .push_str(" ")
+            .push_int(-42)
+            .push_str(" ")
+            .push_int(i64::MIN);
         assert_eq!(l.as_bytes(), b"0 -42 -9223372036854775808");
     }
 

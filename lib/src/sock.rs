@@ -20,15 +20,20 @@ use std::time::Duration;
 use nix::errno::Errno;
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 
-use crate::error::{Context, Error, Result};
 use crate::LISTENQ;
+use crate::error::{Context, Error, Result};
 
 /// `socket(2)`: a new TCP socket for `addr`'s family (IPv4 or IPv6).
 ///
 /// Adds only the error context `socket error: ...`. The descriptor is close-on-exec, as
 /// socket2 always makes it.
 pub fn socket(family: &SocketAddr) -> Result<Socket> {
-    Socket::new(Domain::for_address(*family), Type::STREAM, Some(Protocol::TCP)).context("socket")
+    Socket::new(
+        Domain::for_address(*family),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )
+    .context("socket")
 }
 
 /// `bind(2)`: gives the socket its local address (port 0 lets the kernel choose).

@@ -1,0 +1,321 @@
+//! Helpers for the integration tests of unplab's programs (feature `testkit`).
+//!
+//! Tests spawn the real binaries on loopback with port 0. Every server prints
+//! `listening on ADDR` as its first line of stdout; [`Server::spawn`] waits for that line
+//! (with a timeout, never a sleep) and reads the port the kernel chose from it. Every
+//! child is killed and reaped when its handle is dropped, also when a test fails.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a test waits for something that should happen at once on loopback.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Polls `cond` every few milliseconds until it holds or `timeout` passes; returns
+/// whether it held.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A running program whose stdout and stderr are read line by line in the background.
+pub struct Proc {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+    seen_out: Vec<String>,
+    seen_err: Vec<String>,
+}
+
+fn pump(stream: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut r = BufReader::new(stream);
+        loop {
+            let mut buf = Vec::new();
+            match r.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if tx.send(String::from_utf8_lossy(&buf).into_owned()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+impl Proc {
+    /// Starts `bin` with `args`, stdin piped (see [`Proc::stdin`]).
+    pub fn spawn(bin: &str, args: &[&str]) -> Proc {
+        Proc::spawn_cmd(Command::new(bin).args(args))
+    }
+
+    /// Starts a prepared command (for environment variables or a working directory).
+    pub fn spawn_cmd(cmd: &mut Command) -> Proc {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        let stdout = pump(child.stdout.take().expect("piped stdout"));
+        let stderr = pump(child.stderr.take().expect("piped stderr"));
+        Proc {
+            stdin: child.stdin.take(),
+            child,
+            stdout,
+            stderr,
+            seen_out: Vec::new(),
+            seen_err: Vec::new(),
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Writes to the program's stdin (panics if stdin was closed).
+    pub fn write_stdin(&mut self, data: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin is closed");
+        stdin.write_all(data).expect("write to child's stdin");
+        stdin.flush().expect("flush child's stdin");
+    }
+
+    /// Closes stdin: the program sees end of input.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Waits for the next stdout line matching `pred` and returns it; panics with what
+    /// was seen so far if none comes within [`TIMEOUT`].
+    pub fn expect_line(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stdout.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen_out.push(line.clone());
+                    if pred(&line) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
+                    self.drain_stderr();
+                    panic!(
+                        "no stdout line {what} within {TIMEOUT:?}\nstdout so far: {:?}\nstderr: {:?}",
+                        self.seen_out, self.seen_err
+                    );
+                }
+            }
+        }
+    }
+
+    /// Waits for the next stderr line matching `pred`.
+    pub fn expect_stderr_line(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen_err.push(line.clone());
+                    if pred(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no stderr line {what} within {TIMEOUT:?}\nstderr so far: {:?}",
+                    self.seen_err
+                ),
+            }
+        }
+    }
+
+    fn drain_stderr(&mut self) {
+        while let Ok(l) = self.stderr.try_recv() {
+            self.seen_err.push(l);
+        }
+    }
+
+    /// Waits up to [`TIMEOUT`] for the program to exit; returns its status and the
+    /// rest of its stdout and stderr. Panics (after killing it) if it does not exit.
+    pub fn wait_exit(&mut self) -> (ExitStatus, String, String) {
+        self.close_stdin();
+        let mut status = None;
+        let exited = wait_until(TIMEOUT, || {
+            status = self.child.try_wait().expect("try_wait");
+            status.is_some()
+        });
+        if !exited {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            panic!(
+                "program did not exit within {TIMEOUT:?}; stdout so far: {:?}",
+                self.seen_out
+            );
+        }
+        let out: String = self.stdout.iter().collect();
+        let err: String = self.stderr.iter().collect();
+        (status.expect("exited"), out, err)
+    }
+
+    /// True if the program has not exited yet.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends `sig` to the program (e.g. `Signal::SIGTERM`).
+    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid() as i32), sig);
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// A server started on port 0, with the address it announced.
+pub struct Server {
+    /// The running program.
+    pub proc: Proc,
+    /// The address from its `listening on ADDR` line.
+    pub addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts `bin` with `args` (which should ask for port 0) and waits for its
+    /// `listening on ADDR` line.
+    pub fn spawn(bin: &str, args: &[&str]) -> Server {
+        Server::from_proc(Proc::spawn(bin, args))
+    }
+
+    /// As [`Server::spawn`], for a prepared command.
+    pub fn spawn_cmd(cmd: &mut Command) -> Server {
+        Server::from_proc(Proc::spawn_cmd(cmd))
+    }
+
+    fn from_proc(mut proc: Proc) -> Server {
+        let line = proc.expect_line("'listening on ADDR'", |l| l.contains("listening on "));
+        let addr = parse_listening(&line)
+            .unwrap_or_else(|| panic!("cannot read an address from {line:?}"));
+        Server { proc, addr }
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Connects to the server over IPv4 loopback.
+    pub fn connect(&self) -> TcpStream {
+        let s = TcpStream::connect(("127.0.0.1", self.port()))
+            .unwrap_or_else(|e| panic!("connect to 127.0.0.1:{}: {e}", self.port()));
+        s.set_read_timeout(Some(TIMEOUT)).expect("set_read_timeout");
+        s
+    }
+}
+
+/// Reads `ADDR` out of a line containing `listening on ADDR` (ADDR up to the next space).
+pub fn parse_listening(line: &str) -> Option<SocketAddr> {
+    let rest = &line[line.find("listening on ")? + "listening on ".len()..];
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+/// Runs `bin` with `args`, feeds it `input` on stdin, and returns its exit status,
+/// stdout and stderr; kills it if it runs longer than [`TIMEOUT`].
+pub fn run_with_input(bin: &str, args: &[&str], input: &[u8]) -> (ExitStatus, String, String) {
+    let mut p = Proc::spawn(bin, args);
+    if !input.is_empty() {
+        p.write_stdin(input);
+    }
+    p.wait_exit()
+}
+
+/// Linux: the process ids of `parent`'s children that are zombies (state `Z`).
+#[cfg(target_os = "linux")]
+pub fn zombie_children(parent: u32) -> Vec<u32> {
+    children_with_state(parent)
+        .into_iter()
+        .filter(|&(_, state)| state == 'Z')
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
+/// Linux: every child of `parent` with its state letter from `/proc/PID/stat`.
+#[cfg(target_os = "linux")]
+pub fn children_with_state(parent: u32) -> Vec<(u32, char)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // Format: pid (comm) state ppid ...; comm may contain spaces and parentheses.
+        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            continue;
+        };
+        let mut fields = after.split_whitespace();
+        let state = fields.next().and_then(|s| s.chars().next());
+        let ppid = fields.next().and_then(|s| s.parse::<u32>().ok());
+        if let (Some(state), Some(ppid)) = (state, ppid) {
+            if ppid == parent {
+                found.push((pid, state));
+            }
+        }
+    }
+    found
+}
+
+/// Reads from `stream` until `n` bytes arrived or the peer closed (then fewer).
+pub fn read_exactly(stream: &mut impl Read, n: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; n];
+    let got = crate::readn(stream, &mut buf).expect("read from server");
+    buf.truncate(got);
+    buf
+}
+
+/// True if the peer has closed `stream` (a read returns EOF or a reset) within
+/// [`TIMEOUT`]; data that arrives first is discarded.
+pub fn sees_close(stream: &mut TcpStream) -> bool {
+    stream
+        .set_read_timeout(Some(TIMEOUT))
+        .expect("set_read_timeout");
+    let mut buf = [0u8; 512];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
