@@ -1,1 +1,9 @@
-//! `lottery`: filled in by its own issue.
+//! # lottery — Lab 3 Practice 3: the GEN/LIST/END server and client
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`proto`] | the wire format: 4-byte commands, text replies; pure encode/decode |
+//! | [`draw`] | the game: six distinct numbers from 1 to 45 |
+
+pub mod draw;
+pub mod proto;
