@@ -8,7 +8,7 @@ use std::net::{Shutdown, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-use unp::{Error, LineReader, Result, readn, writen};
+use unp::{Context, Error, LineReader, Result, readn, writen};
 
 use crate::proto::{echo, sum_binary, sum_text};
 
@@ -76,12 +76,46 @@ pub fn str_cli_with(mut input: impl BufRead, conn: &TcpStream, send: SendLine) -
 
 /// UNP's str_cli11: writes the first byte of each line, sleeps one second, writes the
 /// rest. If the server's end died in between, the first write draws an RST and the
-/// second one raises SIGPIPE (UNP section 5.13).
+/// second one raises SIGPIPE (UNP section 5.13). Uses `write(2)` ([`write_fd`]) so that
+/// the signal is really raised.
 pub fn send_in_two(conn: &TcpStream, line: &[u8]) -> Result<()> {
     let (first, rest) = line.split_at(1.min(line.len()));
-    writen(&mut &*conn, first)?;
+    writen_fd(conn, first)?;
     thread::sleep(Duration::from_secs(1));
-    writen(&mut &*conn, rest)
+    writen_fd(conn, rest)
+}
+
+/// One plain `write(2)` on the socket, as the C programs' `Write`; returns the count.
+///
+/// Why not `std::io::Write`: on Linux std's `TcpStream` sends with
+/// `send(..., MSG_NOSIGNAL)`, which never raises SIGPIPE, and Rust programs ignore
+/// SIGPIPE anyway. The SIGPIPE demos (tcpcli11, tsigpipe) need the C behaviour.
+pub fn write_fd(conn: &TcpStream, buf: &[u8]) -> Result<usize> {
+    nix::unistd::write(conn, buf).context("write")
+}
+
+/// [`write_fd`] until all of `buf` is written (UNP's `writen` over `write(2)`).
+pub fn writen_fd(conn: &TcpStream, mut buf: &[u8]) -> Result<()> {
+    while !buf.is_empty() {
+        match nix::unistd::write(conn, buf) {
+            Ok(n) => buf = &buf[n..],
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(Error::errno("writen", e)),
+        }
+    }
+    Ok(())
+}
+
+/// Makes writes on `conn` raise SIGPIPE like a C socket's, where the system allows
+/// turning that off: on macOS socket2 sets `SO_NOSIGPIPE` on every socket it creates,
+/// and this clears it. On Linux there is nothing to undo ([`write_fd`] is enough).
+pub fn allow_sigpipe(conn: &TcpStream) -> Result<()> {
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    socket2::SockRef::from(conn)
+        .set_nosigpipe(false)
+        .context("setsockopt SO_NOSIGPIPE")?;
+    let _ = conn;
+    Ok(())
 }
 
 /// UNP's str_cli09: reads `A B` lines, sends each as a 16-byte binary request, prints

@@ -18,6 +18,7 @@ fn main() {
         // SAFETY: restoring the default action installs no handler code.
         unsafe { unp::signal::signal(Signal::SIGPIPE, SigHandler::SigDfl) }?;
         let conn = unp::tcp_connect(&a.host, a.port)?;
+        client::allow_sigpipe(&conn)?;
         client::str_cli_with(std::io::stdin().lock(), &conn, client::send_in_two)
     })
 }

@@ -15,14 +15,14 @@
 //! writes only to let the RST arrive (`--sleep-ms`).
 
 use std::ffi::c_int;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::net::TcpStream;
 use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
 use nix::sys::signal::{SigHandler, Signal};
-use tcpcliserv::{args, daytime};
+use tcpcliserv::{args, client, daytime};
 use unp::signal::SafeLine;
 use unp::{Error, Result};
 
@@ -60,13 +60,6 @@ fn read_to_eof(conn: &mut TcpStream) -> Result<usize> {
     }
 }
 
-/// One `write(2)`, as the C program's `Write`.
-fn write_once(conn: &mut TcpStream, data: &[u8]) -> Result<()> {
-    conn.write(data)
-        .map(|_| ())
-        .map_err(|e| Error::os("write", e))
-}
-
 fn main() {
     unp::run(|| {
         let a: Args =
@@ -74,15 +67,16 @@ fn main() {
         // SAFETY: sig_pipe only calls write(2) (async-signal-safe).
         unsafe { unp::signal::signal(Signal::SIGPIPE, SigHandler::Handler(sig_pipe)) }?;
         let mut conn = unp::tcp_connect(&a.host, a.port)?;
+        client::allow_sigpipe(&conn)?;
         let n = read_to_eof(&mut conn)?;
         unp::error::print_flush(format_args!(
             "read {n} bytes, then EOF: the server has closed\n"
         ))?;
         let pause = Duration::from_millis(a.sleep_ms);
         thread::sleep(pause);
-        write_once(&mut conn, b"hello")?; // accepted by our kernel; the peer answers RST
+        client::write_fd(&conn, b"hello")?; // accepted by our kernel; the peer answers RST
         thread::sleep(pause);
-        write_once(&mut conn, b"world")?; // SIGPIPE, then EPIPE
+        client::write_fd(&conn, b"world")?; // SIGPIPE, then EPIPE
         Err(Error::msg(
             "the second write succeeded: no RST arrived in time (try a longer --sleep-ms)",
         ))
