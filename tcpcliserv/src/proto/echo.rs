@@ -1,0 +1,70 @@
+//! The echo protocols: UNP's str_echo/str_cli and the Lab 3 EchoServer/EchoClient pair.
+//!
+//! ```text
+//! client → server   any bytes ("hello\n")
+//! server → client   the same bytes, in the same order ("hello\n")
+//! ```
+//!
+//! There is no framing: the server writes back whatever each `read` returned, until the
+//! client closes. UNP's client (str_cli) sends one line and reads one line back, so for
+//! it a message is a line. The lab's EchoClient sends a message without terminator and
+//! reads the reply with one `read`; its server reads at most [`LAB_BUFSIZE`] bytes at a
+//! time and prints them. A message longer than that comes back in pieces, which is why
+//! unplab's `echoclient` reads until it has as many bytes as it sent.
+
+use super::quote;
+
+/// The lab EchoServer's buffer: the most it reads (and echoes) in one go.
+pub const LAB_BUFSIZE: usize = 256;
+
+/// The server's reply to `request`: the same bytes.
+pub fn reply_to(request: &[u8]) -> &[u8] {
+    request
+}
+
+/// The text the lab's server prints after `Data Received: ` and its client after
+/// `Echo from Server: `: the bytes as (lossy) UTF-8, without a trailing line end or the
+/// NUL some C clients send with the string.
+pub fn display_text(message: &[u8]) -> String {
+    let end = message
+        .iter()
+        .rposition(|b| !matches!(b, b'\n' | b'\r' | 0))
+        .map_or(0, |i| i + 1);
+    String::from_utf8_lossy(&message[..end]).into_owned()
+}
+
+/// Describes a captured client→server payload: the bytes quoted, `"hello\n"`.
+/// `None` for an empty payload.
+pub fn describe_request(payload: &[u8]) -> Option<String> {
+    (!payload.is_empty()).then(|| quote(payload))
+}
+
+/// Describes a captured server→client payload: the bytes quoted (an echo reply is
+/// whatever was sent). `None` for an empty payload.
+pub fn describe_reply(payload: &[u8]) -> Option<String> {
+    describe_request(payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_is_identity() {
+        assert_eq!(reply_to(b"a\x00b\n"), b"a\x00b\n");
+    }
+
+    #[test]
+    fn display_trims_line_end_and_nul() {
+        assert_eq!(display_text(b"hello\r\n"), "hello");
+        assert_eq!(display_text(b"hello\0"), "hello");
+        assert_eq!(display_text(b"a b"), "a b");
+        assert_eq!(display_text(b"\n"), "");
+    }
+
+    #[test]
+    fn descriptions() {
+        assert_eq!(describe_request(b"hi\n").as_deref(), Some("\"hi\\n\""));
+        assert_eq!(describe_reply(b""), None);
+    }
+}

@@ -1,0 +1,246 @@
+//! The text sum protocol of UNP's tcpserv08/tcpcli08 (str_echo08.c).
+//!
+//! ```text
+//! client → server   "2 5\n"           two decimal integers on one line
+//! server → client   "7\n"             their sum, or
+//! server → client   "input error\n"   when the line does not start with two integers
+//! ```
+//!
+//! The C server reads a line with `Readline`, parses it with `sscanf(line, "%ld%ld",
+//! ...)` and answers with `snprintf("%ld\n")`. [`scan_two`] follows `sscanf`'s rules
+//! exactly, because they decide which lines are an "input error": leading white space is
+//! skipped, each number may have a sign, anything after the second number is ignored
+//! (`"2 5 apples\n"` is 7), and a number too large for a `long` saturates to
+//! `i64::MAX`/`i64::MIN` as glibc's `strtol` does. The sum wraps around on overflow,
+//! which is what the C program's undefined `arg1 + arg2` does on x86-64 and aarch64.
+//!
+//! Text needs no byte order: the same bytes mean the same numbers on every machine,
+//! which is the point of comparing this protocol with [`super::sum_binary`].
+
+use super::quote;
+
+/// The server's whole reply to a line that is not two integers.
+pub const INPUT_ERROR: &[u8] = b"input error\n";
+
+/// A decoded reply line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// `A+B\n`
+    Sum(i64),
+    /// `input error\n`
+    InputError,
+}
+
+/// The request line for `a + b`: `"a b\n"`.
+pub fn encode_request(a: i64, b: i64) -> Vec<u8> {
+    format!("{a} {b}\n").into_bytes()
+}
+
+/// Reads two integers from the start of `line` the way `sscanf(line, "%ld%ld", ...)`
+/// does; `None` when it would convert fewer than two.
+///
+/// ```
+/// use tcpcliserv::proto::sum_text::scan_two;
+/// assert_eq!(scan_two(b"  11\t-123 junk\n"), Some((11, -123)));
+/// assert_eq!(scan_two(b"2x5\n"), None);
+/// ```
+pub fn scan_two(line: &[u8]) -> Option<(i64, i64)> {
+    let (a, rest) = scan_long(line)?;
+    let (b, _) = scan_long(rest)?;
+    Some((a, b))
+}
+
+/// One `%ld` conversion: white space, an optional sign, at least one decimal digit.
+/// Returns the value (saturated on overflow) and the bytes after it.
+fn scan_long(s: &[u8]) -> Option<(i64, &[u8])> {
+    // C's isspace() in the "C" locale: space, \t, \n, \v, \f, \r.
+    let start = s
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?;
+    let mut rest = &s[start..];
+    let negative = match rest.first() {
+        Some(b'-') => {
+            rest = &rest[1..];
+            true
+        }
+        Some(b'+') => {
+            rest = &rest[1..];
+            false
+        }
+        _ => false,
+    };
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 {
+        return None;
+    }
+    let mut value: i64 = 0;
+    let mut saturated = false;
+    for &d in &rest[..digits] {
+        let d = i64::from(d - b'0');
+        // Accumulate towards the sign so that i64::MIN itself is representable.
+        let next = value.checked_mul(10).and_then(|v| {
+            if negative {
+                v.checked_sub(d)
+            } else {
+                v.checked_add(d)
+            }
+        });
+        match next {
+            Some(v) => value = v,
+            None => saturated = true,
+        }
+        if saturated {
+            break;
+        }
+    }
+    if saturated {
+        value = if negative { i64::MIN } else { i64::MAX };
+    }
+    Some((value, &rest[digits..]))
+}
+
+/// What the server answers to one request line (with or without its `\n`).
+pub fn reply_to(line: &[u8]) -> Reply {
+    match scan_two(line) {
+        Some((a, b)) => Reply::Sum(a.wrapping_add(b)),
+        None => Reply::InputError,
+    }
+}
+
+/// The bytes of a reply: `"7\n"` or `"input error\n"`.
+pub fn encode_reply(reply: Reply) -> Vec<u8> {
+    match reply {
+        Reply::Sum(s) => format!("{s}\n").into_bytes(),
+        Reply::InputError => INPUT_ERROR.to_vec(),
+    }
+}
+
+/// Decodes one reply line (with its `\n`); `None` if it is neither a number nor
+/// `input error`.
+pub fn decode_reply(line: &[u8]) -> Option<Reply> {
+    let text = line.strip_suffix(b"\n")?;
+    if line == INPUT_ERROR {
+        return Some(Reply::InputError);
+    }
+    std::str::from_utf8(text).ok()?.parse().ok().map(Reply::Sum)
+}
+
+/// Splits a payload into its complete lines (each with its `\n`) and what is left.
+fn lines(payload: &[u8]) -> (Vec<&[u8]>, &[u8]) {
+    let mut out = Vec::new();
+    let mut rest = payload;
+    while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+        out.push(&rest[..=i]);
+        rest = &rest[i + 1..];
+    }
+    (out, rest)
+}
+
+/// Describes the request lines in a captured client→server payload: `sum 3 + 4`, or
+/// `"x\n" (not two integers: input error)`; several lines are joined with `; `.
+/// `None` if the payload holds no complete line.
+pub fn describe_request(payload: &[u8]) -> Option<String> {
+    let (complete, _) = lines(payload);
+    if complete.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = complete
+        .iter()
+        .map(|line| match scan_two(line) {
+            Some((a, b)) => format!("sum {a} + {b}"),
+            None => format!("{} (not two integers: input error)", quote(line)),
+        })
+        .collect();
+    Some(parts.join("; "))
+}
+
+/// Describes a captured server→client payload: the reply text quoted, `"7\n"`.
+/// `None` unless it is one or more complete, valid reply lines.
+pub fn describe_reply(payload: &[u8]) -> Option<String> {
+    let (complete, rest) = lines(payload);
+    if complete.is_empty() || !rest.is_empty() {
+        return None;
+    }
+    complete
+        .iter()
+        .all(|l| decode_reply(l).is_some())
+        .then(|| quote(payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handout_transcript() {
+        for (line, sum) in [("2 5\n", 7), ("4 2\n", 6), ("11 123\n", 134)] {
+            assert_eq!(
+                encode_reply(reply_to(line.as_bytes())),
+                format!("{sum}\n").as_bytes()
+            );
+        }
+    }
+
+    #[test]
+    fn sscanf_rules() {
+        assert_eq!(scan_two(b"+3 -4"), Some((3, -4)));
+        assert_eq!(scan_two(b"\r\x0b\x0c 1\n\n2\n"), Some((1, 2)));
+        assert_eq!(scan_two(b"1 2 3\n"), Some((1, 2)));
+        assert_eq!(scan_two(b"12abc 3\n"), None);
+        assert_eq!(scan_two(b"5\n"), None);
+        assert_eq!(scan_two(b"- 5 6\n"), None);
+        assert_eq!(scan_two(b"0x10 1\n"), None, "%ld reads 0, then 'x' fails");
+        assert_eq!(scan_two(b""), None);
+        assert_eq!(scan_two(b"\n"), None);
+    }
+
+    #[test]
+    fn overflow_saturates_then_wraps() {
+        assert_eq!(
+            scan_two(b"99999999999999999999 -99999999999999999999"),
+            Some((i64::MAX, i64::MIN))
+        );
+        assert_eq!(
+            scan_two(b"-9223372036854775808 9223372036854775807"),
+            Some((i64::MIN, i64::MAX))
+        );
+        assert_eq!(
+            reply_to(b"9223372036854775807 1\n"),
+            Reply::Sum(i64::MIN),
+            "wraps like the C program"
+        );
+    }
+
+    #[test]
+    fn input_error_reply() {
+        assert_eq!(encode_reply(reply_to(b"hello\n")), b"input error\n");
+        assert_eq!(decode_reply(b"input error\n"), Some(Reply::InputError));
+        assert_eq!(decode_reply(b"-12\n"), Some(Reply::Sum(-12)));
+        assert_eq!(decode_reply(b"12"), None);
+        assert_eq!(decode_reply(b"x\n"), None);
+    }
+
+    #[test]
+    fn request_round_trip() {
+        for (a, b) in [(0, 0), (-1, 1), (i64::MIN, i64::MAX)] {
+            assert_eq!(scan_two(&encode_request(a, b)), Some((a, b)));
+        }
+    }
+
+    #[test]
+    fn descriptions() {
+        assert_eq!(describe_request(b"3 4\n").as_deref(), Some("sum 3 + 4"));
+        assert_eq!(
+            describe_request(b"1 2\nab\n").as_deref(),
+            Some("sum 1 + 2; \"ab\\n\" (not two integers: input error)")
+        );
+        assert_eq!(describe_request(b"3 4"), None);
+        assert_eq!(describe_reply(b"7\n").as_deref(), Some("\"7\\n\""));
+        assert_eq!(
+            describe_reply(b"input error\n").as_deref(),
+            Some("\"input error\\n\"")
+        );
+        assert_eq!(describe_reply(b"7"), None);
+        assert_eq!(describe_reply(b"seven\n"), None);
+    }
+}
