@@ -28,13 +28,7 @@ pub const LOCAL_PROMPT: &str = "local path: ";
 pub fn run(host: &str, port: u16, input: impl BufRead, opts: &Options) -> Result<usize> {
     let mut lines = LineReader::new(input);
     let mut failed = 0;
-    loop {
-        let Some(remote) = ask(&mut lines, REMOTE_PROMPT)? else {
-            break;
-        };
-        let Some(local) = ask(&mut lines, LOCAL_PROMPT)? else {
-            break;
-        };
+    while let Some((remote, local)) = ask_both(&mut lines)? {
         match fetch::fetch(host, port, &remote, Path::new(&local), opts) {
             Ok(n) => unp::error::print_flush(format_args!("received {n} bytes into {local}\n"))?,
             Err(e) if e.is_stdout() => return Err(e),
@@ -45,6 +39,14 @@ pub fn run(host: &str, port: u16, input: impl BufRead, opts: &Options) -> Result
         }
     }
     Ok(failed)
+}
+
+/// Asks for the remote path, then the local one; `None` when either is empty or input ends.
+fn ask_both(lines: &mut LineReader<impl BufRead>) -> Result<Option<(String, String)>> {
+    let Some(remote) = ask(lines, REMOTE_PROMPT)? else {
+        return Ok(None);
+    };
+    Ok(ask(lines, LOCAL_PROMPT)?.map(|local| (remote, local)))
 }
 
 /// Prints `prompt`, reads one line; `None` at end of input or for an empty line.
