@@ -11,7 +11,7 @@ use std::fs::{self, File};
 use std::io::{BufWriter, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use unp::{Context, Error, Result};
@@ -25,6 +25,40 @@ pub const SEGMENTS_PER_READ: usize = 1024;
 
 /// The default read timeout: a server silent this long is given up on.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+static IN_TRANSFER: AtomicBool = AtomicBool::new(false);
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// The SIGINT/SIGTERM handler: outside a transfer, end at once (`_exit`, nothing to clean
+/// up); during one, only set a flag. Async-signal-safe: atomics and `_exit` only.
+extern "C" fn on_interrupt(_sig: nix::libc::c_int) {
+    if !IN_TRANSFER.load(Ordering::SeqCst) {
+        // SAFETY: _exit(2) is async-signal-safe and touches no Rust state.
+        unsafe { nix::libc::_exit(130) }
+    }
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Makes Ctrl-C (SIGINT) and SIGTERM clean up: installed without `SA_RESTART`
+/// (UNP's `Signal_intr`), so a blocked `read` or `connect` fails with `EINTR`, the
+/// transfer stops, and the temporary file is removed before the program exits.
+pub fn clean_up_on_interrupt() -> Result<()> {
+    use unp::signal::{SigHandler, Signal, signal_intr};
+    for sig in [Signal::SIGINT, Signal::SIGTERM] {
+        // SAFETY: on_interrupt only touches atomics and calls _exit.
+        unsafe { signal_intr(sig, SigHandler::Handler(on_interrupt))? };
+    }
+    Ok(())
+}
+
+/// True once SIGINT or SIGTERM arrived during a transfer.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+fn interrupted_error() -> Error {
+    Error::msg("interrupted")
+}
 
 /// Reads segments from `conn` until the server closes, writing their data to `out`.
 ///
@@ -42,6 +76,7 @@ pub fn receive(
     loop {
         let n = match conn.read(&mut buf[filled..]) {
             Ok(n) => n,
+            Err(_) if interrupted() => return Err(interrupted_error()),
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) if is_timeout(&e) => {
                 return Err(Error::msg(
@@ -169,7 +204,20 @@ pub struct Options {
 
 /// One whole transfer: connect to `host`:`port`, ask for `remote`, store it as `local`.
 /// Returns the number of bytes received. On any failure `local` is untouched.
+///
+/// While it runs, SIGINT and SIGTERM (if [`clean_up_on_interrupt`] was called) stop the
+/// transfer instead of killing the process, so the temporary file is removed.
 pub fn fetch(host: &str, port: u16, remote: &str, local: &Path, opts: &Options) -> Result<u64> {
+    IN_TRANSFER.store(true, Ordering::SeqCst);
+    let result = fetch_inner(host, port, remote, local, opts);
+    IN_TRANSFER.store(false, Ordering::SeqCst);
+    match result {
+        Err(_) if interrupted() => Err(interrupted_error()),
+        other => other,
+    }
+}
+
+fn fetch_inner(host: &str, port: u16, remote: &str, local: &Path, opts: &Options) -> Result<u64> {
     let request =
         proto::encode_request(remote).map_err(|e| Error::msg(format!("{remote:?}: {e}")))?;
     let mut download = Download::create(local)?;

@@ -473,3 +473,29 @@ fn iterative_client_goes_on_after_a_failure_and_stops_on_an_empty_path() {
     );
     assert_eq!(dir.names(), ["a"]);
 }
+
+#[test]
+fn ctrl_c_during_a_transfer_removes_the_temporary_file() {
+    let dir = TempDir::new("sigint");
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let (port, server) = fake_server(move |mut conn| {
+        let mut wire = Vec::new();
+        proto::encode_segments(&[1u8; 256], &mut wire);
+        conn.write_all(&wire).unwrap();
+        let _ = rx.recv(); // then stall until the test is done
+    });
+    let port = port.to_string();
+    let local = dir.str("out");
+    let mut client = Proc::spawn(FTCLIENT, &["127.0.0.1", &port, "x", &local]);
+    assert!(
+        unp::testkit::wait_until(unp::testkit::TIMEOUT, || dir.names().len() == 1),
+        "the temporary file never appeared"
+    );
+    client.signal(nix::sys::signal::Signal::SIGINT);
+    let (status, _, err) = client.wait_exit();
+    tx.send(()).unwrap();
+    server.join().unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert_eq!(dir.names(), Vec::<String>::new());
+}

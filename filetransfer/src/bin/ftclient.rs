@@ -33,6 +33,7 @@ struct Args {
 fn main() {
     let args = Args::parse();
     unp::run(|| {
+        fetch::clean_up_on_interrupt()?;
         let opts = Options {
             timeout: args.timeout,
             progress: true,

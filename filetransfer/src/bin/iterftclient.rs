@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use filetransfer::fetch::Options;
+use filetransfer::fetch::{self, Options};
 
 /// Fetches files one after another, asking for each path on stdin.
 #[derive(Parser)]
@@ -30,6 +30,7 @@ struct Args {
 fn main() {
     let args = Args::parse();
     unp::run(|| {
+        fetch::clean_up_on_interrupt()?;
         let opts = Options {
             timeout: args.timeout,
             progress: true,
