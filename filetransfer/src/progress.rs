@@ -48,6 +48,7 @@ impl Progress {
         if !self.enabled {
             return Ok(());
         }
+        self.enabled = false; // drawn for good: nothing left for Drop to do
         let line = self.line(bytes, Instant::now());
         unp::error::print_flush(format_args!("\r{line}\x1b[K\n"))
     }
@@ -55,6 +56,16 @@ impl Progress {
     fn line(&self, bytes: u64, now: Instant) -> String {
         let secs = (now - self.start).as_secs_f64();
         format!("{:>12}  {}", human_bytes(bytes), rate(bytes, secs))
+    }
+}
+
+impl Drop for Progress {
+    /// A transfer that failed leaves its last progress line: end it, so the error
+    /// message that follows starts on a line of its own.
+    fn drop(&mut self) {
+        if self.enabled && self.last_draw.is_some() {
+            let _ = unp::error::print_flush(format_args!("\n"));
+        }
     }
 }
 
