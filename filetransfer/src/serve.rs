@@ -1,0 +1,329 @@
+//! The server side: which paths may be served, and streaming a file as segments.
+//!
+//! The C FTServer passes whatever path arrives to `open(2)`: `../../etc/shadow`, a
+//! directory, `/dev/zero` (an endless "file") or a FIFO (where `open` blocks forever).
+//! [`Root`] is the policy that closes those holes, and [`send_file`] is the fast, still
+//! byte-for-byte compatible, replacement of the one-segment-per-`write` loop.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use nix::fcntl::OFlag;
+use unp::{Context, Error, Result};
+
+use crate::proto::{self, BUFSIZE, RequestError};
+
+/// How many segments the server builds per `write(2)`: 1024 segments = 260 KiB per
+/// system call instead of 260 bytes (the file is read 256 KiB at a time likewise).
+pub const SEGMENTS_PER_WRITE: usize = 1024;
+
+/// Why a request is not served. [`Refusal::message`] is what the error segment says.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The request bytes are not an acceptable path.
+    Request(RequestError),
+    /// The path resolves (through `..`, an absolute path or a symlink) outside the root.
+    Outside,
+    /// A directory, device, FIFO or socket.
+    NotRegular,
+    /// The operating system said no (missing file, permission denied).
+    Os {
+        /// The OS error.
+        err: io::Error,
+        /// The path as the client sent it.
+        path: String,
+    },
+}
+
+impl Refusal {
+    /// The text for the error segment: `No such file or directory: x.txt`,
+    /// `refused: outside the served directory`.
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Request(e) => format!("refused: {e}"),
+            Refusal::Outside => "refused: outside the served directory".to_string(),
+            Refusal::NotRegular => "refused: not a regular file".to_string(),
+            Refusal::Os { err, path } => match err.raw_os_error() {
+                Some(code) => format!("{}: {path}", unp::error::strerror(code)),
+                None => format!("{err}: {path}"),
+            },
+        }
+    }
+}
+
+/// The directory a server serves from (`--root`, by default where it was started).
+#[derive(Debug, Clone)]
+pub struct Root {
+    /// The root as given, made absolute (no symlinks resolved).
+    given: PathBuf,
+    /// The root with every symlink resolved (`realpath(3)`).
+    real: PathBuf,
+}
+
+impl Root {
+    /// A root for `dir`, which must be an existing directory.
+    pub fn new(dir: &Path) -> Result<Root> {
+        let real = std::fs::canonicalize(dir)
+            .context("realpath")
+            .map_err(|e| e.with_detail(dir.display().to_string()))?;
+        if !real.is_dir() {
+            return Err(Error::msg(format!("{}: not a directory", dir.display())));
+        }
+        let cwd = std::env::current_dir().context("getcwd")?;
+        Ok(Root {
+            given: normalize(&cwd.join(dir)),
+            real,
+        })
+    }
+
+    /// The directory, symlinks resolved.
+    pub fn path(&self) -> &Path {
+        &self.real
+    }
+
+    /// Opens the file a request names, or says why not.
+    ///
+    /// Relative paths are taken inside the root; absolute ones must lie inside it. The
+    /// path must stay inside after resolving `..` and symlinks, name a regular file, and
+    /// be readable. The file is opened with `O_NONBLOCK` (so a FIFO swapped in at the last
+    /// moment cannot block the server) and `O_NOFOLLOW`, and checked again with `fstat`.
+    pub fn open(&self, request: &[u8]) -> std::result::Result<File, Refusal> {
+        let path = proto::decode_request(request).map_err(Refusal::Request)?;
+        let joined = self.real.join(path); // an absolute `path` replaces the root
+        // First without touching the file system, so that "no such file" never tells a
+        // client what exists outside the root.
+        let lexical = normalize(&joined);
+        if !lexical.starts_with(&self.real) && !lexical.starts_with(&self.given) {
+            return Err(Refusal::Outside);
+        }
+        let os = |err| Refusal::Os {
+            err,
+            path: path.to_string(),
+        };
+        let real = std::fs::canonicalize(&joined).map_err(os)?;
+        if !real.starts_with(&self.real) {
+            return Err(Refusal::Outside); // a symlink pointed out
+        }
+        if !std::fs::symlink_metadata(&real).map_err(os)?.is_file() {
+            return Err(Refusal::NotRegular);
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOFOLLOW).bits())
+            .open(&real)
+            .map_err(os)?;
+        if !file.metadata().map_err(os)?.is_file() {
+            return Err(Refusal::NotRegular);
+        }
+        Ok(file)
+    }
+}
+
+/// Removes `.` and `..` components without looking at the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Reads the request: one `read(2)` of at most 256 bytes, as the C server does.
+///
+/// The protocol has no terminator, so the path is whatever the first read returns; the
+/// C client sends it in one small `write`, which arrives in one piece on any real
+/// network. 256 bytes means the path was too long (the limit is 255).
+pub fn read_request(conn: &mut TcpStream) -> Result<Vec<u8>> {
+    let mut buf = vec![0u8; BUFSIZE];
+    let n = loop {
+        match conn.read(&mut buf) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) if is_timeout(&e) => {
+                return Err(Error::msg("read error: timed out waiting for the path"));
+            }
+            Err(e) => return Err(Error::os("read", e)),
+        }
+    };
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// True for the error a socket timeout (`SO_RCVTIMEO`/`SO_SNDTIMEO`) produces.
+pub fn is_timeout(e: &io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// Streams `file` to `conn` as segments; returns the number of file bytes sent.
+///
+/// The wire format is the C one, 260 bytes per 256 bytes of file, but the file is read
+/// [`SEGMENTS_PER_WRITE`] × 256 bytes at a time and the segments go out in one `write`.
+/// A read error on the file is reported to the client as an error segment.
+pub fn send_file(file: &mut File, conn: &mut impl Write) -> Result<u64> {
+    let mut data = vec![0u8; SEGMENTS_PER_WRITE * BUFSIZE];
+    let mut wire = Vec::with_capacity(SEGMENTS_PER_WRITE * proto::SEGMENT_SIZE);
+    let mut sent = 0u64;
+    loop {
+        let n = match unp::readn(file, &mut data) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = conn.write_all(&proto::encode_error(&format!("read error: {e}")));
+                return Err(e);
+            }
+        };
+        wire.clear();
+        proto::encode_segments(&data[..n], &mut wire);
+        conn.write_all(&wire).map_err(|e| Error::os("write", e))?;
+        sent += n as u64;
+        if n < data.len() {
+            return Ok(sent); // end of file
+        }
+    }
+}
+
+/// What happened to one connection.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The file was sent: its size in bytes.
+    Sent(u64),
+    /// The request was refused with an error segment; the message it carried.
+    Refused(String),
+}
+
+/// Serves one connection: reads the path, prints it on its own line (as FTServer does),
+/// sends the file or an error segment, and closes.
+///
+/// A refusal is an [`Outcome`], not an error; errors are I/O failures (the client went
+/// away, a timeout). The error segment is followed by a FIN, and the server reads what
+/// the client may still send before closing, so the segment is not lost to a reset.
+pub fn serve_connection(mut conn: TcpStream, root: &Root, timeout: Duration) -> Result<Outcome> {
+    conn.set_read_timeout(Some(timeout))
+        .context("setsockopt SO_RCVTIMEO")?;
+    conn.set_write_timeout(Some(timeout))
+        .context("setsockopt SO_SNDTIMEO")?;
+    let request = read_request(&mut conn)?;
+    if request.is_empty() {
+        return Err(Error::msg("the client closed without sending a path"));
+    }
+    unp::error::print_flush(format_args!("{}\n", String::from_utf8_lossy(&request)))?;
+    match root.open(&request) {
+        Ok(mut file) => {
+            let sent = send_file(&mut file, &mut conn)?;
+            Ok(Outcome::Sent(sent))
+        }
+        Err(refusal) => {
+            let message = refusal.message();
+            unp::writen(&mut conn, &proto::encode_error(&message))?;
+            drain_and_close(conn);
+            Ok(Outcome::Refused(message))
+        }
+    }
+}
+
+/// Half-closes, then discards what the client still sends (a path longer than one read)
+/// until it closes too, for at most a second: closing with unread data would send RST,
+/// and a reset can make the client's kernel drop the error segment it has not read yet.
+fn drain_and_close(mut conn: TcpStream) {
+    let _ = conn.shutdown(std::net::Shutdown::Write);
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(1)));
+    let mut sink = [0u8; 4096];
+    let mut left = 64 * 1024;
+    while left > 0 {
+        match conn.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => left -= n.min(left),
+        }
+    }
+}
+
+/// The request as a log shows it: quoted, with unprintable bytes escaped.
+pub fn quoted(request: &[u8]) -> String {
+    format!("\"{}\"", request.escape_ascii())
+}
+
+/// FTServer: accepts one client, serves its request and returns. A refused request is
+/// returned as an error (the program reports it and exits 1); so is a failed transfer.
+pub fn oneshot(listener: &TcpListener, root: &Root, timeout: Duration) -> Result<()> {
+    let (conn, peer) = unp::accept(listener)?;
+    match serve_connection(conn, root, timeout) {
+        Ok(Outcome::Sent(_)) => Ok(()),
+        Ok(Outcome::Refused(message)) => {
+            Err(Error::msg(format!("{}: {message}", unp::sock_ntop(&peer))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The iterative server of Requirement 3: one connection, one file, then the next
+/// connection, forever. A refused or failed request is logged on stderr and the loop
+/// goes on; a client waiting meanwhile sits in the listen queue (the lesson of P3.4).
+pub fn iterative(listener: &TcpListener, root: &Root, timeout: Duration) -> Result<()> {
+    loop {
+        let (conn, peer) = unp::accept(listener)?;
+        let who = unp::sock_ntop(&peer);
+        match serve_connection(conn, root, timeout) {
+            Ok(Outcome::Sent(n)) => {
+                unp::error::print_flush(format_args!("sent {n} bytes to {who}\n"))?
+            }
+            Ok(Outcome::Refused(message)) => unp::err_msg(format!("{who}: {message}")),
+            Err(e) if e.is_stdout() => return Err(e),
+            Err(e) => unp::err_msg(format!("{who}: {e}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_is_lexical() {
+        assert_eq!(normalize(Path::new("/a/b/../c/./d")), Path::new("/a/c/d"));
+        assert_eq!(normalize(Path::new("/a/../../..")), Path::new("/"));
+    }
+
+    #[test]
+    fn refusal_messages() {
+        let e = Refusal::Os {
+            err: io::Error::from_raw_os_error(2),
+            path: "x.txt".into(),
+        };
+        assert_eq!(e.message(), "No such file or directory: x.txt");
+        assert_eq!(
+            Refusal::Outside.message(),
+            "refused: outside the served directory"
+        );
+        assert_eq!(
+            Refusal::Request(RequestError::NotUtf8).message(),
+            "refused: path is not UTF-8"
+        );
+    }
+
+    #[test]
+    fn send_file_writes_whole_segments() {
+        let dir = std::env::temp_dir().join(format!("ft-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("f");
+        let data: Vec<u8> = (0..(SEGMENTS_PER_WRITE * BUFSIZE + 300))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        std::fs::write(&p, &data).unwrap();
+        let mut out = Vec::new();
+        let sent = send_file(&mut File::open(&p).unwrap(), &mut out).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(sent, data.len() as u64);
+        let mut expected = Vec::new();
+        proto::encode_segments(&data, &mut expected);
+        assert_eq!(out, expected);
+    }
+}
