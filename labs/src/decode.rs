@@ -71,12 +71,17 @@ impl Proto {
             .all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7f).contains(&b));
         match side {
             // The server spoke first: daytime's one line.
+            // A capture that starts mid-connection: the lottery's replies are distinctive.
+            Side::Server if lottery::proto::Reply::parse(first).is_some() => Proto::Lottery,
             Side::Server if text && first.ends_with(b"\n") => Proto::Daytime,
             Side::Server => Proto::Raw,
+            // Commands 0..2 as little-endian i32; a short first segment may hold only
+            // the start of one.
             Side::Client
                 if !first.is_empty()
-                    && first.len() % 4 == 0
-                    && first.chunks(4).all(|c| matches!(c, [0..=2, 0, 0, 0])) =>
+                    && first
+                        .chunks(4)
+                        .all(|c| c[0] <= 2 && c[1..].iter().all(|&b| b == 0)) =>
             {
                 Proto::Lottery
             }
