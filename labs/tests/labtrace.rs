@@ -146,7 +146,8 @@ fn handout_capture(dir: &Path) -> PathBuf {
     let (ci, si) = (0xc136_865au32, 0x19d1_2af0u32);
     let (a, p, f, sy, r) = (Flags::ACK, Flags::PSH, Flags::FIN, Flags::SYN, Flags::RST);
     let reply = b"New number generated: 8";
-    let mut segs: Vec<(SocketAddr, SocketAddr, u32, u32, u8, &[u8])> = vec![
+    type Seg<'a> = (SocketAddr, SocketAddr, u32, u32, u8, &'a [u8]);
+    let mut segs: Vec<Seg> = vec![
         (c, s, ci, 0, sy, b""),
         (s, c, si, ci + 1, sy | a, b""),
         (c, s, ci + 1, si + 1, a, b""),
