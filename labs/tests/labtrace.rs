@@ -425,3 +425,36 @@ fn simultaneous_connections_are_kept_apart() {
         );
     }
 }
+
+/// What the fuzz targets (labs/fuzz) do, on a deterministic set of damaged files: every
+/// prefix of a capture and every single-byte change of its headers; never a panic.
+#[test]
+fn damaged_captures_never_panic() {
+    use labs::render::View;
+    let dir = tmpdir("damaged");
+    let whole = std::fs::read(handout_capture(&dir)).unwrap();
+    let views = [View::Text, View::Json, View::Ladder];
+    let mut n = 0;
+    let mut run = |bytes: &[u8]| {
+        n += 1;
+        let opts = labs::Options {
+            proto: None,
+            port: None,
+            view: views[n % 3],
+            svg: n % 2 == 0,
+        };
+        let _ = labs::trace(bytes, &opts, std::io::sink());
+    };
+    // Every prefix through the first records, then every third one.
+    for len in (0..whole.len()).filter(|&l| l < 200 || l % 3 == 0) {
+        run(&whole[..len]);
+    }
+    // Every header byte of the file and of the first packets, set to edge values.
+    for at in 0..whole.len().min(150) {
+        for v in [0x00, 0x7f, 0xff] {
+            let mut bad = whole.clone();
+            bad[at] = v;
+            run(&bad);
+        }
+    }
+}
