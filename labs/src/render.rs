@@ -100,7 +100,7 @@ fn header(info: &ConnInfo, view: View) -> String {
     );
     match view {
         View::Ladder => {
-            let _ = write!(s, "      {:<34}{:>34}", "client", "server");
+            let _ = write!(s, "      {:<32}{:>33}", "client", "server");
         }
         _ => {
             let _ = write!(
