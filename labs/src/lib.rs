@@ -1,1 +1,123 @@
-//! `labs`: filled in by its own issue.
+//! # labs — tools around the labs
+//!
+//! `labtrace` reads a capture a student made with tcpdump or Wireshark and tells its
+//! story the way the Lab 3 supplement does: the three-way handshake, each data segment
+//! and its ACK with the Server/Client Seq/Ack bookkeeping table, the FIN/ACK close, and
+//! what the payload means in the lab's own protocol (`GEN`, `"New number generated: 8"`).
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`capture`] | reading pcap/pcapng files packet by packet, in constant memory |
+//! | [`packet`] | from a link-layer frame to a TCP segment (loopback, Ethernet, raw IP, Linux cooked) |
+//! | [`tcp`] | connections, relative Seq/Ack as Wireshark shows them, phases, bookkeeping |
+//! | [`decode`] | which lab protocol a connection speaks, and what its bytes say |
+//! | [`render`] | the text story, JSON lines, the ASCII ladder and the SVG picture |
+//!
+//! [`trace`] ties them together; the `labtrace` binary only parses its arguments.
+
+pub mod capture;
+pub mod decode;
+pub mod packet;
+pub mod render;
+pub mod tcp;
+
+use std::io::{Read, Write};
+
+/// What to show and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The protocol to decode payloads as; `None` guesses per connection.
+    pub proto: Option<decode::Proto>,
+    /// Keep only connections with this port (its side is the server).
+    pub port: Option<u16>,
+    /// The view written to the output.
+    pub view: render::View,
+    /// Also build the SVG picture.
+    pub svg: bool,
+}
+
+/// What a trace found, besides what it printed.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Packets in the file.
+    pub packets: u64,
+    /// TCP segments shown.
+    pub segments: u64,
+    /// Packets skipped because they are not TCP (or not readable as such).
+    pub skipped: u64,
+    /// TCP connections seen.
+    pub connections: usize,
+    /// Why reading stopped early, if it did (truncated or corrupt tail).
+    pub warning: Option<String>,
+    /// The SVG picture, when asked for.
+    pub svg: Option<String>,
+}
+
+/// Reads a capture from `input` and writes the chosen view to `out`.
+pub fn trace<R: Read + Send, W: Write>(
+    input: R,
+    opts: &Options,
+    out: W,
+) -> Result<Outcome, TraceError> {
+    let cap = capture::Capture::new(input).map_err(TraceError::Capture)?;
+    let mut tracker = tcp::Tracker::new(opts.proto, opts.port);
+    let mut renderer = render::Renderer::new(opts.view, out);
+    let mut svg = opts.svg.then(render::Svg::default);
+    let mut outcome = Outcome::default();
+    let mut failed: Option<std::io::Error> = None;
+    let summary = cap.for_each(|p| {
+        if failed.is_some() {
+            return;
+        }
+        let Ok(seg) = packet::tcp_segment(p.linktype, p.data) else {
+            outcome.skipped += 1;
+            tracker.saw_packet(p.time_ns);
+            return;
+        };
+        let Some(row) = tracker.segment(p.frame, p.time_ns, &seg) else {
+            return;
+        };
+        outcome.segments += 1;
+        if let Some(svg) = &mut svg {
+            svg.row(&row);
+        }
+        if let Err(e) = renderer.row(&row, &tracker) {
+            failed = Some(e);
+        }
+    });
+    if let Some(e) = failed {
+        return Err(TraceError::Output(e));
+    }
+    outcome.packets = summary.packets;
+    outcome.warning = summary.warning;
+    outcome.connections = tracker.connections();
+    let line = format!(
+        "{} packets, {} TCP segments in {} connection(s), {} non-TCP packets skipped",
+        outcome.packets, outcome.segments, outcome.connections, outcome.skipped
+    );
+    renderer
+        .finish(&mut tracker, &line)
+        .map_err(TraceError::Output)?;
+    outcome.svg = svg.map(|s| s.finish(&tracker));
+    Ok(outcome)
+}
+
+/// Why a trace failed.
+#[derive(Debug)]
+pub enum TraceError {
+    /// The file is not a readable capture.
+    Capture(capture::CaptureError),
+    /// Writing the output failed (a closed pipe, a full disk).
+    Output(std::io::Error),
+}
+
+impl std::fmt::Display for TraceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TraceError::Capture(e) => write!(f, "{e}"),
+            TraceError::Output(e) => write!(f, "write error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TraceError {}

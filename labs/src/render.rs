@@ -1,0 +1,396 @@
+//! The views of a trace: the text story (default), JSON lines, the ASCII ladder, and
+//! the SVG ladder.
+//!
+//! JSON goes out as each segment arrives. The text and ladder views tell one connection
+//! at a time, so they hold a connection's rendered lines until it ends (its close or
+//! reset) and print them then; connections still open at the end of the file print last.
+
+use crate::decode::Side;
+use crate::tcp::{ConnInfo, Row, Table, Tracker};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// Which view to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The explained story with bookkeeping tables.
+    Text,
+    /// One JSON object per segment per line.
+    Json,
+    /// An ASCII sequence diagram.
+    Ladder,
+}
+
+/// Writes rows in one view.
+pub struct Renderer<W: Write> {
+    view: View,
+    out: W,
+    held: BTreeMap<usize, String>,
+}
+
+impl<W: Write> Renderer<W> {
+    /// A renderer writing `view` to `out`.
+    pub fn new(view: View, out: W) -> Renderer<W> {
+        Renderer {
+            view,
+            out,
+            held: BTreeMap::new(),
+        }
+    }
+
+    /// Shows one segment.
+    pub fn row(&mut self, row: &Row, tracker: &Tracker) -> io::Result<()> {
+        if self.view == View::Json {
+            return json_line(&mut self.out, row);
+        }
+        let text = self.held.entry(row.conn).or_default();
+        match self.view {
+            View::Ladder => ladder_line(text, row),
+            _ => {
+                text_line(text, row);
+                if let Some(t) = &row.table {
+                    table(text, t);
+                }
+            }
+        }
+        if row.ends {
+            self.flush_conn(row.conn, tracker)?;
+        }
+        Ok(())
+    }
+
+    fn flush_conn(&mut self, id: usize, tracker: &Tracker) -> io::Result<()> {
+        let Some(body) = self.held.remove(&id) else {
+            return Ok(());
+        };
+        if let Some(info) = tracker.conn(id) {
+            writeln!(self.out, "{}", header(info, self.view))?;
+        }
+        self.out.write_all(body.as_bytes())?;
+        writeln!(self.out)
+    }
+
+    /// Ends the trace: open exchanges' tables, connections not yet printed, a summary.
+    pub fn finish(mut self, tracker: &mut Tracker, summary: &str) -> io::Result<W> {
+        if self.view != View::Json {
+            for (id, t) in tracker.finish() {
+                if self.view == View::Text
+                    && let Some(text) = self.held.get_mut(&id)
+                {
+                    table(text, &t);
+                }
+            }
+            let ids: Vec<usize> = self.held.keys().copied().collect();
+            for id in ids {
+                self.flush_conn(id, tracker)?;
+            }
+            writeln!(self.out, "{summary}")?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+fn header(info: &ConnInfo, view: View) -> String {
+    let proto = info.proto.map_or("no payload", |p| p.name());
+    let mut s = format!(
+        "Connection {}: client {} → server {} ({proto})\n",
+        info.id, info.client, info.server
+    );
+    match view {
+        View::Ladder => {
+            let _ = write!(s, "      {:<32}{:>33}", "client", "server");
+        }
+        _ => {
+            let _ = write!(
+                s,
+                "{:>6}  {:>9}  {:<4} {:<6} {:>6} {:>6} {:>6} {:>5}  {:<15} payload",
+                "#", "time", "dir", "flags", "seq", "ack", "win", "len", "phase"
+            );
+        }
+    }
+    s
+}
+
+fn arrow(side: Side) -> &'static str {
+    match side {
+        Side::Client => "C→S",
+        Side::Server => "S→C",
+    }
+}
+
+fn ack_text(row: &Row) -> String {
+    if row.flags.has(crate::packet::Flags::ACK) {
+        row.ack.to_string()
+    } else {
+        "-".to_string()
+    }
+}
+
+fn text_line(s: &mut String, row: &Row) {
+    let _ = writeln!(
+        s,
+        "{:>6}  {:>9.6}  {:<4} {:<6} {:>6} {:>6} {:>6} {:>5}  {:<15} {}",
+        row.frame,
+        row.time,
+        arrow(row.side),
+        format!("[{}]", row.flags.tcpdump()),
+        row.seq,
+        ack_text(row),
+        row.win,
+        row.len,
+        row.phase.to_string(),
+        row.decoded.as_deref().unwrap_or("")
+    );
+}
+
+fn table(s: &mut String, t: &Table) {
+    let _ = writeln!(
+        s,
+        "        {:<24} {:>10} {:>10} {:>10} {:>10}",
+        "bookkeeping", "Server Seq", "Server Ack", "Client Seq", "Client Ack"
+    );
+    for r in &t.rows {
+        let what = format!("#{} {} [{}] len {}", r.frame, arrow(r.side), r.flags, r.len);
+        let b = r.book;
+        let _ = writeln!(
+            s,
+            "        {what:<24} {:>10} {:>10} {:>10} {:>10}",
+            b.server_seq, b.server_ack, b.client_seq, b.client_ack
+        );
+    }
+    if t.more > 0 {
+        let b = t.last;
+        let what = format!("… {} more, then", t.more);
+        let _ = writeln!(
+            s,
+            "        {what:<24} {:>10} {:>10} {:>10} {:>10}",
+            b.server_seq, b.server_ack, b.client_seq, b.client_ack
+        );
+    }
+}
+
+/// The label on a segment's arrow: flags, numbers, payload.
+pub fn label(row: &Row) -> String {
+    let mut s = format!("[{}] seq={}", row.flags.tcpdump(), row.seq);
+    if row.flags.has(crate::packet::Flags::ACK) {
+        let _ = write!(s, " ack={}", row.ack);
+    }
+    if row.len > 0 {
+        let _ = write!(s, " len={}", row.len);
+    }
+    if let Some(d) = &row.decoded {
+        let _ = write!(s, " {d}");
+    }
+    s
+}
+
+/// Width of the ladder's arrow between the two timelines.
+const LADDER: usize = 64;
+
+fn ladder_line(s: &mut String, row: &Row) {
+    let mut text: String = label(row).chars().take(LADDER - 10).collect();
+    text = format!(" {text} ");
+    let fill = LADDER.saturating_sub(text.chars().count() + 6);
+    let line = match row.side {
+        Side::Client => format!("|---{text}{}>|", "-".repeat(fill + 1)),
+        Side::Server => format!("|<{}{text}---|", "-".repeat(fill + 1)),
+    };
+    let _ = writeln!(s, "{:>5} {line}  {}", row.frame, row.phase);
+}
+
+/// Writes one segment as a JSON object on its own line.
+pub fn json_line(out: &mut impl Write, row: &Row) -> io::Result<()> {
+    let mut s = String::with_capacity(256);
+    let _ = write!(
+        s,
+        "{{\"frame\":{},\"time\":{:.6},\"conn\":{},\"src\":\"{}\",\"dst\":\"{}\",\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"win\":{},\"phase\":\"{}\",\"decoded\":",
+        row.frame,
+        row.time,
+        row.conn,
+        row.src,
+        row.dst,
+        row.flags.tcpdump(),
+        row.seq,
+        row.ack,
+        row.len,
+        row.win,
+        row.phase
+    );
+    match &row.decoded {
+        Some(d) => json_string(&mut s, d),
+        None => s.push_str("null"),
+    }
+    s.push_str("}\n");
+    out.write_all(s.as_bytes())
+}
+
+/// Appends `text` as a JSON string literal (quotes, backslashes and control characters
+/// escaped; everything else, including non-ASCII, as is: JSON is UTF-8).
+pub fn json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Collects rows for the SVG picture (at most [`SVG_ROWS`] per connection).
+#[derive(Default)]
+pub struct Svg {
+    conns: BTreeMap<usize, (Vec<Row>, usize)>,
+}
+
+/// The most arrows drawn per connection; more are counted and noted under the picture.
+pub const SVG_ROWS: usize = 400;
+
+impl Svg {
+    /// Adds one segment.
+    pub fn row(&mut self, row: &Row) {
+        let (rows, more) = self.conns.entry(row.conn).or_default();
+        if rows.len() < SVG_ROWS {
+            rows.push(row.clone());
+        } else {
+            *more += 1;
+        }
+    }
+
+    /// The finished picture: per connection, two timelines and one arrow per segment.
+    pub fn finish(&self, tracker: &Tracker) -> String {
+        const W: usize = 760;
+        const LEFT: usize = 150;
+        const RIGHT: usize = 610;
+        const STEP: usize = 34;
+        let mut body = String::new();
+        let mut y = 20;
+        for (id, (rows, more)) in &self.conns {
+            let Some(info) = tracker.conn(*id) else {
+                continue;
+            };
+            let proto = info.proto.map_or("no payload", |p| p.name());
+            let _ = writeln!(
+                body,
+                "<text x=\"{}\" y=\"{}\" class=\"title\">{}</text>",
+                W / 2,
+                y + 14,
+                xml(&format!("Connection {id} ({proto})"))
+            );
+            y += 30;
+            let _ = writeln!(
+                body,
+                "<text x=\"{LEFT}\" y=\"{}\" class=\"end\">client {}</text>",
+                y + 12,
+                xml(&info.client.to_string())
+            );
+            let _ = writeln!(
+                body,
+                "<text x=\"{RIGHT}\" y=\"{}\" class=\"end\">server {}</text>",
+                y + 12,
+                xml(&info.server.to_string())
+            );
+            y += 24;
+            let top = y;
+            for row in rows {
+                let (x1, x2) = match row.side {
+                    Side::Client => (LEFT, RIGHT),
+                    Side::Server => (RIGHT, LEFT),
+                };
+                let _ = writeln!(
+                    body,
+                    "<line x1=\"{x1}\" y1=\"{}\" x2=\"{x2}\" y2=\"{}\" class=\"seg\" marker-end=\"url(#head)\"/>",
+                    y + 6,
+                    y + STEP - 8
+                );
+                let _ = writeln!(
+                    body,
+                    "<text x=\"{}\" y=\"{}\" class=\"label\">{}</text>",
+                    (LEFT + RIGHT) / 2,
+                    y + STEP / 2 - 2,
+                    xml(&label(row))
+                );
+                let _ = writeln!(
+                    body,
+                    "<text x=\"{}\" y=\"{}\" class=\"note\">#{} {:.6}s</text><text x=\"{}\" y=\"{}\" class=\"note\">{}</text>",
+                    LEFT - 8,
+                    y + STEP / 2 + 4,
+                    row.frame,
+                    row.time,
+                    RIGHT + 8,
+                    y + STEP / 2 + 4,
+                    xml(&row.phase.to_string())
+                );
+                y += STEP;
+            }
+            for x in [LEFT, RIGHT] {
+                let _ = writeln!(
+                    body,
+                    "<line x1=\"{x}\" y1=\"{top}\" x2=\"{x}\" y2=\"{y}\" class=\"life\"/>"
+                );
+            }
+            if *more > 0 {
+                let _ = writeln!(
+                    body,
+                    "<text x=\"{}\" y=\"{}\" class=\"label\">… {more} more segments not drawn</text>",
+                    W / 2,
+                    y + 14
+                );
+                y += 20;
+            }
+            y += 30;
+        }
+        format!(
+            concat!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"monospace\" font-size=\"12\">\n",
+                "<defs><marker id=\"head\" markerWidth=\"10\" markerHeight=\"8\" refX=\"9\" refY=\"4\" orient=\"auto\"><path d=\"M0,0 L10,4 L0,8 z\" fill=\"#333\"/></marker></defs>\n",
+                "<style>.life{{stroke:#888;stroke-width:2}} .seg{{stroke:#333;stroke-width:1.2}} .label{{text-anchor:middle;fill:#000}} .note{{fill:#666;font-size:10px}} .note:first-child{{}} .end{{text-anchor:middle;font-weight:bold}} .title{{text-anchor:middle;font-size:14px;font-weight:bold}}</style>\n",
+                "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{body}</svg>\n"
+            ),
+            w = W,
+            h = y.max(60),
+            body = body
+        )
+    }
+}
+
+fn xml(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => s.push_str("&lt;"),
+            '>' => s.push_str("&gt;"),
+            '&' => s.push_str("&amp;"),
+            '"' => s.push_str("&quot;"),
+            c if (c as u32) < 0x20 => s.push('\u{fffd}'),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_escaped() {
+        let mut s = String::new();
+        json_string(&mut s, "a\"b\\c\nd\re\tf\u{1}g\u{7f}é→");
+        assert_eq!(s, r#""a\"b\\c\nd\re\tf\u0001g\u007fé→""#);
+    }
+
+    #[test]
+    fn xml_is_escaped() {
+        assert_eq!(xml("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+    }
+}

@@ -1,0 +1,514 @@
+//! Connection tracking: which segments belong together, who is client and server,
+//! relative sequence and acknowledgement numbers, the phase of each segment, the
+//! reassembled byte streams the decoders read, and the handout's bookkeeping table.
+//!
+//! Relative numbers follow Wireshark exactly (checked against tshark in the tests):
+//! - a direction's base is its ISN when its SYN is seen (so the SYN is Seq=0 and the
+//!   first data byte is Seq=1), otherwise the first sequence number seen minus one;
+//! - an ACK seen before any segment of the other direction sets that direction's base
+//!   to the acknowledgement number minus one;
+//! - without the ACK flag the acknowledgement field is shown raw (it means nothing).
+//!
+//! State kept per connection is a few counters and at most [`MAX_PENDING`] bytes of a
+//! half-received message per direction, so memory grows with connections, not packets.
+
+use crate::decode::{self, Proto, Side};
+use crate::packet::{Flags, Segment};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+/// The most bytes of an incomplete message kept for a direction before giving up on it.
+pub const MAX_PENDING: usize = 64 * 1024;
+
+/// The most rows a bookkeeping table keeps (a bulk transfer is one long exchange).
+pub const MAX_TABLE_ROWS: usize = 8;
+
+/// Where a segment stands in the connection's life, as the handout names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// SYN, SYN+ACK, ACK: `handshake 1/3` .. `handshake 3/3`.
+    Handshake(u8),
+    /// A segment carrying payload.
+    Data,
+    /// A segment resending payload already seen.
+    Retransmission,
+    /// A pure acknowledgement.
+    Ack,
+    /// FIN, its ACK, the other FIN, its ACK: `close 1/4` .. `close 4/4`.
+    Close(u8),
+    /// A FIN sent again.
+    FinAgain,
+    /// RST.
+    Reset,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Phase::Handshake(n) => write!(f, "handshake {n}/3"),
+            Phase::Data => f.write_str("data"),
+            Phase::Retransmission => f.write_str("retransmission"),
+            Phase::Ack => f.write_str("ACK"),
+            Phase::Close(n) => write!(f, "close {n}/4"),
+            Phase::FinAgain => f.write_str("close (FIN again)"),
+            Phase::Reset => f.write_str("reset"),
+        }
+    }
+}
+
+/// The Seq and Ack fields of the last segment each side sent (relative), as the
+/// handout's table lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Bookkeeping {
+    /// Server's Seq.
+    pub server_seq: u32,
+    /// Server's Ack.
+    pub server_ack: u32,
+    /// Client's Seq.
+    pub client_seq: u32,
+    /// Client's Ack.
+    pub client_ack: u32,
+}
+
+/// One row of a bookkeeping table: which segment, and the table after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRow {
+    /// The segment's frame number.
+    pub frame: u64,
+    /// Who sent it.
+    pub side: Side,
+    /// Its flags in tcpdump notation.
+    pub flags: String,
+    /// Its payload length.
+    pub len: u32,
+    /// The table after it.
+    pub book: Bookkeeping,
+}
+
+/// A finished data exchange: the rows of the handout's table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// The first rows (at most [`MAX_TABLE_ROWS`]).
+    pub rows: Vec<TableRow>,
+    /// How many more segments the exchange had.
+    pub more: usize,
+    /// The table after the exchange's last segment.
+    pub last: Bookkeeping,
+}
+
+/// Everything labtrace shows about one TCP segment.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// 1-based frame number in the file.
+    pub frame: u64,
+    /// Seconds since the first packet of the file.
+    pub time: f64,
+    /// The connection's number (1-based, in order of first appearance).
+    pub conn: usize,
+    /// Who sent the segment.
+    pub side: Side,
+    /// Sender.
+    pub src: SocketAddr,
+    /// Receiver.
+    pub dst: SocketAddr,
+    /// The flags.
+    pub flags: Flags,
+    /// Relative sequence number.
+    pub seq: u32,
+    /// Relative acknowledgement number (raw when the ACK flag is off, as Wireshark does).
+    pub ack: u32,
+    /// Payload length.
+    pub len: u32,
+    /// Advertised window (unscaled).
+    pub win: u16,
+    /// The phase label.
+    pub phase: Phase,
+    /// What the payload says, if the segment has one.
+    pub decoded: Option<String>,
+    /// A data exchange that this segment completed (or that a close/reset cut short).
+    pub table: Option<Table>,
+    /// True when this segment ends the connection (last ACK of the close, or a reset).
+    pub ends: bool,
+}
+
+/// What a connection is, for headers.
+#[derive(Debug, Clone)]
+pub struct ConnInfo {
+    /// The connection's number.
+    pub id: usize,
+    /// The side that connected.
+    pub client: SocketAddr,
+    /// The side that accepted.
+    pub server: SocketAddr,
+    /// The protocol its payload was decoded as (None until data is seen).
+    pub proto: Option<Proto>,
+}
+
+#[derive(Debug, Default)]
+struct Direction {
+    base: Option<u32>,
+    /// Stream offset (relative seq - 1) of the next byte expected.
+    next: Option<u32>,
+    /// Bytes of a message not complete yet.
+    pending: Vec<u8>,
+    /// Highest relative sequence end sent (seq + len).
+    high: u32,
+    /// The last relative Seq/Ack this side sent.
+    last: (u32, u32),
+    /// Relative seq of this side's FIN.
+    fin: Option<u32>,
+    /// True once this side's FIN was acknowledged and the ACK given a phase.
+    fin_acked: bool,
+}
+
+#[derive(Debug)]
+struct Conn {
+    info: ConnInfo,
+    dirs: [Direction; 2],
+    syn_ack_seen: bool,
+    established: bool,
+    ended: bool,
+    exchange: Option<Table>,
+    /// The server has sent data in the current exchange (its reply).
+    replied: bool,
+}
+
+fn index(side: Side) -> usize {
+    match side {
+        Side::Client => 0,
+        Side::Server => 1,
+    }
+}
+
+/// Follows every TCP connection of a capture.
+pub struct Tracker {
+    proto: Option<Proto>,
+    port: Option<u16>,
+    conns: HashMap<(SocketAddr, SocketAddr), usize>,
+    list: Vec<Conn>,
+    first_ns: Option<i128>,
+}
+
+impl Tracker {
+    /// A tracker that decodes with `proto` (None = guess per connection) and, when `port`
+    /// is given, keeps only connections with that port and takes its side as the server.
+    pub fn new(proto: Option<Proto>, port: Option<u16>) -> Tracker {
+        Tracker {
+            proto,
+            port,
+            conns: HashMap::new(),
+            list: Vec::new(),
+            first_ns: None,
+        }
+    }
+
+    /// The connection with number `id`.
+    pub fn conn(&self, id: usize) -> Option<&ConnInfo> {
+        self.list.get(id.checked_sub(1)?).map(|c| &c.info)
+    }
+
+    /// How many connections were seen.
+    pub fn connections(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Notes the time of a packet that is not TCP, so times stay relative to the file's
+    /// first packet.
+    pub fn saw_packet(&mut self, time_ns: i128) {
+        self.first_ns.get_or_insert(time_ns);
+    }
+
+    /// Takes one segment; `None` if the port filter drops it.
+    pub fn segment(&mut self, frame: u64, time_ns: i128, seg: &Segment<'_>) -> Option<Row> {
+        let first = *self.first_ns.get_or_insert(time_ns);
+        if let Some(p) = self.port
+            && seg.src.port() != p
+            && seg.dst.port() != p
+        {
+            return None;
+        }
+        let key = if seg.src <= seg.dst {
+            (seg.src, seg.dst)
+        } else {
+            (seg.dst, seg.src)
+        };
+        let fresh_syn = seg.flags.has(Flags::SYN) && !seg.flags.has(Flags::ACK);
+        let id = match self.conns.get(&key) {
+            // A SYN on a finished connection's addresses is a new connection.
+            Some(&id) if !(fresh_syn && self.list[id - 1].ended) => id,
+            _ => {
+                let id = self.list.len() + 1;
+                let client_sent = if seg.flags.has(Flags::SYN) {
+                    !seg.flags.has(Flags::ACK)
+                } else if let Some(p) = self.port {
+                    seg.dst.port() == p
+                } else {
+                    seg.dst.port() < seg.src.port()
+                };
+                let (client, server) = if client_sent {
+                    (seg.src, seg.dst)
+                } else {
+                    (seg.dst, seg.src)
+                };
+                self.list.push(Conn {
+                    info: ConnInfo {
+                        id,
+                        client,
+                        server,
+                        proto: self.proto,
+                    },
+                    dirs: Default::default(),
+                    syn_ack_seen: false,
+                    established: false,
+                    ended: false,
+                    exchange: None,
+                    replied: false,
+                });
+                self.conns.insert(key, id);
+                id
+            }
+        };
+        let conn = &mut self.list[id - 1];
+        let side = if seg.src == conn.info.client {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let mut row = conn.take(frame, side, seg);
+        row.time = (time_ns - first) as f64 / 1e9;
+        row.conn = id;
+        Some(row)
+    }
+
+    /// Ends the capture: the exchanges still open, per connection, as final tables.
+    pub fn finish(&mut self) -> Vec<(usize, Table)> {
+        self.list
+            .iter_mut()
+            .filter_map(|c| c.exchange.take().map(|t| (c.info.id, t)))
+            .collect()
+    }
+}
+
+impl Conn {
+    fn take(&mut self, frame: u64, side: Side, seg: &Segment<'_>) -> Row {
+        let me = index(side);
+        let other = 1 - me;
+        let f = seg.flags;
+        let syn = f.has(Flags::SYN);
+        let ack_flag = f.has(Flags::ACK);
+        let base = *self.dirs[me].base.get_or_insert(if syn {
+            seg.seq
+        } else {
+            seg.seq.wrapping_sub(1)
+        });
+        if ack_flag && self.dirs[other].base.is_none() {
+            self.dirs[other].base = Some(seg.ack.wrapping_sub(1));
+        }
+        let seq = seg.seq.wrapping_sub(base);
+        let ack = match (ack_flag, self.dirs[other].base) {
+            (true, Some(b)) => seg.ack.wrapping_sub(b),
+            _ => seg.ack,
+        };
+        let data_seq = if syn { seq.wrapping_add(1) } else { seq };
+        let end = data_seq.wrapping_add(seg.len);
+
+        let phase = self.phase(side, seg, seq, ack, end);
+        let decoded = (seg.len > 0).then(|| self.decode(side, seg, data_seq));
+        let dir = &mut self.dirs[me];
+        if dir.high == 0 || (end.wrapping_sub(dir.high) as i32) > 0 {
+            dir.high = end;
+        }
+        dir.last = (seq, if ack_flag { ack } else { 0 });
+        let table = self.bookkeep(frame, side, seg, phase);
+        let ends = matches!(phase, Phase::Reset)
+            || (phase == Phase::Close(4) && self.dirs.iter().all(|d| d.fin_acked));
+        if ends {
+            self.ended = true;
+        }
+        Row {
+            frame,
+            time: 0.0,
+            conn: 0,
+            side,
+            src: seg.src,
+            dst: seg.dst,
+            flags: f,
+            seq,
+            ack,
+            len: seg.len,
+            win: seg.win,
+            phase,
+            decoded,
+            table,
+            ends,
+        }
+    }
+
+    fn phase(&mut self, side: Side, seg: &Segment<'_>, _seq: u32, ack: u32, end: u32) -> Phase {
+        let f = seg.flags;
+        let me = index(side);
+        let other = 1 - me;
+        if f.has(Flags::RST) {
+            return Phase::Reset;
+        }
+        if f.has(Flags::SYN) {
+            if f.has(Flags::ACK) {
+                self.syn_ack_seen = true;
+                return Phase::Handshake(2);
+            }
+            return Phase::Handshake(1);
+        }
+        if f.has(Flags::FIN) {
+            if self.dirs[me].fin.is_some() {
+                return Phase::FinAgain;
+            }
+            self.dirs[me].fin = Some(end);
+            self.ack_other_fin(other, ack);
+            return if self.dirs[other].fin.is_some() {
+                Phase::Close(3)
+            } else {
+                Phase::Close(1)
+            };
+        }
+        if seg.len > 0 {
+            self.established = true;
+            let high = self.dirs[me].high;
+            return if high != 0 && (end.wrapping_sub(high) as i32) <= 0 {
+                Phase::Retransmission
+            } else {
+                Phase::Data
+            };
+        }
+        if side == Side::Client && self.syn_ack_seen && !self.established {
+            self.established = true;
+            return Phase::Handshake(3);
+        }
+        self.established = true;
+        if self.ack_other_fin(other, ack) {
+            return if self.dirs[me].fin.is_some() {
+                Phase::Close(4)
+            } else {
+                Phase::Close(2)
+            };
+        }
+        Phase::Ack
+    }
+
+    /// True when `ack` newly acknowledges the other side's FIN.
+    fn ack_other_fin(&mut self, other: usize, ack: u32) -> bool {
+        let d = &mut self.dirs[other];
+        match d.fin {
+            Some(fin) if !d.fin_acked && ack == fin.wrapping_add(1) => {
+                d.fin_acked = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn decode(&mut self, side: Side, seg: &Segment<'_>, data_seq: u32) -> String {
+        let server_port = self.info.server.port();
+        let proto = *self
+            .info
+            .proto
+            .get_or_insert_with(|| Proto::guess(server_port, side, seg.payload));
+        let dir = &mut self.dirs[index(side)];
+        let offset = data_seq.wrapping_sub(1);
+        let expected = *dir.next.get_or_insert(offset);
+        let ahead = offset.wrapping_sub(expected) as i32;
+        let mut note = String::new();
+        let mut payload = seg.payload;
+        if ahead < 0 {
+            // Some or all of these bytes were seen before.
+            let seen = ahead.unsigned_abs() as usize;
+            if seen >= payload.len() {
+                return format!("(already seen) {}", decode::raw(payload));
+            }
+            payload = &payload[seen..];
+        } else if ahead > 0 {
+            note = format!(" ({ahead} bytes missing before this segment)");
+            dir.pending.clear();
+        }
+        let carried = dir.pending.len();
+        dir.pending.extend_from_slice(payload);
+        let (mut text, used) = decode::describe(proto, side, &dir.pending);
+        dir.pending.drain(..used);
+        dir.next = Some(offset.wrapping_add(seg.len));
+        if seg.payload.len() < seg.len as usize {
+            // The snap length cut this payload: what follows cannot be reassembled.
+            dir.pending.clear();
+            note.push_str(" (payload cut by the capture's snap length)");
+        }
+        if carried > 0 && used > 0 {
+            text.push_str(&format!(" (with {carried} bytes from an earlier segment)"));
+        }
+        let left = dir.pending.len();
+        if left > 0 {
+            if !text.is_empty() {
+                text.push_str(", then ");
+            }
+            text.push_str(&format!("{left} bytes of an incomplete message"));
+        }
+        if left > MAX_PENDING {
+            dir.pending.clear();
+        }
+        text + &note
+    }
+
+    fn bookkeep(
+        &mut self,
+        frame: u64,
+        side: Side,
+        seg: &Segment<'_>,
+        phase: Phase,
+    ) -> Option<Table> {
+        let book = Bookkeeping {
+            server_seq: self.dirs[1].last.0,
+            server_ack: self.dirs[1].last.1,
+            client_seq: self.dirs[0].last.0,
+            client_ack: self.dirs[0].last.1,
+        };
+        match phase {
+            Phase::Data | Phase::Retransmission | Phase::Ack => {}
+            _ => {
+                self.replied = false;
+                return self.exchange.take();
+            }
+        }
+        if self.exchange.is_none() && seg.len == 0 {
+            return None;
+        }
+        let t = self.exchange.get_or_insert(Table {
+            rows: Vec::new(),
+            more: 0,
+            last: book,
+        });
+        if t.rows.len() < MAX_TABLE_ROWS {
+            t.rows.push(TableRow {
+                frame,
+                side,
+                flags: seg.flags.tcpdump(),
+                len: seg.len,
+                book,
+            });
+        } else {
+            t.more += 1;
+        }
+        t.last = book;
+        if side == Side::Server && seg.len > 0 {
+            self.replied = true;
+        }
+        // The exchange (request, reply and their ACKs, as in the handout) is over when
+        // the server has replied and each side has acknowledged all the other sent.
+        let settled = seg.len == 0
+            && self.replied
+            && book.client_ack == self.dirs[1].high
+            && book.server_ack == self.dirs[0].high;
+        if settled {
+            self.replied = false;
+            self.exchange.take()
+        } else {
+            None
+        }
+    }
+}

@@ -1,0 +1,460 @@
+//! labtrace against real captures: the course's macOS capture, captures the tests build
+//! byte by byte, and captures tcpdump makes of loopback lottery sessions, checked
+//! against tshark's own relative sequence numbers.
+//!
+//! Tests that need tcpdump or tshark skip with a printed reason when they are missing,
+//! unless UNPLAB_REQUIRE_CAPTURE=1 (CI), where they fail instead.
+
+use labs::capture::{pcap_header, pcap_record};
+use labs::packet::{Flags, build_ip_tcp};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+use unp::testkit::Proc;
+
+const SHARED_CAPTURE: &str = "../../shared/captures/lottery-macos-lo0.pcap";
+
+fn labtrace(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_labtrace"))
+        .args(args)
+        .output()
+        .expect("run labtrace");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("labtrace-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// True if `tool` runs; otherwise prints why the test is skipped (or fails in CI).
+fn have(tool: &str, test: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("UNPLAB_REQUIRE_CAPTURE").as_deref() != Ok("1"),
+            "{test}: {tool} is required (UNPLAB_REQUIRE_CAPTURE=1) but cannot run"
+        );
+        eprintln!("SKIPPED {test}: {tool} is not installed (apt-get install {tool})");
+    }
+    ok
+}
+
+/// A number field of a JSON line written by labtrace.
+fn field(line: &str, key: &str) -> String {
+    let tag = format!("\"{key}\":");
+    let at = line
+        .find(&tag)
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+        + tag.len();
+    let rest = &line[at..];
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
+    rest[..end].trim_matches('"').to_string()
+}
+
+/// (frame, seq, ack, len) per TCP segment, from labtrace and from tshark; asserted equal.
+fn compare_with_tshark(file: &Path) -> usize {
+    let (code, out, err) = labtrace(&["--format", "json", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "labtrace failed: {err}");
+    let ours: Vec<String> = out
+        .lines()
+        .map(|l| {
+            ["frame", "seq", "ack", "len"]
+                .map(|k| field(l, k))
+                .join("\t")
+        })
+        .collect();
+    let ts = Command::new("tshark")
+        .args(["-n", "-r"])
+        .arg(file)
+        .args([
+            "-o",
+            "tcp.relative_sequence_numbers:TRUE",
+            "-Y",
+            "tcp",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "tcp.seq",
+            "-e",
+            "tcp.ack",
+            "-e",
+            "tcp.len",
+        ])
+        .output()
+        .expect("run tshark");
+    assert!(
+        ts.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&ts.stderr)
+    );
+    let theirs: Vec<String> = String::from_utf8_lossy(&ts.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert!(!theirs.is_empty(), "tshark saw no TCP in {file:?}");
+    for (a, b) in ours.iter().zip(&theirs) {
+        assert_eq!(a, b, "labtrace vs tshark (frame seq ack len) in {file:?}");
+    }
+    assert_eq!(ours.len(), theirs.len(), "segment count in {file:?}");
+    ours.len()
+}
+
+#[test]
+fn the_course_capture_matches_tshark_and_tells_the_story() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SHARED_CAPTURE);
+    if !path.exists() {
+        eprintln!("SKIPPED the_course_capture: {path:?} is absent (shared/ is not in a clone)");
+        return;
+    }
+    let (code, out, _) = labtrace(&[path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    for want in [
+        "Connection 1: client 127.0.0.1:52875 → server 127.0.0.1:12345 (lottery)",
+        "     5   1.221196  C→S  [P.]        1      1  12759     4  data            GEN",
+        "     7   1.221340  S→C  [P.]        1      5  12759    24  data            \"New number generated: 11\"",
+        "        #8 C→S [.] len 0                  1          5          5         25",
+        "    39   7.883724  S→C  [P.]      190     37  12758     4  data            \"Full\"",
+        "    47  10.319046  C→S  [F.]       45    220  12752     0  close 1/4",
+        "52 packets, 52 TCP segments in 1 connection(s), 0 non-TCP packets skipped",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    if have("tshark", "the_course_capture (tshark part)") {
+        assert_eq!(compare_with_tshark(&path), 52);
+    }
+}
+
+/// The handout's session, built packet by packet in a BSD-loopback (macOS lo0) pcap, with
+/// the GEN command split over two segments and a second connection that is reset.
+fn handout_capture(dir: &Path) -> PathBuf {
+    let c: SocketAddr = "127.0.0.1:59538".parse().unwrap();
+    let s: SocketAddr = "127.0.0.1:1235".parse().unwrap();
+    let (ci, si) = (0xc136_865au32, 0x19d1_2af0u32);
+    let (a, p, f, sy, r) = (Flags::ACK, Flags::PSH, Flags::FIN, Flags::SYN, Flags::RST);
+    let reply = b"New number generated: 8";
+    type Seg<'a> = (SocketAddr, SocketAddr, u32, u32, u8, &'a [u8]);
+    let mut segs: Vec<Seg> = vec![
+        (c, s, ci, 0, sy, b""),
+        (s, c, si, ci + 1, sy | a, b""),
+        (c, s, ci + 1, si + 1, a, b""),
+        (c, s, ci + 1, si + 1, p | a, &[0, 0]),
+        (c, s, ci + 3, si + 1, p | a, &[0, 0]),
+        (s, c, si + 1, ci + 5, a, b""),
+        (s, c, si + 1, ci + 5, p | a, reply),
+        (c, s, ci + 5, si + 24, a, b""),
+        (c, s, ci + 5, si + 24, f | a, b""),
+        (s, c, si + 24, ci + 6, a, b""),
+        (s, c, si + 24, ci + 6, f | a, b""),
+        (c, s, ci + 6, si + 25, a, b""),
+    ];
+    let c2: SocketAddr = "127.0.0.1:59540".parse().unwrap();
+    segs.push((c2, s, 1000, 0, sy, b""));
+    segs.push((s, c2, 0, 1001, r | a, b""));
+    let mut file = pcap_header(0).to_vec();
+    for (i, (src, dst, seq, ack, flags, data)) in segs.iter().enumerate() {
+        let mut frame = 2u32.to_le_bytes().to_vec(); // AF_INET in the host's order
+        frame.extend_from_slice(&build_ip_tcp(*src, *dst, *seq, *ack, *flags, 12759, data));
+        pcap_record(&mut file, 1_000_000 + 1000 * i as u64, &frame);
+    }
+    // A non-TCP packet (UDP) that is counted and skipped.
+    let mut udp = 2u32.to_le_bytes().to_vec();
+    let mut ip = build_ip_tcp(c, s, 0, 0, 0, 0, b"");
+    ip[9] = 17;
+    udp.extend_from_slice(&ip);
+    pcap_record(&mut file, 2_000_000, &udp);
+    let path = dir.join("handout.pcap");
+    std::fs::write(&path, file).unwrap();
+    path
+}
+
+#[test]
+fn a_built_bsd_loopback_capture_is_explained() {
+    let dir = tmpdir("built");
+    let path = handout_capture(&dir);
+    let (code, out, err) = labtrace(&[path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let want = "\
+Connection 1: client 127.0.0.1:59538 → server 127.0.0.1:1235 (lottery)
+     #       time  dir  flags     seq    ack    win   len  phase           payload
+     1   0.000000  C→S  [S]         0      -  12759     0  handshake 1/3   
+     2   0.001000  S→C  [S.]        0      1  12759     0  handshake 2/3   
+     3   0.002000  C→S  [.]         1      1  12759     0  handshake 3/3   
+     4   0.003000  C→S  [P.]        1      1  12759     2  data            2 bytes of an incomplete message
+     5   0.004000  C→S  [P.]        3      1  12759     2  data            GEN (with 2 bytes from an earlier segment)
+     6   0.005000  S→C  [.]         1      5  12759     0  ACK             
+     7   0.006000  S→C  [P.]        1      5  12759    23  data            \"New number generated: 8\"
+     8   0.007000  C→S  [.]         5     24  12759     0  ACK             
+        bookkeeping              Server Seq Server Ack Client Seq Client Ack
+        #4 C→S [P.] len 2                 0          1          1          1
+        #5 C→S [P.] len 2                 0          1          3          1
+        #6 S→C [.] len 0                  1          5          3          1
+        #7 S→C [P.] len 23                1          5          3          1
+        #8 C→S [.] len 0                  1          5          5         24
+     9   0.008000  C→S  [F.]        5     24  12759     0  close 1/4       
+    10   0.009000  S→C  [.]        24      6  12759     0  close 2/4       
+    11   0.010000  S→C  [F.]       24      6  12759     0  close 3/4       
+    12   0.011000  C→S  [.]         6     25  12759     0  close 4/4       
+
+Connection 2: client 127.0.0.1:59540 → server 127.0.0.1:1235 (no payload)
+     #       time  dir  flags     seq    ack    win   len  phase           payload
+    13   0.012000  C→S  [S]         0      -  12759     0  handshake 1/3   
+    14   0.013000  S→C  [R.]        1      1  12759     0  reset           
+
+15 packets, 14 TCP segments in 2 connection(s), 1 non-TCP packets skipped
+";
+    assert_eq!(out, want);
+    if have("tshark", "a_built_bsd_loopback_capture (tshark part)") {
+        assert_eq!(compare_with_tshark(&path), 14);
+    }
+    let (_, json, _) = labtrace(&["--format", "json", path.to_str().unwrap()]);
+    let line5 = json.lines().nth(4).unwrap();
+    assert_eq!(
+        line5,
+        r#"{"frame":5,"time":0.004000,"conn":1,"src":"127.0.0.1:59538","dst":"127.0.0.1:1235","flags":"P.","seq":3,"ack":1,"len":2,"win":12759,"phase":"data","decoded":"GEN (with 2 bytes from an earlier segment)"}"#
+    );
+    let (_, ladder, _) = labtrace(&["--ladder", path.to_str().unwrap()]);
+    assert!(ladder.contains("    7 |<--"), "{ladder}");
+    assert!(ladder.contains("[P.] seq=1 ack=5 len=23 \"New number generated: 8\" ---|  data"));
+    let svg = dir.join("out.svg");
+    let (code, _, _) = labtrace(&["--svg", svg.to_str().unwrap(), path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let svg = std::fs::read_to_string(svg).unwrap();
+    assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("[P.] seq=1 ack=5 len=23 &quot;New number generated: 8&quot;"));
+    assert_eq!(svg.matches("marker-end").count(), 14);
+}
+
+#[test]
+fn bad_files_give_clear_errors_and_truncated_ones_a_warning() {
+    let dir = tmpdir("bad");
+    let empty = dir.join("empty.pcap");
+    std::fs::write(&empty, b"").unwrap();
+    let (code, out, err) = labtrace(&[empty.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(err.contains("the file is empty: not a capture"), "{err}");
+    let junk = dir.join("junk.pcap");
+    std::fs::write(&junk, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let (code, _, err) = labtrace(&[junk.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not a pcap or pcapng capture"), "{err}");
+    let (code, _, err) = labtrace(&[dir.join("missing.pcap").to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("open error") && err.contains("ENOENT"),
+        "{err}"
+    );
+    // A capture cut in the middle of its last record.
+    let whole = std::fs::read(handout_capture(&dir)).unwrap();
+    let cut = dir.join("cut.pcap");
+    std::fs::write(&cut, &whole[..whole.len() - 10]).unwrap();
+    let (code, out, err) = labtrace(&[cut.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("14 packets, 14 TCP segments"), "{out}");
+    assert!(
+        err.contains("warning:") && err.contains("truncated"),
+        "{err}"
+    );
+}
+
+/// A lottery server on loopback, one thread per connection, speaking the protocol bytes.
+fn lottery_server(listener: TcpListener) {
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            std::thread::spawn(move || {
+                let mut n = 0;
+                let mut cmd = [0u8; 4];
+                while s.read_exact(&mut cmd).is_ok() {
+                    let reply = match i32::from_le_bytes(cmd) {
+                        0 => {
+                            n += 1;
+                            format!("New number generated: {n}")
+                        }
+                        1 => format!("numbers: {n} 0 0 0 0 0"),
+                        _ => return,
+                    };
+                    if s.write_all(reply.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// Client side of one session: GEN, LIST, END; `reset` aborts with RST instead of END.
+fn lottery_session(addr: SocketAddr, reset: bool) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = [0u8; 256];
+    for cmd in [0i32, 1] {
+        s.write_all(&cmd.to_le_bytes()).unwrap();
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0);
+    }
+    if reset {
+        socket2::SockRef::from(&s)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+    } else {
+        s.write_all(&2i32.to_le_bytes()).unwrap();
+        assert_eq!(s.read(&mut buf).unwrap(), 0, "END: the server closes");
+    }
+}
+
+/// Captures loopback traffic to `file` with tcpdump while `traffic` runs.
+fn capture(iface: &str, port: u16, file: &Path, traffic: impl FnOnce() -> usize) {
+    let mut tcpdump = Proc::spawn(
+        "tcpdump",
+        &[
+            "-i",
+            iface,
+            "--immediate-mode",
+            // The default buffer drops packets on `any` in small VMs.
+            "-B",
+            "32768",
+            "-U",
+            "-w",
+            file.to_str().unwrap(),
+            "tcp",
+            "port",
+            &port.to_string(),
+        ],
+    );
+    tcpdump.expect_stderr_line("'listening on'", |l| l.contains("listening on"));
+    let sessions = traffic();
+    // Stop only once every session's last segment is in the file.
+    let ended = unp::testkit::wait_until(unp::testkit::TIMEOUT, || {
+        let (_, out, _) = labtrace(&["--format", "json", file.to_str().unwrap()]);
+        out.matches(r#""phase":"close 4/4""#).count() + out.matches(r#""phase":"reset""#).count()
+            >= sessions
+    });
+    assert!(ended, "tcpdump did not write all {sessions} sessions");
+    tcpdump.signal(nix::sys::signal::Signal::SIGINT);
+    let (status, _, err) = tcpdump.wait_exit();
+    assert!(status.success(), "tcpdump: {err}");
+}
+
+fn captured(
+    test: &str,
+    iface: &str,
+    bind: &str,
+    linktype: u32,
+    traffic: impl Fn(SocketAddr) -> usize,
+) -> String {
+    if !have("tcpdump", test) || !have("tshark", test) {
+        return String::new();
+    }
+    let dir = tmpdir(test);
+    let listener = TcpListener::bind(bind).expect("bind");
+    let addr = listener.local_addr().unwrap();
+    lottery_server(listener);
+    let file = dir.join("cap.pcap");
+    capture(iface, addr.port(), &file, || traffic(addr));
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(
+        u32::from_le_bytes(bytes[20..24].try_into().unwrap()),
+        linktype
+    );
+    let n = compare_with_tshark(&file);
+    assert!(n >= 10, "only {n} segments captured");
+    let (code, out, err) = labtrace(&["--port", &addr.port().to_string(), file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("  GEN\n") || out.contains(" GEN\n"), "{out}");
+    assert!(out.contains("\"New number generated: 1\""), "{out}");
+    assert!(out.contains("\"numbers: 1 0 0 0 0 0\""), "{out}");
+    assert!(out.contains("handshake 3/3"), "{out}");
+    out
+}
+
+#[test]
+fn tcpdump_on_lo_ethernet_ipv4_matches_tshark() {
+    let out = captured("lo_ipv4", "lo", "127.0.0.1:0", 1, |a| {
+        lottery_session(a, false);
+        1
+    });
+    assert!(
+        out.is_empty() || out.contains(" in 1 connection(s), 0 non-TCP"),
+        "{out}"
+    );
+}
+
+#[test]
+fn tcpdump_on_any_sll2_ipv6_with_a_reset_matches_tshark() {
+    let out = captured("any_ipv6", "any", "[::1]:0", 276, |a| {
+        lottery_session(a, false);
+        lottery_session(a, true);
+        2
+    });
+    assert!(out.is_empty() || out.contains("  reset"), "{out}");
+}
+
+#[test]
+fn simultaneous_connections_are_kept_apart() {
+    let out = captured("simultaneous", "lo", "127.0.0.1:0", 1, |a| {
+        let clients: Vec<_> = (0..4)
+            .map(|i| std::thread::spawn(move || lottery_session(a, i == 3)))
+            .collect();
+        for c in clients {
+            c.join().unwrap();
+        }
+        4
+    });
+    assert!(
+        out.is_empty() || out.contains(" in 4 connection(s)"),
+        "{out}"
+    );
+    for id in 1..=4 {
+        assert!(
+            out.is_empty() || out.contains(&format!("Connection {id}: client")),
+            "{out}"
+        );
+    }
+}
+
+/// What the fuzz targets (labs/fuzz) do, on a deterministic set of damaged files: every
+/// prefix of a capture and every single-byte change of its headers; never a panic.
+#[test]
+fn damaged_captures_never_panic() {
+    use labs::render::View;
+    let dir = tmpdir("damaged");
+    let whole = std::fs::read(handout_capture(&dir)).unwrap();
+    let views = [View::Text, View::Json, View::Ladder];
+    let mut n = 0;
+    let mut run = |bytes: &[u8]| {
+        n += 1;
+        let opts = labs::Options {
+            proto: None,
+            port: None,
+            view: views[n % 3],
+            svg: n % 2 == 0,
+        };
+        let _ = labs::trace(bytes, &opts, std::io::sink());
+    };
+    // Every prefix through the first records, then every third one.
+    for len in (0..whole.len()).filter(|&l| l < 200 || l % 3 == 0) {
+        run(&whole[..len]);
+    }
+    // Every header byte of the file and of the first packets, set to edge values.
+    for at in 0..whole.len().min(150) {
+        for v in [0x00, 0x7f, 0xff] {
+            let mut bad = whole.clone();
+            bad[at] = v;
+            run(&bad);
+        }
+    }
+}
