@@ -98,6 +98,18 @@ fn header(info: &ConnInfo, view: View) -> String {
         "Connection {}: client {} → server {} ({proto})\n",
         info.id, info.client, info.server
     );
+    if view == View::Text && info.window_scale.iter().any(Option::is_some) {
+        let factor = |shift: Option<u8>| match shift {
+            Some(s) => format!("× {}", 1u32 << s),
+            None => "× 1 (no scaling)".to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "window scale option in the SYNs: win = header value {} from the client, {} from the server",
+            factor(info.window_scale[0]),
+            factor(info.window_scale[1])
+        );
+    }
     match view {
         View::Ladder => {
             let _ = write!(s, "      {:<32}{:>33}", "client", "server");
@@ -105,7 +117,7 @@ fn header(info: &ConnInfo, view: View) -> String {
         _ => {
             let _ = write!(
                 s,
-                "{:>6}  {:>9}  {:<4} {:<6} {:>6} {:>6} {:>6} {:>5}  {:<15} payload",
+                "{:>6}  {:>9}  {:<4} {:<6} {:>6} {:>6} {:>8} {:>5}  {:<15} payload",
                 "#", "time", "dir", "flags", "seq", "ack", "win", "len", "phase"
             );
         }
@@ -131,7 +143,7 @@ fn ack_text(row: &Row) -> String {
 fn text_line(s: &mut String, row: &Row) {
     let _ = writeln!(
         s,
-        "{:>6}  {:>9.6}  {:<4} {:<6} {:>6} {:>6} {:>6} {:>5}  {:<15} {}",
+        "{:>6}  {:>9.6}  {:<4} {:<6} {:>6} {:>6} {:>8} {:>5}  {:<15} {}",
         row.frame,
         row.time,
         arrow(row.side),
@@ -205,7 +217,7 @@ pub fn json_line(out: &mut impl Write, row: &Row) -> io::Result<()> {
     let mut s = String::with_capacity(256);
     let _ = write!(
         s,
-        "{{\"frame\":{},\"time\":{:.6},\"conn\":{},\"src\":\"{}\",\"dst\":\"{}\",\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"win\":{},\"phase\":\"{}\",\"decoded\":",
+        "{{\"frame\":{},\"time\":{:.6},\"conn\":{},\"src\":\"{}\",\"dst\":\"{}\",\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"win\":{},\"win_raw\":{},\"phase\":\"{}\",\"decoded\":",
         row.frame,
         row.time,
         row.conn,
@@ -216,6 +228,7 @@ pub fn json_line(out: &mut impl Write, row: &Row) -> io::Result<()> {
         row.ack,
         row.len,
         row.win,
+        row.win_raw,
         row.phase
     );
     match &row.decoded {

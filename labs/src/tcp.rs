@@ -119,8 +119,13 @@ pub struct Row {
     pub ack: u32,
     /// Payload length.
     pub len: u32,
-    /// Advertised window (unscaled).
-    pub win: u16,
+    /// Advertised window in bytes, scaled as Wireshark's `tcp.window_size`: the header's
+    /// value shifted left by the sender's window scale when both SYNs agreed on scaling
+    /// (a SYN's own window is never scaled); the header's value when scaling is off or
+    /// unknown (the SYNs are not in the capture).
+    pub win: u32,
+    /// The window field as in the header (Wireshark's `tcp.window_size_value`).
+    pub win_raw: u16,
     /// The phase label.
     pub phase: Phase,
     /// What the payload says, if the segment has one.
@@ -142,6 +147,22 @@ pub struct ConnInfo {
     pub server: SocketAddr,
     /// The protocol its payload was decoded as (None until data is seen).
     pub proto: Option<Proto>,
+    /// The window scale shift count applied to the windows the client and the server
+    /// send (in that order): `Some` once the side's SYN offered it and, if the SYN/ACK
+    /// was seen, both sides did (Wireshark does the same).
+    pub window_scale: [Option<u8>; 2],
+}
+
+/// What a direction's SYN said about window scaling (RFC 7323 section 2).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Scale {
+    /// No SYN seen from this side.
+    #[default]
+    Unknown,
+    /// Not in use: a SYN came without the option, or the other side's did.
+    Off,
+    /// The SYN offered this shift count (at most 14).
+    Shift(u8),
 }
 
 #[derive(Debug, Default)]
@@ -159,6 +180,8 @@ struct Direction {
     fin: Option<u32>,
     /// True once this side's FIN was acknowledged and the ACK given a phase.
     fin_acked: bool,
+    /// Window scaling as this side's SYN set it.
+    scale: Scale,
 }
 
 #[derive(Debug)]
@@ -256,6 +279,7 @@ impl Tracker {
                         client,
                         server,
                         proto: self.proto,
+                        window_scale: [None; 2],
                     },
                     dirs: Default::default(),
                     syn_ack_seen: false,
@@ -309,6 +333,7 @@ impl Conn {
             (true, Some(b)) => seg.ack.wrapping_sub(b),
             _ => seg.ack,
         };
+        let win = self.window(me, seg);
         let data_seq = if syn { seq.wrapping_add(1) } else { seq };
         let end = data_seq.wrapping_add(seg.len);
 
@@ -336,11 +361,42 @@ impl Conn {
             seq,
             ack,
             len: seg.len,
-            win: seg.win,
+            win,
+            win_raw: seg.win,
             phase,
             decoded,
             table,
             ends,
+        }
+    }
+
+    /// The segment's window in bytes, after noting what a SYN says about scaling.
+    fn window(&mut self, me: usize, seg: &Segment<'_>) -> u32 {
+        let f = seg.flags;
+        if f.has(Flags::SYN) {
+            // A shift over 14 is taken as 14 (RFC 7323 2.3).
+            self.dirs[me].scale = seg.wscale.map_or(Scale::Off, |s| Scale::Shift(s.min(14)));
+            if f.has(Flags::ACK) {
+                // Both sides must offer the option, or neither window is scaled.
+                if self
+                    .dirs
+                    .iter()
+                    .any(|d| !matches!(d.scale, Scale::Shift(_)))
+                {
+                    self.dirs[0].scale = Scale::Off;
+                    self.dirs[1].scale = Scale::Off;
+                }
+            }
+            self.info.window_scale = self.dirs.each_ref().map(|d| match d.scale {
+                Scale::Shift(s) => Some(s),
+                Scale::Off | Scale::Unknown => None,
+            });
+            // The window in a SYN is never scaled.
+            return u32::from(seg.win);
+        }
+        match self.dirs[me].scale {
+            Scale::Shift(s) => u32::from(seg.win) << s,
+            Scale::Off | Scale::Unknown => u32::from(seg.win),
         }
     }
 
