@@ -581,3 +581,190 @@ fn scaled_windows_match_tshark() {
         assert_eq!(rows[2], "3\t65536\t512");
     }
 }
+
+/// Captures with tcpdump on `iface` while `traffic` talks to a server that `serve` runs
+/// in a thread on `bind` (port 0): unplab's own server and client code, in process.
+/// Checks labtrace against tshark (seq/ack/len and windows) and returns its text view;
+/// `None` when tcpdump or tshark is missing.
+fn capture_lab(
+    test: &str,
+    iface: &str,
+    bind: &str,
+    serve: impl FnOnce(TcpListener) + Send + 'static,
+    traffic: impl FnOnce(SocketAddr) -> usize,
+) -> Option<String> {
+    if !have("tcpdump", test) || !have("tshark", test) {
+        return None;
+    }
+    let dir = tmpdir(test);
+    let listener = TcpListener::bind(bind).expect("bind");
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || serve(listener));
+    let file = dir.join("cap.pcap");
+    capture(iface, addr.port(), &file, || traffic(addr));
+    let n = compare_with_tshark(&file);
+    assert_eq!(compare_windows_with_tshark(&file).len(), n);
+    let (code, out, err) = labtrace(&[file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    Some(out)
+}
+
+fn assert_lines(out: &str, wants: &[&str]) {
+    for want in wants {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
+}
+
+#[test]
+fn tcpserv08_and_tcpcli08_sums_are_decoded() {
+    use tcpcliserv::{client, server};
+    let out = capture_lab(
+        "sum08",
+        "lo",
+        "127.0.0.1:0",
+        |l| drop(server::serve_threads(l, server::str_echo08)),
+        |a| {
+            let conn = connect(a);
+            client::str_cli(&b"3 4\n11 123\nhello\n"[..], &conn).unwrap();
+            1
+        },
+    );
+    let Some(out) = out else { return };
+    assert_lines(
+        &out,
+        &[
+            "(sum08)\n",
+            "  data            sum 3 + 4\n",
+            "  data            \"7\\n\"\n",
+            "  data            sum 11 + 123\n",
+            "  data            \"134\\n\"\n",
+            "  data            \"hello\\n\" (not two integers: input error)\n",
+            "  data            \"input error\\n\"\n",
+            "  close 4/4",
+        ],
+    );
+}
+
+#[test]
+fn tcpserv09_and_tcpcli09_binary_sums_are_decoded() {
+    use tcpcliserv::{client, server};
+    let out = capture_lab(
+        "sum09",
+        "lo",
+        "127.0.0.1:0",
+        |l| drop(server::serve_threads(l, server::str_echo09)),
+        |a| {
+            let conn = connect(a);
+            client::str_cli09(&b"3 4\n-5 5\n"[..], &conn).unwrap();
+            1
+        },
+    );
+    let Some(out) = out else { return };
+    assert_lines(
+        &out,
+        &[
+            "(sum09)\n",
+            "    16  data            sum 3 + 4\n",
+            "     8  data            sum = 7\n",
+            "    16  data            sum -5 + 5\n",
+            "     8  data            sum = 0\n",
+        ],
+    );
+}
+
+#[test]
+fn echo_server_and_client_are_decoded() {
+    use tcpcliserv::{client, server};
+    let out = capture_lab(
+        "echo",
+        "lo",
+        "127.0.0.1:0",
+        |l| drop(server::serve_threads(l, server::str_echo)),
+        |a| {
+            let conn = connect(a);
+            client::str_cli(&b"hello, world\n"[..], &conn).unwrap();
+            1
+        },
+    );
+    let Some(out) = out else { return };
+    assert_lines(
+        &out,
+        &[
+            "(echo)\n",
+            "C→S  [P.]",
+            "  data            \"hello, world\\n\"\n",
+        ],
+    );
+    assert_eq!(out.matches("\"hello, world\\n\"").count(), 2, "{out}");
+}
+
+#[test]
+fn daytime_over_ipv6_on_any_is_decoded() {
+    let out = capture_lab(
+        "daytime",
+        "any",
+        "[::1]:0",
+        |l| drop(tcpcliserv::daytime::serve(l)),
+        |a| {
+            let mut conn = connect(a);
+            let mut line = String::new();
+            conn.read_to_string(&mut line).unwrap();
+            assert!(line.ends_with("\r\n"), "{line:?}");
+            1
+        },
+    );
+    let Some(out) = out else { return };
+    assert_lines(
+        &out,
+        &["(daytime)\n", "S→C  [P.]", "  data            daytime \""],
+    );
+    // The server closes first: its FIN is close 1/4.
+    assert!(
+        out.contains("S→C  [F.]") && out.contains("close 1/4"),
+        "{out}"
+    );
+}
+
+#[test]
+fn file_transfer_segments_and_refusals_are_decoded() {
+    use filetransfer::{fetch, serve};
+    let root_dir = tmpdir("ft-root");
+    std::fs::write(root_dir.join("data.bin"), [7u8; 600]).unwrap();
+    let root = serve::Root::new(&root_dir).unwrap();
+    let out = capture_lab(
+        "ft",
+        "lo",
+        "127.0.0.1:0",
+        move |l| drop(serve::iterative(&l, &root, Duration::from_secs(10))),
+        |a| {
+            let opts = fetch::Options {
+                timeout: Duration::from_secs(10),
+                progress: false,
+            };
+            let local = tmpdir("ft-local");
+            let port = a.port();
+            let got = fetch::fetch("127.0.0.1", port, "data.bin", &local.join("x"), &opts);
+            assert_eq!(got.unwrap(), 600);
+            assert!(fetch::fetch("127.0.0.1", port, "nope.txt", &local.join("y"), &opts).is_err());
+            2
+        },
+    );
+    let Some(out) = out else { return };
+    assert_lines(
+        &out,
+        &[
+            "(ft)\n",
+            "  data            path \"data.bin\"\n",
+            "segment len=256",
+            "segment len=88 (last)",
+            "  data            path \"nope.txt\"\n",
+            "  data            error segment \"",
+        ],
+    );
+}
