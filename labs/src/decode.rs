@@ -78,6 +78,9 @@ impl Proto {
             Side::Server if lottery::proto::Reply::parse(first).is_some() => Proto::Lottery,
             Side::Server if text && first.ends_with(b"\n") => Proto::Daytime,
             Side::Server => Proto::Raw,
+            // tcpcli09 sends 16 bytes at once; a lottery client sends one 4-byte command
+            // and waits for the reply (16 bytes of GEN/LIST/END would be four commands).
+            Side::Client if first.len() == sum_binary::REQUEST_LEN && !text => Proto::Sum09,
             // Commands 0..2 as little-endian i32; a short first segment may hold only
             // the start of one.
             Side::Client
@@ -88,13 +91,20 @@ impl Proto {
             {
                 Proto::Lottery
             }
-            Side::Client if first.len() == sum_binary::REQUEST_LEN && !text => Proto::Sum09,
             Side::Client if text && is_sum_line(first) => Proto::Sum08,
             Side::Client if text && first.ends_with(b"\n") => Proto::Echo,
             Side::Client if text && !first.contains(&b' ') => Proto::Ft,
             Side::Client => Proto::Raw,
         }
     }
+}
+
+/// Printable ASCII ending with a line end.
+fn is_text_line(bytes: &[u8]) -> bool {
+    bytes.ends_with(b"\n")
+        && bytes
+            .iter()
+            .all(|&b| matches!(b, b'\n' | b'\r' | b'\t' | 0x20..=0x7e))
 }
 
 /// Every line is a `sum_text` request (two integers, as the server's `sscanf` reads them).
@@ -160,6 +170,15 @@ pub fn describe(proto: Proto, side: Side, stream: &[u8]) -> (String, usize) {
             sum_binary::describe_request,
             "sum request",
         ),
+        // Any 8 bytes are some i64: a line of text is far likelier the answer of the text
+        // server (tcpserv08) to a binary client than a sum above 7 × 10^17.
+        (Proto::Sum09, Side::Server) if is_text_line(stream) => (
+            format!(
+                "not a sum reply: {} (text, as tcpserv08 answers)",
+                raw(stream)
+            ),
+            stream.len(),
+        ),
         (Proto::Sum09, Side::Server) => framed(
             stream,
             sum_binary::complete_replies,
@@ -182,9 +201,12 @@ fn framed(
     if n == 0 {
         return (String::new(), 0);
     }
-    let whole = &stream[..n];
-    let text = describe(whole).unwrap_or_else(|| format!("not a {what}: {}", raw(whole)));
-    (text, n)
+    match describe(&stream[..n]) {
+        Some(text) => (text, n),
+        // Not this protocol after all (a client talking to the wrong server): show all
+        // the bytes as they are rather than cut them at this protocol's boundaries.
+        None => (format!("not a {what}: {}", raw(stream)), stream.len()),
+    }
 }
 
 /// The file server's whole 260-byte segments at the front of `stream`, described by
@@ -330,6 +352,14 @@ mod tests {
             describe(Proto::Sum08, Side::Server, b"seven\n"),
             ("not a sum reply: \"seven\\n\"".into(), 6)
         );
+        // tcpserv08 answering tcpcli09: the whole text is shown, not 8 bytes of it.
+        assert_eq!(
+            describe(Proto::Sum09, Side::Server, b"input error\n"),
+            (
+                "not a sum reply: \"input error\\n\" (text, as tcpserv08 answers)".into(),
+                12
+            )
+        );
         let mut bin = sum_binary::encode_request(3, -4).to_vec();
         assert_eq!(
             describe(Proto::Sum09, Side::Client, &bin[..10]),
@@ -389,6 +419,13 @@ mod tests {
         let mut bin = 3i64.to_le_bytes().to_vec();
         bin.extend_from_slice(&(-4i64).to_le_bytes());
         assert_eq!(Proto::guess(9877, Side::Client, &bin), Proto::Sum09);
+        // `1 2` from tcpcli09 looks like four lottery commands; it is a binary sum.
+        let one_two = sum_binary::encode_request(1, 2);
+        assert_eq!(Proto::guess(9877, Side::Client, &one_two), Proto::Sum09);
+        assert_eq!(
+            Proto::guess(1235, Side::Client, &[1, 0, 0, 0, 0, 0, 0, 0]),
+            Proto::Lottery
+        );
         assert_eq!(
             Proto::guess(9999, Side::Server, b"Mon Jan  1 00:00:00 2024\r\n"),
             Proto::Daytime

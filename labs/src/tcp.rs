@@ -36,6 +36,9 @@ pub enum Phase {
     Ack,
     /// FIN, its ACK, the other FIN, its ACK: `close 1/4` .. `close 4/4`.
     Close(u8),
+    /// The second FIN, acknowledging the first in the same segment: steps 2 and 3 of
+    /// the close at once (`close 2+3/4`), as a peer that closes at once does.
+    CloseAckAndFin,
     /// A FIN sent again.
     FinAgain,
     /// RST.
@@ -50,6 +53,7 @@ impl std::fmt::Display for Phase {
             Phase::Retransmission => f.write_str("retransmission"),
             Phase::Ack => f.write_str("ACK"),
             Phase::Close(n) => write!(f, "close {n}/4"),
+            Phase::CloseAckAndFin => f.write_str("close 2+3/4"),
             Phase::FinAgain => f.write_str("close (FIN again)"),
             Phase::Reset => f.write_str("reset"),
         }
@@ -419,8 +423,10 @@ impl Conn {
                 return Phase::FinAgain;
             }
             self.dirs[me].fin = Some(end);
-            self.ack_other_fin(other, ack);
-            return if self.dirs[other].fin.is_some() {
+            let acks_fin = self.ack_other_fin(other, ack);
+            return if acks_fin {
+                Phase::CloseAckAndFin
+            } else if self.dirs[other].fin.is_some() {
                 Phase::Close(3)
             } else {
                 Phase::Close(1)
@@ -566,5 +572,57 @@ impl Conn {
         } else {
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(src: SocketAddr, dst: SocketAddr, seq: u32, ack: u32, flags: u8) -> Segment<'static> {
+        Segment {
+            src,
+            dst,
+            seq,
+            ack,
+            flags: Flags(flags),
+            win: 100,
+            wscale: None,
+            len: 0,
+            payload: b"",
+        }
+    }
+
+    #[test]
+    fn a_fin_that_acknowledges_the_other_fin_is_close_2_and_3() {
+        let (c, s): (SocketAddr, SocketAddr) = (
+            "127.0.0.1:40000".parse().unwrap(),
+            "127.0.0.1:9877".parse().unwrap(),
+        );
+        let (a, f, sy) = (Flags::ACK, Flags::FIN, Flags::SYN);
+        let mut t = Tracker::new(None, None);
+        let phases: Vec<String> = [
+            seg(c, s, 10, 0, sy),
+            seg(s, c, 50, 11, sy | a),
+            seg(c, s, 11, 51, a),
+            seg(c, s, 11, 51, f | a),
+            seg(s, c, 51, 12, f | a),
+            seg(c, s, 12, 52, a),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, g)| t.segment(i as u64 + 1, 0, g).unwrap().phase.to_string())
+        .collect();
+        assert_eq!(
+            phases,
+            [
+                "handshake 1/3",
+                "handshake 2/3",
+                "handshake 3/3",
+                "close 1/4",
+                "close 2+3/4",
+                "close 4/4"
+            ]
+        );
     }
 }
