@@ -236,7 +236,8 @@ Connection 2: client 127.0.0.1:59540 → server 127.0.0.1:1235 (no payload)
     assert_eq!(code, 0);
     let svg = std::fs::read_to_string(svg).unwrap();
     assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
-    assert!(svg.contains("[P.] seq=1 ack=5 len=23 &quot;New number generated: 8&quot;"));
+    assert!(svg.contains(">[P.] seq=1 ack=5 len=23</text>"), "{svg}");
+    assert!(svg.contains(" class=\"payload\">&quot;New number generated: 8&quot;</text>"));
     assert_eq!(svg.matches("marker-end").count(), 14);
 }
 
