@@ -9,6 +9,10 @@
 //!   to the acknowledgement number minus one;
 //! - without the ACK flag the acknowledgement field is shown raw (it means nothing).
 //!
+//! Windows are scaled as Wireshark's `tcp.window_size` (also checked against tshark): a
+//! SYN's window scale option sets its side's shift; a SYN/ACK seen without the option on
+//! either side turns scaling off for both; a SYN's own window is never scaled.
+//!
 //! State kept per connection is a few counters and at most [`MAX_PENDING`] bytes of a
 //! half-received message per direction, so memory grows with connections, not packets.
 
