@@ -251,6 +251,29 @@ pub fn quoted(request: &[u8]) -> String {
     format!("\"{}\"", request.escape_ascii())
 }
 
+/// The command line both servers share: `PORT [--root DIR] [--timeout SECS]`.
+#[derive(clap::Args, Debug)]
+pub struct ServerArgs {
+    /// Port to listen on (0: let the kernel choose)
+    pub port: u16,
+    /// Serve files from this directory only [default: the current directory]
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    /// Give up on a client silent for this many seconds
+    #[arg(long, default_value = "30", value_parser = crate::parse_timeout)]
+    pub timeout: Duration,
+}
+
+impl ServerArgs {
+    /// Opens the served directory, then listens (socket, bind, listen: UNP's
+    /// tcp_listen) and prints the `listening on` line.
+    pub fn listen(&self) -> Result<(TcpListener, Root)> {
+        let root = Root::new(self.root.as_deref().unwrap_or(Path::new(".")))?;
+        let listener = unp::addr::listen_announced(self.port)?;
+        Ok((listener, root))
+    }
+}
+
 /// FTServer: accepts one client, serves its request and returns. A refused request is
 /// returned as an error (the program reports it and exits 1); so is a failed transfer.
 pub fn oneshot(listener: &TcpListener, root: &Root, timeout: Duration) -> Result<()> {

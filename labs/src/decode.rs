@@ -5,11 +5,14 @@
 //! text for the complete messages at the front plus how many bytes they took; what is
 //! left (half a command split over two segments) waits for the next segment.
 //!
-//! The lottery decoder calls `lottery::proto`. The others are marked LOCAL FALLBACK:
-//! a few lines each, to be replaced by calls into the `tcpcliserv` and `filetransfer`
-//! crates' `proto` modules.
+//! Every decoder comes from the crate that owns the protocol: `lottery::proto`,
+//! `filetransfer::proto` and the modules of `tcpcliserv::proto`. Their framing
+//! functions (`complete_requests`/`complete_replies`, [`lottery::proto::COMMAND_LEN`],
+//! [`filetransfer::proto::SEGMENT_SIZE`]) say how many bytes are whole messages; this
+//! module only dispatches and joins.
 
 use std::fmt::Write as _;
+use tcpcliserv::proto::{daytime, echo, sum_binary, sum_text};
 
 /// Which side sent some bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +78,9 @@ impl Proto {
             Side::Server if lottery::proto::Reply::parse(first).is_some() => Proto::Lottery,
             Side::Server if text && first.ends_with(b"\n") => Proto::Daytime,
             Side::Server => Proto::Raw,
+            // tcpcli09 sends 16 bytes at once; a lottery client sends one 4-byte command
+            // and waits for the reply (16 bytes of GEN/LIST/END would be four commands).
+            Side::Client if first.len() == sum_binary::REQUEST_LEN && !text => Proto::Sum09,
             // Commands 0..2 as little-endian i32; a short first segment may hold only
             // the start of one.
             Side::Client
@@ -85,7 +91,6 @@ impl Proto {
             {
                 Proto::Lottery
             }
-            Side::Client if first.len() == 16 && !text => Proto::Sum09,
             Side::Client if text && is_sum_line(first) => Proto::Sum08,
             Side::Client if text && first.ends_with(b"\n") => Proto::Echo,
             Side::Client if text && !first.contains(&b' ') => Proto::Ft,
@@ -94,18 +99,20 @@ impl Proto {
     }
 }
 
-fn is_sum_line(bytes: &[u8]) -> bool {
-    let Ok(s) = std::str::from_utf8(bytes) else {
-        return false;
-    };
-    s.ends_with('\n') && s.lines().all(|l| parse_two(l).is_some())
+/// Printable ASCII ending with a line end.
+fn is_text_line(bytes: &[u8]) -> bool {
+    bytes.ends_with(b"\n")
+        && bytes
+            .iter()
+            .all(|&b| matches!(b, b'\n' | b'\r' | b'\t' | 0x20..=0x7e))
 }
 
-fn parse_two(line: &str) -> Option<(i64, i64)> {
-    let mut it = line.split_whitespace();
-    let a = it.next()?.parse().ok()?;
-    let b = it.next()?.parse().ok()?;
-    it.next().is_none().then_some((a, b))
+/// Every line is a `sum_text` request (two integers, as the server's `sscanf` reads them).
+fn is_sum_line(bytes: &[u8]) -> bool {
+    bytes.ends_with(b"\n")
+        && bytes
+            .split_inclusive(|&b| b == b'\n')
+            .all(|l| sum_text::scan_two(l).is_some())
 }
 
 /// Describes the complete messages at the front of `stream` (bytes `side` sent, from a
@@ -122,16 +129,96 @@ pub fn describe(proto: Proto, side: Side, stream: &[u8]) -> (String, usize) {
         }
         // The lottery client takes whatever one read returns as one reply.
         (Proto::Lottery, Side::Server) => (lottery::proto::describe_server(stream), stream.len()),
-        (Proto::Ft, Side::Client) => (ft_fallback::path(stream), stream.len()),
-        (Proto::Ft, Side::Server) => ft_fallback::segments(stream),
-        (Proto::Echo, _) => text_fallback::lines(stream, "line"),
-        (Proto::Daytime, _) => text_fallback::lines(stream, "time"),
-        (Proto::Sum08, Side::Client) => sum_fallback::text_requests(stream),
-        (Proto::Sum08, Side::Server) => text_fallback::lines(stream, "reply"),
-        (Proto::Sum09, Side::Client) => sum_fallback::binary_requests(stream),
-        (Proto::Sum09, Side::Server) => sum_fallback::binary_replies(stream),
+        (Proto::Ft, Side::Client) => (filetransfer::proto::describe_request(stream), stream.len()),
+        (Proto::Ft, Side::Server) => ft_segments(stream),
+        (Proto::Echo, Side::Client) => framed(
+            stream,
+            echo::complete_requests,
+            echo::describe_request,
+            "echo",
+        ),
+        (Proto::Echo, Side::Server) => {
+            framed(stream, echo::complete_replies, echo::describe_reply, "echo")
+        }
+        (Proto::Daytime, Side::Client) => framed(
+            stream,
+            daytime::complete_requests,
+            daytime::describe_request,
+            "daytime request (the client should send nothing)",
+        ),
+        (Proto::Daytime, Side::Server) => framed(
+            stream,
+            daytime::complete_replies,
+            daytime::describe_reply,
+            "daytime reply",
+        ),
+        (Proto::Sum08, Side::Client) => framed(
+            stream,
+            sum_text::complete_requests,
+            sum_text::describe_request,
+            "sum request",
+        ),
+        (Proto::Sum08, Side::Server) => framed(
+            stream,
+            sum_text::complete_replies,
+            sum_text::describe_reply,
+            "sum reply",
+        ),
+        (Proto::Sum09, Side::Client) => framed(
+            stream,
+            sum_binary::complete_requests,
+            sum_binary::describe_request,
+            "sum request",
+        ),
+        // Any 8 bytes are some i64: a line of text is far likelier the answer of the text
+        // server (tcpserv08) to a binary client than a sum above 7 × 10^17.
+        (Proto::Sum09, Side::Server) if is_text_line(stream) => (
+            format!(
+                "not a sum reply: {} (text, as tcpserv08 answers)",
+                raw(stream)
+            ),
+            stream.len(),
+        ),
+        (Proto::Sum09, Side::Server) => framed(
+            stream,
+            sum_binary::complete_replies,
+            sum_binary::describe_reply,
+            "sum reply",
+        ),
         (Proto::Raw, _) => (raw(stream), stream.len()),
     }
+}
+
+/// The whole messages at the front of `stream` (`complete` counts their bytes) as
+/// `describe` tells them, or `not a WHAT: BYTES` when `describe` does not recognise them.
+fn framed(
+    stream: &[u8],
+    complete: fn(&[u8]) -> usize,
+    describe: fn(&[u8]) -> Option<String>,
+    what: &str,
+) -> (String, usize) {
+    let n = complete(stream).min(stream.len());
+    if n == 0 {
+        return (String::new(), 0);
+    }
+    match describe(&stream[..n]) {
+        Some(text) => (text, n),
+        // Not this protocol after all (a client talking to the wrong server): show all
+        // the bytes as they are rather than cut them at this protocol's boundaries.
+        None => (format!("not a {what}: {}", raw(stream)), stream.len()),
+    }
+}
+
+/// The file server's whole 260-byte segments at the front of `stream`, described by
+/// `filetransfer::proto::SegmentDescriber`; a run of equal lines is written once.
+fn ft_segments(stream: &[u8]) -> (String, usize) {
+    use filetransfer::proto::{SEGMENT_SIZE, SegmentDescriber};
+    let n = stream.len() / SEGMENT_SIZE * SEGMENT_SIZE;
+    let mut describer = SegmentDescriber::new();
+    let mut lines = describer.feed(&stream[..n]);
+    // Bytes after an error segment in the same stretch are counted, not decoded.
+    lines.extend(describer.finish());
+    (join_runs(&lines), n)
 }
 
 /// Bytes as a quoted string when they are text, else as hex (at most 32 bytes shown).
@@ -176,95 +263,6 @@ fn join_runs(parts: &[String]) -> String {
     out
 }
 
-/// LOCAL FALLBACK for echo/daytime/sum08 replies: replace with `tcpcliserv::proto` calls.
-mod text_fallback {
-    /// Complete lines, each quoted; a text without a newline is shown whole (daytime and
-    /// echo peers may write without one).
-    pub fn lines(stream: &[u8], what: &str) -> (String, usize) {
-        let end = stream
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(stream.len(), |i| i + 1);
-        let parts: Vec<String> = stream[..end]
-            .split_inclusive(|&b| b == b'\n')
-            .map(|l| format!("{what} {:?}", String::from_utf8_lossy(l)))
-            .collect();
-        (parts.join(", "), end)
-    }
-}
-
-/// LOCAL FALLBACK for sum08/sum09 requests and sum09 replies: replace with
-/// `tcpcliserv::proto` calls.
-mod sum_fallback {
-    use super::parse_two;
-
-    pub fn text_requests(stream: &[u8]) -> (String, usize) {
-        let Some(end) = stream.iter().rposition(|&b| b == b'\n').map(|i| i + 1) else {
-            return (String::new(), 0);
-        };
-        let parts: Vec<String> = String::from_utf8_lossy(&stream[..end])
-            .lines()
-            .map(|l| match parse_two(l) {
-                Some((a, b)) => format!("sum {a} + {b}"),
-                None => format!("bad request {l:?}"),
-            })
-            .collect();
-        (parts.join(", "), end)
-    }
-
-    fn i64_at(b: &[u8]) -> i64 {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(&b[..8]);
-        i64::from_le_bytes(a)
-    }
-
-    pub fn binary_requests(stream: &[u8]) -> (String, usize) {
-        let n = stream.len() / 16 * 16;
-        let parts: Vec<String> = stream[..n]
-            .chunks(16)
-            .map(|c| format!("sum {} + {}", i64_at(c), i64_at(&c[8..])))
-            .collect();
-        (parts.join(", "), n)
-    }
-
-    pub fn binary_replies(stream: &[u8]) -> (String, usize) {
-        let n = stream.len() / 8 * 8;
-        let parts: Vec<String> = stream[..n]
-            .chunks(8)
-            .map(|c| format!("result {}", i64_at(c)))
-            .collect();
-        (parts.join(", "), n)
-    }
-}
-
-/// LOCAL FALLBACK for the file transfer: replace with `filetransfer::proto` calls.
-mod ft_fallback {
-    /// Bytes in one segment: a 4-byte LE signed length and a 256-byte buffer.
-    const SEGMENT: usize = 260;
-
-    pub fn path(stream: &[u8]) -> String {
-        format!("path {:?}", String::from_utf8_lossy(stream))
-    }
-
-    pub fn segments(stream: &[u8]) -> (String, usize) {
-        let n = stream.len() / SEGMENT * SEGMENT;
-        let parts: Vec<String> = stream[..n]
-            .chunks(SEGMENT)
-            .map(|s| {
-                let len = i32::from_le_bytes([s[0], s[1], s[2], s[3]]);
-                if len < 0 {
-                    let msg = &s[4..4 + (len.unsigned_abs() as usize).min(256)];
-                    let msg = msg.split(|&b| b == 0).next().unwrap_or(msg);
-                    format!("error {:?} (last segment)", String::from_utf8_lossy(msg))
-                } else {
-                    format!("segment len={len}")
-                }
-            })
-            .collect();
-        (super::join_runs(&parts), n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,44 +288,119 @@ mod tests {
     }
 
     #[test]
-    fn fallbacks_describe_the_lab_messages() {
+    fn file_transfer_uses_the_filetransfer_crate() {
+        use filetransfer::proto::{encode_error, encode_segments};
         assert_eq!(
-            describe(Proto::Ft, Side::Client, b"/tmp/x").0,
-            "path \"/tmp/x\""
+            describe(Proto::Ft, Side::Client, b"/tmp/x"),
+            ("path \"/tmp/x\"".into(), 6)
         );
-        let mut seg = 256i32.to_le_bytes().to_vec();
-        seg.resize(260, b'a');
-        let mut two = seg.repeat(2);
-        let mut err = (-9i32).to_le_bytes().to_vec();
-        err.extend_from_slice(b"no such f");
-        err.resize(260, 0);
-        two.extend_from_slice(&err);
-        two.extend_from_slice(&[1, 2]);
         assert_eq!(
-            describe(Proto::Ft, Side::Server, &two),
+            describe(Proto::Ft, Side::Client, b"a\xffb").0,
+            "invalid path (path is not UTF-8): \"a\\xffb\""
+        );
+        let mut wire = Vec::new();
+        encode_segments(&[7; 600], &mut wire);
+        // Half a segment waits for the rest.
+        assert_eq!(
+            describe(Proto::Ft, Side::Server, &wire[..259]),
+            (String::new(), 0)
+        );
+        assert_eq!(
+            describe(Proto::Ft, Side::Server, &wire[..600]),
+            ("2 × segment len=256".into(), 520)
+        );
+        assert_eq!(
+            describe(Proto::Ft, Side::Server, &wire[520..]),
+            ("segment len=88 (last)".into(), 260)
+        );
+        let mut refused = encode_error("refused").to_vec();
+        refused.extend_from_slice(&[0; 262]);
+        assert_eq!(
+            describe(Proto::Ft, Side::Server, &refused),
             (
-                "2 × segment len=256, error \"no such f\" (last segment)".into(),
-                780
+                "error segment \"refused\", 260 unexpected bytes after the last segment".into(),
+                520
             )
         );
+        let mut bad = 300i32.to_le_bytes().to_vec();
+        bad.resize(260, 0);
         assert_eq!(
-            describe(Proto::Sum08, Side::Client, b"3 4\n5").0,
-            "sum 3 + 4"
+            describe(Proto::Ft, Side::Server, &bad).0,
+            "protocol error: segment length 300 is outside -1..=256"
         );
-        assert_eq!(describe(Proto::Sum08, Side::Client, b"3 4\n5").1, 4);
-        let mut bin = 3i64.to_le_bytes().to_vec();
-        bin.extend_from_slice(&(-4i64).to_le_bytes());
+    }
+
+    #[test]
+    fn sums_use_the_tcpcliserv_crate() {
+        assert_eq!(
+            describe(Proto::Sum08, Side::Client, b"3 4\n5"),
+            ("sum 3 + 4".into(), 4)
+        );
+        assert_eq!(
+            describe(Proto::Sum08, Side::Client, b"5"),
+            (String::new(), 0)
+        );
+        assert_eq!(
+            describe(Proto::Sum08, Side::Client, b"3 4\nx\n").0,
+            "sum 3 + 4; \"x\\n\" (not two integers: input error)"
+        );
+        assert_eq!(
+            describe(Proto::Sum08, Side::Server, b"7\n1"),
+            ("\"7\\n\"".into(), 2)
+        );
+        assert_eq!(
+            describe(Proto::Sum08, Side::Server, b"seven\n"),
+            ("not a sum reply: \"seven\\n\"".into(), 6)
+        );
+        // tcpserv08 answering tcpcli09: the whole text is shown, not 8 bytes of it.
+        assert_eq!(
+            describe(Proto::Sum09, Side::Server, b"input error\n"),
+            (
+                "not a sum reply: \"input error\\n\" (text, as tcpserv08 answers)".into(),
+                12
+            )
+        );
+        let mut bin = sum_binary::encode_request(3, -4).to_vec();
+        assert_eq!(
+            describe(Proto::Sum09, Side::Client, &bin[..10]),
+            (String::new(), 0)
+        );
+        bin.extend_from_slice(&[1, 2]);
         assert_eq!(
             describe(Proto::Sum09, Side::Client, &bin),
             ("sum 3 + -4".into(), 16)
         );
         assert_eq!(
-            describe(Proto::Sum09, Side::Server, &7i64.to_le_bytes()).0,
-            "result 7"
+            describe(Proto::Sum09, Side::Server, &7i64.to_le_bytes()),
+            ("sum = 7".into(), 8)
+        );
+    }
+
+    #[test]
+    fn echo_and_daytime_use_the_tcpcliserv_crate() {
+        assert_eq!(
+            describe(Proto::Echo, Side::Client, b"hi\n"),
+            ("\"hi\\n\"".into(), 3)
         );
         assert_eq!(
-            describe(Proto::Echo, Side::Client, b"hi\n").0,
-            "line \"hi\\n\""
+            describe(Proto::Echo, Side::Server, b"no newline"),
+            ("\"no newline\"".into(), 10)
+        );
+        let line = b"Tue Sep  5 11:04:47 2017\r\n";
+        assert_eq!(
+            describe(Proto::Daytime, Side::Server, &line[..10]),
+            (String::new(), 0)
+        );
+        assert_eq!(
+            describe(Proto::Daytime, Side::Server, line),
+            ("daytime \"Tue Sep  5 11:04:47 2017\\r\\n\"".into(), 26)
+        );
+        assert_eq!(
+            describe(Proto::Daytime, Side::Client, b"hello"),
+            (
+                "not a daytime request (the client should send nothing): \"hello\"".into(),
+                5
+            )
         );
     }
 
@@ -346,6 +419,13 @@ mod tests {
         let mut bin = 3i64.to_le_bytes().to_vec();
         bin.extend_from_slice(&(-4i64).to_le_bytes());
         assert_eq!(Proto::guess(9877, Side::Client, &bin), Proto::Sum09);
+        // `1 2` from tcpcli09 looks like four lottery commands; it is a binary sum.
+        let one_two = sum_binary::encode_request(1, 2);
+        assert_eq!(Proto::guess(9877, Side::Client, &one_two), Proto::Sum09);
+        assert_eq!(
+            Proto::guess(1235, Side::Client, &[1, 0, 0, 0, 0, 0, 0, 0]),
+            Proto::Lottery
+        );
         assert_eq!(
             Proto::guess(9999, Side::Server, b"Mon Jan  1 00:00:00 2024\r\n"),
             Proto::Daytime

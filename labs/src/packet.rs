@@ -81,6 +81,9 @@ pub struct Segment<'a> {
     pub flags: Flags,
     /// Advertised window, as in the header (unscaled).
     pub win: u16,
+    /// The window scale option's shift count, if this segment carries one (only SYN
+    /// segments may; it is not looked for in others).
+    pub wscale: Option<u8>,
     /// Payload length as the IP header declares it (what Wireshark calls Len).
     pub len: u32,
     /// The payload bytes that were captured (shorter than `len` if the snap length cut it).
@@ -161,8 +164,17 @@ pub fn tcp_segment(linktype: i32, frame: &[u8]) -> Result<Segment<'_>, Skip> {
         ack: tcp.acknowledgment_number(),
         flags: Flags(tcp.header_slice().get(13).copied().unwrap_or(0)),
         win: tcp.window_size(),
+        wscale: if tcp.syn() { window_scale(&tcp) } else { None },
         len: u32::try_from(len).unwrap_or(u32::MAX),
         payload: data,
+    })
+}
+
+/// The shift count of a SYN's window scale option (RFC 7323), if it has one.
+fn window_scale(tcp: &etherparse::TcpSlice<'_>) -> Option<u8> {
+    tcp.options_iterator().find_map(|o| match o {
+        Ok(etherparse::TcpOptionElement::WindowScale(shift)) => Some(shift),
+        _ => None,
     })
 }
 
@@ -179,7 +191,6 @@ fn from_ether_type(frame: &[u8], at: usize, header: usize) -> Result<LaxSlicedPa
 
 /// Builds an IPv4 or IPv6 packet holding one TCP segment (checksums left zero): for
 /// tests, the fuzz corpus and the benchmark's synthetic captures.
-#[allow(clippy::too_many_arguments)]
 pub fn build_ip_tcp(
     src: SocketAddr,
     dst: SocketAddr,
@@ -189,15 +200,36 @@ pub fn build_ip_tcp(
     win: u16,
     payload: &[u8],
 ) -> Vec<u8> {
-    let mut tcp = Vec::with_capacity(20 + payload.len());
+    build_ip_tcp_wscale(src, dst, seq, ack, flags, win, None, payload)
+}
+
+/// [`build_ip_tcp`] with a window scale option (`NOP`, then kind 3, length 3, `shift`)
+/// in the TCP header when `wscale` is given.
+#[allow(clippy::too_many_arguments)]
+pub fn build_ip_tcp_wscale(
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    win: u16,
+    wscale: Option<u8>,
+    payload: &[u8],
+) -> Vec<u8> {
+    let options: &[u8] = match &wscale {
+        Some(shift) => &[1, 3, 3, *shift],
+        None => &[],
+    };
+    let mut tcp = Vec::with_capacity(24 + payload.len());
     tcp.extend_from_slice(&src.port().to_be_bytes());
     tcp.extend_from_slice(&dst.port().to_be_bytes());
     tcp.extend_from_slice(&seq.to_be_bytes());
     tcp.extend_from_slice(&ack.to_be_bytes());
-    tcp.push(5 << 4);
+    tcp.push((((20 + options.len()) / 4) << 4) as u8);
     tcp.push(flags);
     tcp.extend_from_slice(&win.to_be_bytes());
     tcp.extend_from_slice(&[0, 0, 0, 0]);
+    tcp.extend_from_slice(options);
     tcp.extend_from_slice(payload);
     let mut ip = Vec::with_capacity(40 + tcp.len());
     match (src.ip(), dst.ip()) {
@@ -270,6 +302,20 @@ mod tests {
             assert_eq!(s.flags.tcpdump(), "P.");
             assert_eq!(s.payload, &[0, 0, 0, 0]);
         }
+    }
+
+    #[test]
+    fn window_scale_option_is_read_from_syns() {
+        let (a, b) = (addr("127.0.0.1:40000"), addr("127.0.0.1:1235"));
+        let syn = build_ip_tcp_wscale(a, b, 7, 0, Flags::SYN, 65495, Some(7), b"");
+        let s = tcp_segment(101, &syn).unwrap();
+        assert_eq!((s.win, s.wscale, s.len), (65495, Some(7), 0));
+        let plain = build_ip_tcp(a, b, 7, 0, Flags::SYN, 65495, b"");
+        assert_eq!(tcp_segment(101, &plain).unwrap().wscale, None);
+        // Only a SYN's option counts.
+        let ack = build_ip_tcp_wscale(a, b, 8, 1, Flags::ACK, 512, Some(7), b"x");
+        let s = tcp_segment(101, &ack).unwrap();
+        assert_eq!((s.wscale, s.payload), (None, &b"x"[..]));
     }
 
     #[test]

@@ -9,6 +9,10 @@
 //!   to the acknowledgement number minus one;
 //! - without the ACK flag the acknowledgement field is shown raw (it means nothing).
 //!
+//! Windows are scaled as Wireshark's `tcp.window_size` (also checked against tshark): a
+//! SYN's window scale option sets its side's shift; a SYN/ACK seen without the option on
+//! either side turns scaling off for both; a SYN's own window is never scaled.
+//!
 //! State kept per connection is a few counters and at most [`MAX_PENDING`] bytes of a
 //! half-received message per direction, so memory grows with connections, not packets.
 
@@ -36,6 +40,9 @@ pub enum Phase {
     Ack,
     /// FIN, its ACK, the other FIN, its ACK: `close 1/4` .. `close 4/4`.
     Close(u8),
+    /// The second FIN, acknowledging the first in the same segment: steps 2 and 3 of
+    /// the close at once (`close 2+3/4`), as a peer that closes at once does.
+    CloseAckAndFin,
     /// A FIN sent again.
     FinAgain,
     /// RST.
@@ -50,6 +57,7 @@ impl std::fmt::Display for Phase {
             Phase::Retransmission => f.write_str("retransmission"),
             Phase::Ack => f.write_str("ACK"),
             Phase::Close(n) => write!(f, "close {n}/4"),
+            Phase::CloseAckAndFin => f.write_str("close 2+3/4"),
             Phase::FinAgain => f.write_str("close (FIN again)"),
             Phase::Reset => f.write_str("reset"),
         }
@@ -119,8 +127,13 @@ pub struct Row {
     pub ack: u32,
     /// Payload length.
     pub len: u32,
-    /// Advertised window (unscaled).
-    pub win: u16,
+    /// Advertised window in bytes, scaled as Wireshark's `tcp.window_size`: the header's
+    /// value shifted left by the sender's window scale when both SYNs agreed on scaling
+    /// (a SYN's own window is never scaled); the header's value when scaling is off or
+    /// unknown (the SYNs are not in the capture).
+    pub win: u32,
+    /// The window field as in the header (Wireshark's `tcp.window_size_value`).
+    pub win_raw: u16,
     /// The phase label.
     pub phase: Phase,
     /// What the payload says, if the segment has one.
@@ -142,6 +155,22 @@ pub struct ConnInfo {
     pub server: SocketAddr,
     /// The protocol its payload was decoded as (None until data is seen).
     pub proto: Option<Proto>,
+    /// The window scale shift count applied to the windows the client and the server
+    /// send (in that order): `Some` once the side's SYN offered it and, if the SYN/ACK
+    /// was seen, both sides did (Wireshark does the same).
+    pub window_scale: [Option<u8>; 2],
+}
+
+/// What a direction's SYN said about window scaling (RFC 7323 section 2).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Scale {
+    /// No SYN seen from this side.
+    #[default]
+    Unknown,
+    /// Not in use: a SYN came without the option, or the other side's did.
+    Off,
+    /// The SYN offered this shift count (at most 14).
+    Shift(u8),
 }
 
 #[derive(Debug, Default)]
@@ -159,6 +188,8 @@ struct Direction {
     fin: Option<u32>,
     /// True once this side's FIN was acknowledged and the ACK given a phase.
     fin_acked: bool,
+    /// Window scaling as this side's SYN set it.
+    scale: Scale,
 }
 
 #[derive(Debug)]
@@ -256,6 +287,7 @@ impl Tracker {
                         client,
                         server,
                         proto: self.proto,
+                        window_scale: [None; 2],
                     },
                     dirs: Default::default(),
                     syn_ack_seen: false,
@@ -309,6 +341,7 @@ impl Conn {
             (true, Some(b)) => seg.ack.wrapping_sub(b),
             _ => seg.ack,
         };
+        let win = self.window(me, seg);
         let data_seq = if syn { seq.wrapping_add(1) } else { seq };
         let end = data_seq.wrapping_add(seg.len);
 
@@ -336,11 +369,42 @@ impl Conn {
             seq,
             ack,
             len: seg.len,
-            win: seg.win,
+            win,
+            win_raw: seg.win,
             phase,
             decoded,
             table,
             ends,
+        }
+    }
+
+    /// The segment's window in bytes, after noting what a SYN says about scaling.
+    fn window(&mut self, me: usize, seg: &Segment<'_>) -> u32 {
+        let f = seg.flags;
+        if f.has(Flags::SYN) {
+            // A shift over 14 is taken as 14 (RFC 7323 2.3).
+            self.dirs[me].scale = seg.wscale.map_or(Scale::Off, |s| Scale::Shift(s.min(14)));
+            if f.has(Flags::ACK) {
+                // Both sides must offer the option, or neither window is scaled.
+                if self
+                    .dirs
+                    .iter()
+                    .any(|d| !matches!(d.scale, Scale::Shift(_)))
+                {
+                    self.dirs[0].scale = Scale::Off;
+                    self.dirs[1].scale = Scale::Off;
+                }
+            }
+            self.info.window_scale = self.dirs.each_ref().map(|d| match d.scale {
+                Scale::Shift(s) => Some(s),
+                Scale::Off | Scale::Unknown => None,
+            });
+            // The window in a SYN is never scaled.
+            return u32::from(seg.win);
+        }
+        match self.dirs[me].scale {
+            Scale::Shift(s) => u32::from(seg.win) << s,
+            Scale::Off | Scale::Unknown => u32::from(seg.win),
         }
     }
 
@@ -363,8 +427,10 @@ impl Conn {
                 return Phase::FinAgain;
             }
             self.dirs[me].fin = Some(end);
-            self.ack_other_fin(other, ack);
-            return if self.dirs[other].fin.is_some() {
+            let acks_fin = self.ack_other_fin(other, ack);
+            return if acks_fin {
+                Phase::CloseAckAndFin
+            } else if self.dirs[other].fin.is_some() {
                 Phase::Close(3)
             } else {
                 Phase::Close(1)
@@ -510,5 +576,57 @@ impl Conn {
         } else {
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(src: SocketAddr, dst: SocketAddr, seq: u32, ack: u32, flags: u8) -> Segment<'static> {
+        Segment {
+            src,
+            dst,
+            seq,
+            ack,
+            flags: Flags(flags),
+            win: 100,
+            wscale: None,
+            len: 0,
+            payload: b"",
+        }
+    }
+
+    #[test]
+    fn a_fin_that_acknowledges_the_other_fin_is_close_2_and_3() {
+        let (c, s): (SocketAddr, SocketAddr) = (
+            "127.0.0.1:40000".parse().unwrap(),
+            "127.0.0.1:9877".parse().unwrap(),
+        );
+        let (a, f, sy) = (Flags::ACK, Flags::FIN, Flags::SYN);
+        let mut t = Tracker::new(None, None);
+        let phases: Vec<String> = [
+            seg(c, s, 10, 0, sy),
+            seg(s, c, 50, 11, sy | a),
+            seg(c, s, 11, 51, a),
+            seg(c, s, 11, 51, f | a),
+            seg(s, c, 51, 12, f | a),
+            seg(c, s, 12, 52, a),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, g)| t.segment(i as u64 + 1, 0, g).unwrap().phase.to_string())
+        .collect();
+        assert_eq!(
+            phases,
+            [
+                "handshake 1/3",
+                "handshake 2/3",
+                "handshake 3/3",
+                "close 1/4",
+                "close 2+3/4",
+                "close 4/4"
+            ]
+        );
     }
 }

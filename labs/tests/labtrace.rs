@@ -124,17 +124,19 @@ fn the_course_capture_matches_tshark_and_tells_the_story() {
     assert_eq!(code, 0);
     for want in [
         "Connection 1: client 127.0.0.1:52875 → server 127.0.0.1:12345 (lottery)",
-        "     5   1.221196  C→S  [P.]        1      1  12759     4  data            GEN",
-        "     7   1.221340  S→C  [P.]        1      5  12759    24  data            \"New number generated: 11\"",
+        "window scale option in the SYNs: win = header value × 32 from the client, × 32 from the server\n",
+        "     5   1.221196  C→S  [P.]        1      1   408288     4  data            GEN",
+        "     7   1.221340  S→C  [P.]        1      5   408288    24  data            \"New number generated: 11\"",
         "        #8 C→S [.] len 0                  1          5          5         25",
-        "    39   7.883724  S→C  [P.]      190     37  12758     4  data            \"Full\"",
-        "    47  10.319046  C→S  [F.]       45    220  12752     0  close 1/4",
+        "    39   7.883724  S→C  [P.]      190     37   408256     4  data            \"Full\"",
+        "    47  10.319046  C→S  [F.]       45    220   408064     0  close 1/4",
         "52 packets, 52 TCP segments in 1 connection(s), 0 non-TCP packets skipped",
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
     if have("tshark", "the_course_capture (tshark part)") {
         assert_eq!(compare_with_tshark(&path), 52);
+        assert_eq!(compare_windows_with_tshark(&path).len(), 52);
     }
 }
 
@@ -189,30 +191,30 @@ fn a_built_bsd_loopback_capture_is_explained() {
     assert_eq!(code, 0, "{err}");
     let want = "\
 Connection 1: client 127.0.0.1:59538 → server 127.0.0.1:1235 (lottery)
-     #       time  dir  flags     seq    ack    win   len  phase           payload
-     1   0.000000  C→S  [S]         0      -  12759     0  handshake 1/3   
-     2   0.001000  S→C  [S.]        0      1  12759     0  handshake 2/3   
-     3   0.002000  C→S  [.]         1      1  12759     0  handshake 3/3   
-     4   0.003000  C→S  [P.]        1      1  12759     2  data            2 bytes of an incomplete message
-     5   0.004000  C→S  [P.]        3      1  12759     2  data            GEN (with 2 bytes from an earlier segment)
-     6   0.005000  S→C  [.]         1      5  12759     0  ACK             
-     7   0.006000  S→C  [P.]        1      5  12759    23  data            \"New number generated: 8\"
-     8   0.007000  C→S  [.]         5     24  12759     0  ACK             
+     #       time  dir  flags     seq    ack      win   len  phase           payload
+     1   0.000000  C→S  [S]         0      -    12759     0  handshake 1/3   
+     2   0.001000  S→C  [S.]        0      1    12759     0  handshake 2/3   
+     3   0.002000  C→S  [.]         1      1    12759     0  handshake 3/3   
+     4   0.003000  C→S  [P.]        1      1    12759     2  data            2 bytes of an incomplete message
+     5   0.004000  C→S  [P.]        3      1    12759     2  data            GEN (with 2 bytes from an earlier segment)
+     6   0.005000  S→C  [.]         1      5    12759     0  ACK             
+     7   0.006000  S→C  [P.]        1      5    12759    23  data            \"New number generated: 8\"
+     8   0.007000  C→S  [.]         5     24    12759     0  ACK             
         bookkeeping              Server Seq Server Ack Client Seq Client Ack
         #4 C→S [P.] len 2                 0          1          1          1
         #5 C→S [P.] len 2                 0          1          3          1
         #6 S→C [.] len 0                  1          5          3          1
         #7 S→C [P.] len 23                1          5          3          1
         #8 C→S [.] len 0                  1          5          5         24
-     9   0.008000  C→S  [F.]        5     24  12759     0  close 1/4       
-    10   0.009000  S→C  [.]        24      6  12759     0  close 2/4       
-    11   0.010000  S→C  [F.]       24      6  12759     0  close 3/4       
-    12   0.011000  C→S  [.]         6     25  12759     0  close 4/4       
+     9   0.008000  C→S  [F.]        5     24    12759     0  close 1/4       
+    10   0.009000  S→C  [.]        24      6    12759     0  close 2/4       
+    11   0.010000  S→C  [F.]       24      6    12759     0  close 3/4       
+    12   0.011000  C→S  [.]         6     25    12759     0  close 4/4       
 
 Connection 2: client 127.0.0.1:59540 → server 127.0.0.1:1235 (no payload)
-     #       time  dir  flags     seq    ack    win   len  phase           payload
-    13   0.012000  C→S  [S]         0      -  12759     0  handshake 1/3   
-    14   0.013000  S→C  [R.]        1      1  12759     0  reset           
+     #       time  dir  flags     seq    ack      win   len  phase           payload
+    13   0.012000  C→S  [S]         0      -    12759     0  handshake 1/3   
+    14   0.013000  S→C  [R.]        1      1    12759     0  reset           
 
 15 packets, 14 TCP segments in 2 connection(s), 1 non-TCP packets skipped
 ";
@@ -224,7 +226,7 @@ Connection 2: client 127.0.0.1:59540 → server 127.0.0.1:1235 (no payload)
     let line5 = json.lines().nth(4).unwrap();
     assert_eq!(
         line5,
-        r#"{"frame":5,"time":0.004000,"conn":1,"src":"127.0.0.1:59538","dst":"127.0.0.1:1235","flags":"P.","seq":3,"ack":1,"len":2,"win":12759,"phase":"data","decoded":"GEN (with 2 bytes from an earlier segment)"}"#
+        r#"{"frame":5,"time":0.004000,"conn":1,"src":"127.0.0.1:59538","dst":"127.0.0.1:1235","flags":"P.","seq":3,"ack":1,"len":2,"win":12759,"win_raw":12759,"phase":"data","decoded":"GEN (with 2 bytes from an earlier segment)"}"#
     );
     let (_, ladder, _) = labtrace(&["--ladder", path.to_str().unwrap()]);
     assert!(ladder.contains("    7 |<--"), "{ladder}");
@@ -234,7 +236,8 @@ Connection 2: client 127.0.0.1:59540 → server 127.0.0.1:1235 (no payload)
     assert_eq!(code, 0);
     let svg = std::fs::read_to_string(svg).unwrap();
     assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
-    assert!(svg.contains("[P.] seq=1 ack=5 len=23 &quot;New number generated: 8&quot;"));
+    assert!(svg.contains(">[P.] seq=1 ack=5 len=23</text>"), "{svg}");
+    assert!(svg.contains(" class=\"payload\">&quot;New number generated: 8&quot;</text>"));
     assert_eq!(svg.matches("marker-end").count(), 14);
 }
 
@@ -372,6 +375,8 @@ fn captured(
     );
     let n = compare_with_tshark(&file);
     assert!(n >= 10, "only {n} segments captured");
+    // Linux offers window scaling in every SYN: the scaled windows must agree too.
+    assert_eq!(compare_windows_with_tshark(&file).len(), n);
     let (code, out, err) = labtrace(&["--port", &addr.port().to_string(), file.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("  GEN\n") || out.contains(" GEN\n"), "{out}");
@@ -457,4 +462,310 @@ fn damaged_captures_never_panic() {
             run(&bad);
         }
     }
+}
+
+/// Connections whose SYNs say different things about window scaling, in one capture:
+/// both offer it, only the client, only the server, no SYN at all, only the SYN seen,
+/// and a shift over the maximum of 14.
+fn window_scale_capture(dir: &Path) -> PathBuf {
+    use labs::packet::build_ip_tcp_wscale;
+    let s: SocketAddr = "127.0.0.1:9877".parse().unwrap();
+    let (a, p, sy) = (Flags::ACK, Flags::PSH, Flags::SYN);
+    let mut file = pcap_header(0).to_vec();
+    let mut t = 1_000_000u64;
+    let mut put = |src, dst, seq, ack, flags, win, ws, data: &[u8]| {
+        let mut frame = 2u32.to_le_bytes().to_vec();
+        frame.extend_from_slice(&build_ip_tcp_wscale(
+            src, dst, seq, ack, flags, win, ws, data,
+        ));
+        pcap_record(&mut file, t, &frame);
+        t += 1000;
+    };
+    let cases = [
+        (50001, Some(7), Some(6), true, true),
+        (50002, Some(7), None, true, true),
+        (50003, None, Some(6), true, true),
+        (50004, Some(7), Some(7), false, false),
+        (50005, Some(7), Some(7), true, false),
+        (50006, Some(15), Some(2), true, true),
+    ];
+    for (port, cws, sws, syn, synack) in cases {
+        let c = SocketAddr::new(s.ip(), port);
+        let (ci, si) = (1000u32, 5000u32);
+        if syn {
+            put(c, s, ci, 0, sy, 65495, cws, b"");
+        }
+        if synack {
+            put(s, c, si, ci + 1, sy | a, 65483, sws, b"");
+            put(c, s, ci + 1, si + 1, a, 512, None, b"");
+        }
+        put(c, s, ci + 1, si + 1, p | a, 512, None, b"3 4\n");
+        put(s, c, si + 1, ci + 5, p | a, 511, None, b"7\n");
+        put(c, s, ci + 5, si + 3, a, 510, None, b"");
+    }
+    let path = dir.join("wscale.pcap");
+    std::fs::write(&path, file).unwrap();
+    path
+}
+
+/// labtrace's `win` and `win_raw` are tshark's `tcp.window_size` and
+/// `tcp.window_size_value`, segment by segment.
+fn compare_windows_with_tshark(file: &Path) -> Vec<String> {
+    let (code, out, err) = labtrace(&["--format", "json", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "labtrace failed: {err}");
+    let ours: Vec<String> = out
+        .lines()
+        .map(|l| ["frame", "win", "win_raw"].map(|k| field(l, k)).join("\t"))
+        .collect();
+    let ts = Command::new("tshark")
+        .args(["-n", "-r"])
+        .arg(file)
+        .args(["-Y", "tcp", "-T", "fields", "-e", "frame.number"])
+        .args(["-e", "tcp.window_size", "-e", "tcp.window_size_value"])
+        .output()
+        .expect("run tshark");
+    assert!(
+        ts.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&ts.stderr)
+    );
+    let theirs: Vec<String> = String::from_utf8_lossy(&ts.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    for (a, b) in ours.iter().zip(&theirs) {
+        assert_eq!(a, b, "labtrace vs tshark (frame win win_raw) in {file:?}");
+    }
+    assert_eq!(ours.len(), theirs.len(), "segment count in {file:?}");
+    ours
+}
+
+#[test]
+fn scaled_windows_match_tshark() {
+    let dir = tmpdir("wscale");
+    let path = window_scale_capture(&dir);
+    let (code, out, err) = labtrace(&[path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    for want in [
+        "Connection 1: client 127.0.0.1:50001 → server 127.0.0.1:9877 (sum08)\n\
+         window scale option in the SYNs: win = header value × 128 from the client, × 64 from the server\n",
+        // The SYNs' windows are never scaled; the rest are.
+        "     2   0.001000  S→C  [S.]        0      1    65483     0  handshake 2/3",
+        "     3   0.002000  C→S  [.]         1      1    65536     0  handshake 3/3",
+        "     5   0.004000  S→C  [P.]        1      5    32704     2  data            \"7\\n\"",
+        // Only the SYN in the capture: the client's windows are scaled.
+        "Connection 5: client 127.0.0.1:50005 → server 127.0.0.1:9877 (sum08)\n\
+         window scale option in the SYNs: win = header value × 128 from the client, × 1 (no scaling) from the server\n",
+        // 15 is taken as 14.
+        "    28   0.027000  C→S  [.]         1      1  8388608     0  handshake 3/3",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    // Connections 2-4: the option missing on one side, or no SYN seen: no scaling.
+    assert_eq!(out.matches("window scale option").count(), 3, "{out}");
+    let (_, json, _) = labtrace(&["--format", "json", path.to_str().unwrap()]);
+    assert!(
+        json.lines()
+            .nth(2)
+            .unwrap()
+            .contains(r#""win":65536,"win_raw":512,"#)
+    );
+    assert!(
+        json.lines()
+            .nth(9)
+            .unwrap()
+            .contains(r#""win":512,"win_raw":512,"#)
+    );
+    if have("tshark", "scaled_windows_match_tshark (tshark part)") {
+        let rows = compare_windows_with_tshark(&path);
+        assert_eq!(rows.len(), 31);
+        assert_eq!(rows[2], "3\t65536\t512");
+    }
+}
+
+/// Captures with tcpdump on `iface` while `traffic` talks to a server that `serve` runs
+/// in a thread on `bind` (port 0): unplab's own server and client code, in process.
+/// Checks labtrace against tshark (seq/ack/len and windows) and returns its text view;
+/// `None` when tcpdump or tshark is missing.
+fn capture_lab(
+    test: &str,
+    iface: &str,
+    bind: &str,
+    serve: impl FnOnce(TcpListener) + Send + 'static,
+    traffic: impl FnOnce(SocketAddr) -> usize,
+) -> Option<String> {
+    if !have("tcpdump", test) || !have("tshark", test) {
+        return None;
+    }
+    let dir = tmpdir(test);
+    let listener = TcpListener::bind(bind).expect("bind");
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || serve(listener));
+    let file = dir.join("cap.pcap");
+    capture(iface, addr.port(), &file, || traffic(addr));
+    let n = compare_with_tshark(&file);
+    assert_eq!(compare_windows_with_tshark(&file).len(), n);
+    let (code, out, err) = labtrace(&[file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    Some(out)
+}
+
+fn assert_lines(out: &str, wants: &[&str]) {
+    for want in wants {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
+}
+
+#[test]
+fn tcpserv08_and_tcpcli08_sums_are_decoded() {
+    use tcpcliserv::{client, server};
+    let out = capture_lab(
+        "sum08",
+        "lo",
+        "127.0.0.1:0",
+        |l| drop(server::serve_threads(l, server::str_echo08)),
+        |a| {
+            let conn = connect(a);
+            client::str_cli(&b"3 4\n11 123\nhello\n"[..], &conn).unwrap();
+            1
+        },
+    );
+    let Some(out) = out else { return };
+    assert_lines(
+        &out,
+        &[
+            "(sum08)\n",
+            "  data            sum 3 + 4\n",
+            "  data            \"7\\n\"\n",
+            "  data            sum 11 + 123\n",
+            "  data            \"134\\n\"\n",
+            "  data            \"hello\\n\" (not two integers: input error)\n",
+            "  data            \"input error\\n\"\n",
+            "  close 4/4",
+        ],
+    );
+}
+
+#[test]
+fn tcpserv09_and_tcpcli09_binary_sums_are_decoded() {
+    use tcpcliserv::{client, server};
+    let out = capture_lab(
+        "sum09",
+        "lo",
+        "127.0.0.1:0",
+        |l| drop(server::serve_threads(l, server::str_echo09)),
+        |a| {
+            let conn = connect(a);
+            client::str_cli09(&b"3 4\n-5 5\n"[..], &conn).unwrap();
+            1
+        },
+    );
+    let Some(out) = out else { return };
+    assert_lines(
+        &out,
+        &[
+            "(sum09)\n",
+            "    16  data            sum 3 + 4\n",
+            "     8  data            sum = 7\n",
+            "    16  data            sum -5 + 5\n",
+            "     8  data            sum = 0\n",
+        ],
+    );
+}
+
+#[test]
+fn echo_server_and_client_are_decoded() {
+    use tcpcliserv::{client, server};
+    let out = capture_lab(
+        "echo",
+        "lo",
+        "127.0.0.1:0",
+        |l| drop(server::serve_threads(l, server::str_echo)),
+        |a| {
+            let conn = connect(a);
+            client::str_cli(&b"hello, world\n"[..], &conn).unwrap();
+            1
+        },
+    );
+    let Some(out) = out else { return };
+    assert_lines(
+        &out,
+        &[
+            "(echo)\n",
+            "C→S  [P.]",
+            "  data            \"hello, world\\n\"\n",
+        ],
+    );
+    assert_eq!(out.matches("\"hello, world\\n\"").count(), 2, "{out}");
+}
+
+#[test]
+fn daytime_over_ipv6_on_any_is_decoded() {
+    let out = capture_lab(
+        "daytime",
+        "any",
+        "[::1]:0",
+        |l| drop(tcpcliserv::daytime::serve(l)),
+        |a| {
+            let mut conn = connect(a);
+            let mut line = String::new();
+            conn.read_to_string(&mut line).unwrap();
+            assert!(line.ends_with("\r\n"), "{line:?}");
+            1
+        },
+    );
+    let Some(out) = out else { return };
+    assert_lines(
+        &out,
+        &["(daytime)\n", "S→C  [P.]", "  data            daytime \""],
+    );
+    // The server closes first: its FIN is close 1/4.
+    assert!(
+        out.contains("S→C  [F.]") && out.contains("close 1/4"),
+        "{out}"
+    );
+}
+
+#[test]
+fn file_transfer_segments_and_refusals_are_decoded() {
+    use filetransfer::{fetch, serve};
+    let root_dir = tmpdir("ft-root");
+    std::fs::write(root_dir.join("data.bin"), [7u8; 600]).unwrap();
+    let root = serve::Root::new(&root_dir).unwrap();
+    let out = capture_lab(
+        "ft",
+        "lo",
+        "127.0.0.1:0",
+        move |l| drop(serve::iterative(&l, &root, Duration::from_secs(10))),
+        |a| {
+            let opts = fetch::Options {
+                timeout: Duration::from_secs(10),
+                progress: false,
+            };
+            let local = tmpdir("ft-local");
+            let port = a.port();
+            let got = fetch::fetch("127.0.0.1", port, "data.bin", &local.join("x"), &opts);
+            assert_eq!(got.unwrap(), 600);
+            assert!(fetch::fetch("127.0.0.1", port, "nope.txt", &local.join("y"), &opts).is_err());
+            2
+        },
+    );
+    let Some(out) = out else { return };
+    assert_lines(
+        &out,
+        &[
+            "(ft)\n",
+            "  data            path \"data.bin\"\n",
+            "segment len=256",
+            "segment len=88 (last)",
+            "  data            path \"nope.txt\"\n",
+            "  data            error segment \"",
+        ],
+    );
 }

@@ -45,6 +45,15 @@ pub fn tcp_listen(host: Option<&str>, port: u16) -> Result<(TcpListener, SocketA
     Err(last_err.unwrap_or_else(|| Error::msg(format!("tcp_listen error for {host:?}"))))
 }
 
+/// [`tcp_listen`] on every local address, then the one line every unplab server starts
+/// with on stdout: `listening on [::]:10000` (the real port when `port` is 0), flushed at
+/// once so that a test or a script waiting for it sees it.
+pub fn listen_announced(port: u16) -> Result<TcpListener> {
+    let (listener, bound) = tcp_listen(None, port)?;
+    crate::error::print_flush(format_args!("listening on {}\n", sock_ntop(&bound)))?;
+    Ok(listener)
+}
+
 fn no_ipv6(e: &Error) -> bool {
     matches!(
         e.raw_os_error().map(Errno::from_raw),

@@ -32,8 +32,10 @@ pub fn readn(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
 ///
 /// A plain `write(2)` on a socket may write only part of the buffer; this loops (std's
 /// `write_all`) and retries `EINTR`. A peer that has gone away shows up as `EPIPE` or
-/// `ECONNRESET`: Rust programs ignore SIGPIPE, so the write fails instead of killing
-/// the process.
+/// `ECONNRESET`, as an error rather than a death by SIGPIPE: Rust programs start with
+/// SIGPIPE ignored, and std's `TcpStream` writes with `send(MSG_NOSIGNAL)` on Linux
+/// (socket2 sets `SO_NOSIGPIPE` on macOS). A program that wants to *show* SIGPIPE, like
+/// UNP's tsigpipe, must restore the default action and write with plain `write(2)`.
 pub fn writen(writer: &mut impl Write, buf: &[u8]) -> Result<()> {
     writer.write_all(buf).map_err(|e| Error::os("writen", e))
 }

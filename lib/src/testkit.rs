@@ -8,7 +8,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -59,6 +59,24 @@ fn pump(stream: impl Read + Send + 'static) -> Receiver<String> {
     rx
 }
 
+/// The next line from `lines` that matches `pred`, within [`TIMEOUT`]; every line
+/// received is kept in `seen`.
+fn next_matching(
+    lines: &Receiver<String>,
+    seen: &mut Vec<String>,
+    pred: impl Fn(&str) -> bool,
+) -> Option<String> {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines.recv_timeout(left).ok()?;
+        seen.push(line.clone());
+        if pred(&line) {
+            return Some(line);
+        }
+    }
+}
+
 impl Proc {
     /// Starts `bin` with `args`, stdin piped (see [`Proc::stdin`]).
     pub fn spawn(bin: &str, args: &[&str]) -> Proc {
@@ -105,45 +123,24 @@ impl Proc {
     /// Waits for the next stdout line matching `pred` and returns it; panics with what
     /// was seen so far if none comes within [`TIMEOUT`].
     pub fn expect_line(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.stdout.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen_out.push(line.clone());
-                    if pred(&line) {
-                        return line;
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
-                    self.drain_stderr();
-                    panic!(
-                        "no stdout line {what} within {TIMEOUT:?}\nstdout so far: {:?}\nstderr: {:?}",
-                        self.seen_out, self.seen_err
-                    );
-                }
-            }
+        if let Some(line) = next_matching(&self.stdout, &mut self.seen_out, pred) {
+            return line;
         }
+        self.drain_stderr();
+        panic!(
+            "no stdout line {what} within {TIMEOUT:?}\nstdout so far: {:?}\nstderr: {:?}",
+            self.seen_out, self.seen_err
+        );
     }
 
     /// Waits for the next stderr line matching `pred`.
     pub fn expect_stderr_line(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.stderr.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen_err.push(line.clone());
-                    if pred(&line) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "no stderr line {what} within {TIMEOUT:?}\nstderr so far: {:?}",
-                    self.seen_err
-                ),
-            }
-        }
+        next_matching(&self.stderr, &mut self.seen_err, pred).unwrap_or_else(|| {
+            panic!(
+                "no stderr line {what} within {TIMEOUT:?}\nstderr so far: {:?}",
+                self.seen_err
+            )
+        })
     }
 
     fn drain_stderr(&mut self) {

@@ -26,10 +26,7 @@ pub type Service = fn(&TcpStream) -> Result<()>;
 /// `hint` says how to choose another port and is added to a "permission denied" error
 /// (see [`explain_listen_error`]).
 pub fn listen(port: u16, hint: &str) -> Result<TcpListener> {
-    let (listener, bound) =
-        unp::tcp_listen(None, port).map_err(|e| explain_listen_error(e, port, hint))?;
-    unp::error::print_flush(format_args!("listening on {}\n", unp::sock_ntop(&bound)))?;
-    Ok(listener)
+    unp::addr::listen_announced(port).map_err(|e| explain_listen_error(e, port, hint))
 }
 
 /// Turns `bind error: Permission denied (EACCES)` into a message that says why: ports

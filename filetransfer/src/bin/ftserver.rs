@@ -6,33 +6,21 @@
 //! /home/ancl/temp1
 //! ```
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use clap::Parser;
-use filetransfer::serve::{self, Root};
+use filetransfer::serve::{self, ServerArgs};
 
 /// Sends one file, in 260-byte segments, to one client, then exits.
 #[derive(Parser)]
 #[command(name = "ftserver")]
 struct Args {
-    /// Port to listen on (0: let the kernel choose)
-    port: u16,
-    /// Serve files from this directory only [default: the current directory]
-    #[arg(long)]
-    root: Option<PathBuf>,
-    /// Give up on a client silent for this many seconds
-    #[arg(long, default_value = "30", value_parser = filetransfer::parse_timeout)]
-    timeout: Duration,
+    #[command(flatten)]
+    server: ServerArgs,
 }
 
 fn main() {
     let args = Args::parse();
     unp::run(|| {
-        let root = Root::new(&args.root.unwrap_or_else(|| PathBuf::from(".")))?;
-        // socket, bind, listen: one call (UNP's tcp_listen).
-        let (listener, addr) = unp::tcp_listen(None, args.port)?;
-        unp::error::print_flush(format_args!("listening on {}\n", unp::sock_ntop(&addr)))?;
-        serve::oneshot(&listener, &root, args.timeout)
+        let (listener, root) = args.server.listen()?;
+        serve::oneshot(&listener, &root, args.server.timeout)
     })
 }

@@ -114,6 +114,25 @@ pub fn describe_reply(payload: &[u8]) -> Option<String> {
     decode_reply(payload).map(|_| format!("daytime {}", quote(payload)))
 }
 
+/// How many bytes at the front of a captured client→server stream are whole requests:
+/// all of them. A daytime client sends nothing, so any byte it does send is complete
+/// as far as framing goes, and [`describe_request`] then says it is not daytime.
+pub fn complete_requests(stream: &[u8]) -> usize {
+    stream.len()
+}
+
+/// How many bytes at the front of a captured server→client stream are a whole reply:
+/// the line through its `\n`, or 0 while the line end has not arrived.
+///
+/// ```
+/// use tcpcliserv::proto::daytime::complete_replies;
+/// assert_eq!(complete_replies(b"Tue Sep  5 11:04"), 0);
+/// assert_eq!(complete_replies(b"Tue Sep  5 11:04:47 2017\r\n"), 26);
+/// ```
+pub fn complete_replies(stream: &[u8]) -> usize {
+    stream.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +189,16 @@ mod tests {
         assert!(describe_request(b"").is_some());
         assert_eq!(describe_request(b"x"), None);
         assert_eq!(describe_reply(b"\xff\r\n"), None);
+    }
+    #[test]
+    fn framing() {
+        let reply = b"Tue Sep  5 11:04:47 2017\r\n";
+        for cut in 0..reply.len() {
+            assert_eq!(complete_replies(&reply[..cut]), 0, "cut at {cut}");
+        }
+        let mut two = reply.to_vec();
+        two.extend_from_slice(b"more");
+        assert_eq!(complete_replies(&two), reply.len());
+        assert_eq!(complete_requests(b"xy"), 2);
     }
 }

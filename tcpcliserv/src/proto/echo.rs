@@ -45,6 +45,18 @@ pub fn describe_reply(payload: &[u8]) -> Option<String> {
     describe_request(payload)
 }
 
+/// How many bytes at the front of a captured client→server stream are whole requests:
+/// all of them, since echo has no framing (whatever arrived is what the server echoes).
+pub fn complete_requests(stream: &[u8]) -> usize {
+    stream.len()
+}
+
+/// How many bytes at the front of a captured server→client stream are whole replies:
+/// all of them, as for [`complete_requests`].
+pub fn complete_replies(stream: &[u8]) -> usize {
+    stream.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +78,10 @@ mod tests {
     fn descriptions() {
         assert_eq!(describe_request(b"hi\n").as_deref(), Some("\"hi\\n\""));
         assert_eq!(describe_reply(b""), None);
+    }
+    #[test]
+    fn every_byte_is_complete() {
+        assert_eq!(complete_requests(b"half a li"), 9);
+        assert_eq!(complete_replies(b""), 0);
     }
 }

@@ -6,6 +6,12 @@
 //! it was captured on the wire (`sum 3 + 4`, `"7\n"`), or `None` when the bytes are not
 //! a complete message of that protocol. The capture explainer (`labtrace`) uses them.
 //!
+//! A capture does not cut a stream at message boundaries: one TCP segment may carry half
+//! a request, or a request and a half. So every module also has
+//! `complete_requests(&[u8]) -> usize` and `complete_replies(&[u8]) -> usize`: how many
+//! bytes at the front of a captured stream (starting at a message boundary) are whole
+//! messages. Those bytes go to `describe_*`; the rest waits for the next segment.
+//!
 //! | module | programs | request | reply |
 //! |---|---|---|---|
 //! | [`daytime`] | `daytimetcpsrv`, `daytimetcpcli` | nothing (connecting is the request) | `Tue Sep  5 11:04:47 2017\r\n`, then FIN |

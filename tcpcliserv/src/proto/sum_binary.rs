@@ -49,6 +49,19 @@ pub fn decode_reply(buf: &[u8; REPLY_LEN]) -> i64 {
     i64::from_le_bytes(*buf)
 }
 
+/// How many bytes at the front of a captured client→server stream are whole requests:
+/// the largest multiple of [`REQUEST_LEN`] (a request split over two segments waits for
+/// its second part, as the server's `Readn` does).
+pub fn complete_requests(stream: &[u8]) -> usize {
+    stream.len() / REQUEST_LEN * REQUEST_LEN
+}
+
+/// How many bytes at the front of a captured server→client stream are whole replies:
+/// the largest multiple of [`REPLY_LEN`].
+pub fn complete_replies(stream: &[u8]) -> usize {
+    stream.len() / REPLY_LEN * REPLY_LEN
+}
+
 /// Describes a captured client→server payload: `sum 3 + 4` for each whole 16-byte
 /// request, joined with `; `. `None` if the length is not a non-zero multiple of 16.
 pub fn describe_request(payload: &[u8]) -> Option<String> {
@@ -124,5 +137,12 @@ mod tests {
         assert_eq!(describe_reply(&encode_reply(7)).as_deref(), Some("sum = 7"));
         assert_eq!(describe_reply(&[1, 2, 3]), None);
         assert_eq!(describe_reply(&[]), None);
+    }
+    #[test]
+    fn framing() {
+        assert_eq!(complete_requests(&[0; 15]), 0);
+        assert_eq!(complete_requests(&[0; 33]), 32);
+        assert_eq!(complete_replies(&[0; 7]), 0);
+        assert_eq!(complete_replies(&[0; 17]), 16);
     }
 }

@@ -136,6 +136,27 @@ fn lines(payload: &[u8]) -> (Vec<&[u8]>, &[u8]) {
     (out, rest)
 }
 
+/// How many bytes at the front of a captured client→server stream are whole request
+/// lines: everything through the last `\n` (0 if there is none yet). A line split over
+/// two segments is complete only once its `\n` arrives, as for the server's `Readline`.
+///
+/// ```
+/// use tcpcliserv::proto::sum_text::complete_requests;
+/// assert_eq!(complete_requests(b"3 4\n5 6"), 4);
+/// ```
+pub fn complete_requests(stream: &[u8]) -> usize {
+    stream
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// How many bytes at the front of a captured server→client stream are whole reply
+/// lines: everything through the last `\n`, as for [`complete_requests`].
+pub fn complete_replies(stream: &[u8]) -> usize {
+    complete_requests(stream)
+}
+
 /// Describes the request lines in a captured client→server payload: `sum 3 + 4`, or
 /// `"x\n" (not two integers: input error)`; several lines are joined with `; `.
 /// `None` if the payload holds no complete line.
@@ -242,5 +263,16 @@ mod tests {
         );
         assert_eq!(describe_reply(b"7"), None);
         assert_eq!(describe_reply(b"seven\n"), None);
+    }
+    #[test]
+    fn framing() {
+        assert_eq!(complete_requests(b"3 4"), 0);
+        assert_eq!(complete_requests(b"3 4\n"), 4);
+        assert_eq!(complete_requests(b"3 4\n5 6\n7"), 8);
+        assert_eq!(complete_replies(b"7\n1"), 2);
+        assert_eq!(
+            describe_request(&b"3 4\n5 6"[..complete_requests(b"3 4\n5 6")]).as_deref(),
+            Some("sum 3 + 4")
+        );
     }
 }
