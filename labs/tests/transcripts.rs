@@ -5,7 +5,7 @@
 //! scenario and how the terminal takes part:
 //!
 //! ```text
-//! <!-- transcript: NAME [server|bg] [port=N] [stdin="a|b"] [prompt="P: |Q: "] -->
+//! <!-- transcript: NAME [server|bg] [nowait] [hold] [unordered] [port=N] [stdin="a|b"] [prompt="P: |Q: "] -->
 //! <!-- transcript: skip REASON -->
 //! ```
 //!
@@ -23,6 +23,13 @@
 //!   (for a server: `listening on ADDR`). At the end, `bg` blocks finish first (their
 //!   stdin is closed), then `server` blocks; a block that ends with `^C` gets SIGINT once
 //!   its output is complete, the others must exit by themselves.
+//! - `nowait`: a `bg` block whose first line cannot appear yet (a client that waits
+//!   for the server); the next block starts at once. (The transcript shows the end
+//!   state, which does not depend on when it connected.)
+//! - `unordered`: the output lines may come in any order (processes that print
+//!   concurrently); each expected line must match a different actual line.
+//! - `hold`: standard input stays open (nothing more is typed) until the program
+//!   exits by itself, e.g. when a timer ends it.
 //! - `port=N`: the doc's port. The first command naming N gets port 0 instead, the
 //!   port the server prints replaces N in later commands, and N replaces it in the
 //!   output, so scenarios never collide with each other or with other programs.
@@ -63,6 +70,12 @@ struct Block {
     port: Option<String>,
     stdin: Vec<String>,
     prompts: Vec<String>,
+    /// Keep stdin open until the program exits by itself (a timer or the server ends it).
+    hold: bool,
+    /// A `bg` block whose first line cannot come yet (it waits for another client).
+    nowait: bool,
+    /// Compare the output lines in any order (several processes print concurrently).
+    unordered: bool,
     lines: Vec<String>,
 }
 
@@ -98,7 +111,10 @@ fn bin_dir() -> PathBuf {
 /// Names of every binary of the workspace: the files in */src/bin/*.rs.
 fn workspace_programs() -> Vec<String> {
     let mut names = Vec::new();
-    for krate in fs::read_dir(workspace_root()).expect("read workspace").flatten() {
+    for krate in fs::read_dir(workspace_root())
+        .expect("read workspace")
+        .flatten()
+    {
         let Ok(bins) = fs::read_dir(krate.path().join("src/bin")) else {
             continue;
         };
@@ -239,8 +255,9 @@ fn scan_file(path: &Path, programs: &[String], scan: &mut Scan) {
             Some(w) if w.first().map(String::as_str) == Some("skip") => scan.skipped += 1,
             Some(w) => {
                 if tag != "console" {
-                    scan.problems
-                        .push(format!("{place}: a transcript marker before a ```{tag} block (use ```console)"));
+                    scan.problems.push(format!(
+                        "{place}: a transcript marker before a ```{tag} block (use ```console)"
+                    ));
                     continue;
                 }
                 match parse_block(&w, rel.clone(), open + 1, body) {
@@ -249,9 +266,10 @@ fn scan_file(path: &Path, programs: &[String], scan: &mut Scan) {
                 }
             }
             None => {
-                let shows_program = body
-                    .iter()
-                    .any(|l| l.strip_prefix("$ ").is_some_and(|c| program_of(c, programs).is_some()));
+                let shows_program = body.iter().any(|l| {
+                    l.strip_prefix("$ ")
+                        .is_some_and(|c| program_of(c, programs).is_some())
+                });
                 let has_output = body
                     .iter()
                     .any(|l| !l.trim().is_empty() && !l.starts_with("$ "));
@@ -266,8 +284,16 @@ fn scan_file(path: &Path, programs: &[String], scan: &mut Scan) {
     }
 }
 
-fn parse_block(w: &[String], file: PathBuf, line: usize, lines: Vec<String>) -> Result<(String, Block), String> {
-    let name = w.first().ok_or("transcript marker without a scenario name")?.clone();
+fn parse_block(
+    w: &[String],
+    file: PathBuf,
+    line: usize,
+    lines: Vec<String>,
+) -> Result<(String, Block), String> {
+    let name = w
+        .first()
+        .ok_or("transcript marker without a scenario name")?
+        .clone();
     let mut block = Block {
         file,
         line,
@@ -275,12 +301,18 @@ fn parse_block(w: &[String], file: PathBuf, line: usize, lines: Vec<String>) -> 
         port: None,
         stdin: Vec::new(),
         prompts: Vec::new(),
+        hold: false,
+        nowait: false,
+        unordered: false,
         lines,
     };
     for word in &w[1..] {
         match word.split_once('=') {
             None if word == "server" => block.role = Role::Server,
             None if word == "bg" => block.role = Role::Background,
+            None if word == "hold" => block.hold = true,
+            None if word == "nowait" => block.nowait = true,
+            None if word == "unordered" => block.unordered = true,
             Some(("port", v)) => block.port = Some(v.to_string()),
             Some(("stdin", v)) => block.stdin = v.split('|').map(str::to_string).collect(),
             Some(("prompt", v)) => block.prompts = v.split('|').map(str::to_string).collect(),
@@ -310,7 +342,11 @@ fn steps(block: &Block) -> Vec<Step> {
 
 /// The expected lines without the echo of what was typed: what the program itself
 /// writes when its stdin is not a terminal.
-fn strip_echo(expected: &[String], typed: &[String], prompts: &[String]) -> Result<Vec<String>, String> {
+fn strip_echo(
+    expected: &[String],
+    typed: &[String],
+    prompts: &[String],
+) -> Result<Vec<String>, String> {
     let mut lines: Vec<String> = expected.to_vec();
     let mut at = 0;
     for input in typed {
@@ -336,9 +372,14 @@ fn strip_echo(expected: &[String], typed: &[String], prompts: &[String]) -> Resu
                     let next = lines.remove(i + 1);
                     lines[i].push_str(&next);
                 }
-                at = i + 1;
+                // The merged line may end with the next prompt and its input.
+                at = i;
             }
-            None => return Err(format!("typed line {input:?} is not shown in the transcript")),
+            None => {
+                return Err(format!(
+                    "typed line {input:?} is not shown in the transcript"
+                ));
+            }
         }
     }
     Ok(lines)
@@ -368,11 +409,26 @@ fn line_matches(pattern: &str, line: &str) -> bool {
 fn lines_match(expected: &[String], actual: &[String]) -> bool {
     match expected.split_first() {
         None => actual.is_empty(),
-        Some((e, rest)) if e == "..." => (0..=actual.len()).any(|k| lines_match(rest, &actual[k..])),
+        Some((e, rest)) if e == "..." => {
+            (0..=actual.len()).any(|k| lines_match(rest, &actual[k..]))
+        }
         Some((e, rest)) => actual
             .split_first()
             .is_some_and(|(a, arest)| line_matches(e, a) && lines_match(rest, arest)),
     }
+}
+
+/// Every expected line matches a different actual line, in any order (greedy; the
+/// patterns in the docs do not overlap in ways that would need backtracking).
+fn lines_match_unordered(expected: &[String], actual: &[String]) -> bool {
+    if expected.len() != actual.len() {
+        return false;
+    }
+    let mut used = vec![false; actual.len()];
+    expected.iter().all(|e| {
+        let found = (0..actual.len()).find(|&j| !used[j] && line_matches(e, &actual[j]));
+        found.map(|j| used[j] = true).is_some()
+    })
 }
 
 /// A line diff (longest common subsequence) of expected against actual.
@@ -466,7 +522,9 @@ fn replace_word(s: &str, from: &str, to: &str) -> String {
         let before = rest[..i].chars().last();
         let after = rest[i + from.len()..].chars().next();
         out.push_str(&rest[..i]);
-        if before.is_some_and(|c| c.is_ascii_alphanumeric()) || after.is_some_and(|c| c.is_ascii_alphanumeric()) {
+        if before.is_some_and(|c| c.is_ascii_alphanumeric())
+            || after.is_some_and(|c| c.is_ascii_alphanumeric())
+        {
             out.push_str(from);
         } else {
             out.push_str(to);
@@ -491,7 +549,11 @@ impl Scenario<'_> {
             std::env::var("PATH").unwrap_or_default()
         );
         let simple = !cmd.contains(['|', ';', '&', '<', '>', '(', '`', '$']);
-        let line = if simple { format!("exec {cmd}") } else { cmd.clone() };
+        let line = if simple {
+            format!("exec {cmd}")
+        } else {
+            cmd.clone()
+        };
         self.count += 1;
         let out = self.dir.join(format!(".out-{}", self.count));
         let file = File::create(&out).map_err(|e| format!("create {}: {e}", out.display()))?;
@@ -544,8 +606,20 @@ impl Scenario<'_> {
         }
     }
 
-    fn compare(&self, place: &str, command: &str, expected: &[String], actual: &[String]) -> Result<(), String> {
-        if lines_match(expected, actual) {
+    fn compare(
+        &self,
+        block: &Block,
+        command: &str,
+        expected: &[String],
+        actual: &[String],
+    ) -> Result<(), String> {
+        let place = block.place();
+        let same = if block.unordered {
+            lines_match_unordered(expected, actual)
+        } else {
+            lines_match(expected, actual)
+        };
+        if same {
             Ok(())
         } else {
             Err(format!(
@@ -559,11 +633,8 @@ impl Scenario<'_> {
 }
 
 fn run_scenario(name: &str, blocks: &[Block]) -> Result<(), String> {
-    let dir = std::env::temp_dir().join(format!(
-        "unplab-transcript-{}-{}",
-        std::process::id(),
-        name
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("unplab-transcript-{}-{}", std::process::id(), name));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let mut sc = Scenario {
@@ -584,7 +655,10 @@ fn run_blocks(sc: &mut Scenario, blocks: &[Block]) -> Result<(), String> {
     for block in blocks {
         let steps = steps(block);
         if block.role != Role::Foreground && steps.len() != 1 {
-            return Err(format!("{}: a server or bg block holds exactly one command", block.place()));
+            return Err(format!(
+                "{}: a server or bg block holds exactly one command",
+                block.place()
+            ));
         }
         for (k, step) in steps.iter().enumerate() {
             let typed: &[String] = if k == 0 { &block.stdin } else { &[] };
@@ -592,7 +666,9 @@ fn run_blocks(sc: &mut Scenario, blocks: &[Block]) -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", block.place()))?;
             let mut r = sc.start(&step.command, typed)?;
             if block.role == Role::Foreground {
-                r.stdin = None;
+                if !block.hold {
+                    r.stdin = None;
+                }
                 if !r.wait(TIMEOUT) {
                     return Err(format!(
                         "{}: `{}` did not finish within {TIMEOUT:?}; output so far:\n{}",
@@ -602,7 +678,7 @@ fn run_blocks(sc: &mut Scenario, blocks: &[Block]) -> Result<(), String> {
                     ));
                 }
                 sc.learn_port(&r);
-                sc.compare(&block.place(), &step.command, &expected, &sc.shown(&r))?;
+                sc.compare(block, &step.command, &expected, &sc.shown(&r))?;
                 continue;
             }
             let interrupt = expected.last().is_some_and(|l| l == "^C");
@@ -610,7 +686,7 @@ fn run_blocks(sc: &mut Scenario, blocks: &[Block]) -> Result<(), String> {
                 expected.pop();
             }
             // Wait for its first line (a server's `listening on`), or for it to exit.
-            if let Some(first) = expected.first().cloned() {
+            if let Some(first) = expected.first().cloned().filter(|_| !block.nowait) {
                 let deadline = Instant::now() + TIMEOUT;
                 loop {
                     sc.learn_port(&r);
@@ -640,7 +716,14 @@ fn run_blocks(sc: &mut Scenario, blocks: &[Block]) -> Result<(), String> {
     for (block, command, expected, mut r, interrupt) in background {
         if interrupt {
             let deadline = Instant::now() + TIMEOUT;
-            while !lines_match(&expected, &sc.shown(&r)) && Instant::now() < deadline {
+            let complete = |shown: &[String]| {
+                if block.unordered {
+                    lines_match_unordered(&expected, shown)
+                } else {
+                    lines_match(&expected, shown)
+                }
+            };
+            while !complete(&sc.shown(&r)) && Instant::now() < deadline {
                 thread::sleep(Duration::from_millis(10));
             }
             let pid = nix::unistd::Pid::from_raw(r.child.id() as i32);
@@ -651,11 +734,15 @@ fn run_blocks(sc: &mut Scenario, blocks: &[Block]) -> Result<(), String> {
             return Err(format!(
                 "{}: `{command}` did not exit within {TIMEOUT:?}{}; output:\n{}",
                 block.place(),
-                if interrupt { " of SIGINT" } else { " (the doc does not end it with ^C)" },
+                if interrupt {
+                    " of SIGINT"
+                } else {
+                    " (the doc does not end it with ^C)"
+                },
                 r.output()
             ));
         }
-        sc.compare(&block.place(), &command, &expected, &sc.shown(&r))?;
+        sc.compare(block, &command, &expected, &sc.shown(&r))?;
     }
     Ok(())
 }
@@ -701,16 +788,35 @@ fn transcripts_in_the_docs_are_what_the_programs_print() {
 #[test]
 fn the_checker_itself() {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    assert!(line_matches("child [..] terminated", "child 123 terminated"));
+    assert!(line_matches(
+        "child [..] terminated",
+        "child 123 terminated"
+    ));
     assert!(!line_matches("child [..] terminated", "child 123 exited"));
     assert!(line_matches("[..]", ""));
     assert!(!line_matches("ab[..]ba", "aba"));
-    assert!(lines_match(&s(&["a", "...", "z"]), &s(&["a", "b", "c", "z"])));
+    assert!(lines_match(
+        &s(&["a", "...", "z"]),
+        &s(&["a", "b", "c", "z"])
+    ));
     assert!(lines_match(&s(&["a", "...", "z"]), &s(&["a", "z"])));
     assert!(!lines_match(&s(&["a", "z"]), &s(&["a", "b", "z"])));
+    assert!(lines_match_unordered(
+        &s(&["x [..]", "y [..]", "x [..]"]),
+        &s(&["x 1", "x 2", "y 1"])
+    ));
+    assert!(!lines_match_unordered(
+        &s(&["x [..]", "x [..]"]),
+        &s(&["x 1", "y 1"])
+    ));
     assert_eq!(
         strip_echo(
-            &s(&["P: 0", "New number generated: 1", "P: 1", "numbers: 1 0 0 0 0 0"]),
+            &s(&[
+                "P: 0",
+                "New number generated: 1",
+                "P: 1",
+                "numbers: 1 0 0 0 0 0"
+            ]),
             &s(&["0", "1"]),
             &s(&["P: "])
         )
@@ -722,8 +828,14 @@ fn the_checker_itself() {
         s(&["7", "6"])
     );
     assert!(strip_echo(&s(&["7"]), &s(&["2 5"]), &[]).is_err());
-    assert_eq!(replace_word("a 10000 b:10000 110000", "10000", "7"), "a 7 b:7 110000");
-    assert_eq!(normalize("cargo run --bin lotteryserver -- 10000 --seed 7"), "lotteryserver 10000 --seed 7");
+    assert_eq!(
+        replace_word("a 10000 b:10000 110000", "10000", "7"),
+        "a 7 b:7 110000"
+    );
+    assert_eq!(
+        normalize("cargo run --bin lotteryserver -- 10000 --seed 7"),
+        "lotteryserver 10000 --seed 7"
+    );
     assert_eq!(normalize("./tcpserv08"), "tcpserv08");
     let d = diff(&s(&["a", "b"]), &s(&["a", "c"]));
     assert!(d.contains(" - b") && d.contains(" + c"), "{d}");
