@@ -269,7 +269,7 @@ impl ServerArgs {
     /// tcp_listen) and prints the `listening on` line.
     pub fn listen(&self) -> Result<(TcpListener, Root)> {
         let root = Root::new(self.root.as_deref().unwrap_or(Path::new(".")))?;
-        let listener = unp::addr::listen_announced(self.port)?;
+        let listener = unp::addr::listen_announced(self.port, "port 10000")?;
         Ok((listener, root))
     }
 }

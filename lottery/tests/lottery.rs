@@ -445,3 +445,46 @@ fn client_and_server_over_ipv6() {
         )
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_privileged_port_without_privileges_is_explained() {
+    use std::os::unix::process::CommandExt;
+    let limit = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .ok()
+        .and_then(|s| s.trim().parse::<u16>().ok())
+        .unwrap_or(1024);
+    if limit <= 80 {
+        eprintln!(
+            "skipped: this system lets anyone listen on port 80 (ip_unprivileged_port_start={limit})"
+        );
+        return;
+    }
+    let mut cmd = std::process::Command::new(SERVER);
+    cmd.arg("80");
+    // SAFETY: geteuid(2) only reads the process's credentials.
+    if unsafe { nix::libc::geteuid() } == 0 {
+        // Root may bind port 80: run the server as `nobody` instead.
+        cmd.uid(65534).gid(65534);
+    }
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!(
+                "skipped: cannot run the server as nobody here ({e}); the target directory must be readable by all"
+            );
+            return;
+        }
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("Permission denied") && !err.contains("bind error") {
+        eprintln!("skipped: nobody cannot execute {SERVER}: {err}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err,
+        "lotteryserver: bind error: Permission denied (EACCES): port 80 is a privileged port \
+         (below 1024): only root may listen on it; choose another port, e.g. lotteryserver 10000\n"
+    );
+}

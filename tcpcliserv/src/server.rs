@@ -10,7 +10,6 @@ use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 
-use nix::errno::Errno;
 use unp::process::{ForkResult, exit_child, fork};
 use unp::{Error, LineReader, MAXLINE, Result, err_ret, readn, writen};
 
@@ -24,30 +23,9 @@ pub type Service = fn(&TcpStream) -> Result<()>;
 /// is 0).
 ///
 /// `hint` says how to choose another port and is added to a "permission denied" error
-/// (see [`explain_listen_error`]).
+/// (see [`unp::addr::explain_privileged_port`]).
 pub fn listen(port: u16, hint: &str) -> Result<TcpListener> {
-    unp::addr::listen_announced(port).map_err(|e| explain_listen_error(e, port, hint))
-}
-
-/// Turns `bind error: Permission denied (EACCES)` into a message that says why: ports
-/// below 1024 (daytime's 13, echo's 7) are reserved for root on Linux and macOS. Other
-/// errors are returned unchanged.
-///
-/// ```
-/// # use unp::Error;
-/// # use nix::errno::Errno;
-/// let e = tcpcliserv::server::explain_listen_error(
-///     Error::errno("bind", Errno::EACCES), 13, "-p 1313");
-/// assert!(e.to_string().starts_with("bind error: Permission denied (EACCES): port 13 is"));
-/// ```
-pub fn explain_listen_error(err: Error, port: u16, hint: &str) -> Error {
-    if err.raw_os_error() != Some(Errno::EACCES as i32) {
-        return err;
-    }
-    Error::msg(format!(
-        "{err}: port {port} is a privileged port (below 1024): only root may listen on it; \
-         choose another port, e.g. {hint}"
-    ))
+    unp::addr::listen_announced(port, hint)
 }
 
 /// UNP's `str_echo`: writes back every byte the client sends, until it closes.

@@ -111,7 +111,7 @@ fn daytime_port_13_without_privileges_explains_and_suggests_p() {
     // SAFETY: geteuid(2) has no preconditions and cannot fail.
     if unsafe { nix::libc::geteuid() } == 0 {
         eprintln!(
-            "skipping: running as root, port 13 is allowed (see the doc test of explain_listen_error)"
+            "skipping: running as root, port 13 is allowed (see the doc test of unp::addr::explain_privileged_port)"
         );
         return;
     }

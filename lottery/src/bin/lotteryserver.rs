@@ -37,7 +37,7 @@ fn main() {
     };
     let seeding = args.seed.map_or(Seeding::Os, Seeding::Fixed);
     unp::run(|| {
-        let listener = unp::addr::listen_announced(args.port)?;
+        let listener = unp::addr::listen_announced(args.port, "lotteryserver 10000")?;
         serve(listener, concurrency, seeding)
     })
 }
