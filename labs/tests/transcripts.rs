@@ -385,8 +385,10 @@ fn strip_echo(
     Ok(lines)
 }
 
-/// `[..]` matches any text within one line.
+/// `[..]` matches any text within one line. Trailing blanks do not count (a prompt
+/// ends in a space that editors like to strip).
 fn line_matches(pattern: &str, line: &str) -> bool {
+    let (pattern, line) = (pattern.trim_end(), line.trim_end());
     let parts: Vec<&str> = pattern.split("[..]").collect();
     if parts.len() == 1 {
         return pattern == line;
