@@ -5,7 +5,7 @@
 //! scenario and how the terminal takes part:
 //!
 //! ```text
-//! <!-- transcript: NAME [server|bg] [nowait] [hold] [unordered] [port=N] [stdin="a|b"] [prompt="P: |Q: "] -->
+//! <!-- transcript: NAME [server|bg] [nowait] [hold] [unordered] [root] [port=N] [stdin="a|b"] [prompt="P: |Q: "] -->
 //! <!-- transcript: skip REASON -->
 //! ```
 //!
@@ -28,6 +28,8 @@
 //!   state, which does not depend on when it connected.)
 //! - `unordered`: the output lines may come in any order (processes that print
 //!   concurrently); each expected line must match a different actual line.
+//! - `root`: the block runs in the workspace root, as a student does, to read files
+//!   the repository holds (a capture in `docs/captures/`). Its commands must not write.
 //! - `hold`: standard input stays open (nothing more is typed) until the program
 //!   exits by itself, e.g. when a timer ends it.
 //! - `port=N`: the doc's port. The first command naming N gets port 0 instead, the
@@ -76,6 +78,9 @@ struct Block {
     nowait: bool,
     /// Compare the output lines in any order (several processes print concurrently).
     unordered: bool,
+    /// Run in the workspace root (to read a file the repository holds) instead of a
+    /// fresh temporary directory.
+    root: bool,
     lines: Vec<String>,
 }
 
@@ -304,6 +309,7 @@ fn parse_block(
         hold: false,
         nowait: false,
         unordered: false,
+        root: false,
         lines,
     };
     for word in &w[1..] {
@@ -313,6 +319,7 @@ fn parse_block(
             None if word == "hold" => block.hold = true,
             None if word == "nowait" => block.nowait = true,
             None if word == "unordered" => block.unordered = true,
+            None if word == "root" => block.root = true,
             Some(("port", v)) => block.port = Some(v.to_string()),
             Some(("stdin", v)) => block.stdin = v.split('|').map(str::to_string).collect(),
             Some(("prompt", v)) => block.prompts = v.split('|').map(str::to_string).collect(),
@@ -538,7 +545,7 @@ fn replace_word(s: &str, from: &str, to: &str) -> String {
 }
 
 impl Scenario<'_> {
-    fn start(&mut self, command: &str, stdin: &[String]) -> Result<Running, String> {
+    fn start(&mut self, command: &str, stdin: &[String], in_root: bool) -> Result<Running, String> {
         let mut cmd = normalize(command);
         match (&self.port, &self.doc_port) {
             (Some((doc, real)), _) => cmd = replace_word(&cmd, doc, real),
@@ -563,7 +570,7 @@ impl Scenario<'_> {
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(&line)
-            .current_dir(&self.dir)
+            .current_dir(if in_root { workspace_root() } else { self.dir.clone() })
             .env("PATH", path)
             .stdin(Stdio::piped())
             .stdout(file)
@@ -666,7 +673,7 @@ fn run_blocks(sc: &mut Scenario, blocks: &[Block]) -> Result<(), String> {
             let typed: &[String] = if k == 0 { &block.stdin } else { &[] };
             let mut expected = strip_echo(&step.expected, typed, &block.prompts)
                 .map_err(|e| format!("{}: {e}", block.place()))?;
-            let mut r = sc.start(&step.command, typed)?;
+            let mut r = sc.start(&step.command, typed, block.root)?;
             if block.role == Role::Foreground {
                 if !block.hold {
                     r.stdin = None;
