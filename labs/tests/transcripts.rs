@@ -570,7 +570,11 @@ impl Scenario<'_> {
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(&line)
-            .current_dir(if in_root { workspace_root() } else { self.dir.clone() })
+            .current_dir(if in_root {
+                workspace_root()
+            } else {
+                self.dir.clone()
+            })
             .env("PATH", path)
             .stdin(Stdio::piped())
             .stdout(file)
