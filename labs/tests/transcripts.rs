@@ -637,7 +637,7 @@ impl Scenario<'_> {
         } else {
             Err(format!(
                 "scenario {:?}, {place}: `{command}` printed something else than the doc shows \
-                 (- doc, + program; `[..]` and `...` elide):\n{}",
+                 (- doc, + program; typed input removed; `[..]` and `...` elide):\n{}",
                 self.name,
                 diff(expected, actual)
             ))
@@ -760,6 +760,51 @@ fn run_blocks(sc: &mut Scenario, blocks: &[Block]) -> Result<(), String> {
     Ok(())
 }
 
+/// The newest modification time of the `.rs` files under `dir`.
+fn newest_source(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for e in fs::read_dir(dir).ok()?.flatten() {
+        let p = e.path();
+        let t = if p.is_dir() {
+            newest_source(&p)
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            e.metadata().and_then(|m| m.modified()).ok()
+        } else {
+            None
+        };
+        newest = newest.max(t);
+    }
+    newest
+}
+
+/// Programs whose binary is older than their crate's or the library's sources:
+/// `cargo test -p labs` alone does not rebuild other crates' binaries, and a stale
+/// binary would check the docs against yesterday's program.
+fn stale_programs(programs: &[String]) -> Vec<String> {
+    let root = workspace_root();
+    let lib = newest_source(&root.join("lib/src"));
+    programs
+        .iter()
+        .filter(|p| {
+            let krate = fs::read_dir(&root).ok().and_then(|mut d| {
+                d.find_map(|e| {
+                    let dir = e.ok()?.path();
+                    dir.join("src/bin")
+                        .join(format!("{p}.rs"))
+                        .exists()
+                        .then_some(dir)
+                })
+            });
+            let newest = krate.and_then(|k| newest_source(&k.join("src"))).max(lib);
+            let built = fs::metadata(bin_dir().join(p))
+                .and_then(|m| m.modified())
+                .ok();
+            matches!((built, newest), (Some(b), Some(n)) if b < n)
+        })
+        .cloned()
+        .collect()
+}
+
 #[test]
 fn transcripts_in_the_docs_are_what_the_programs_print() {
     let programs = workspace_programs();
@@ -771,6 +816,13 @@ fn transcripts_in_the_docs_are_what_the_programs_print() {
         missing.is_empty(),
         "the transcript test runs the workspace's programs from {}, but {missing:?} are not built \
          there: run `cargo test --workspace` (it builds them all) or `cargo build --workspace --bins` first",
+        bin_dir().display()
+    );
+    let stale = stale_programs(&programs);
+    assert!(
+        stale.is_empty(),
+        "{stale:?} in {} are older than their sources: run `cargo test --workspace` (it \
+         rebuilds every program) or `cargo build --workspace --bins` first",
         bin_dir().display()
     );
     let mut scan = Scan::default();
