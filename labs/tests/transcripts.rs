@@ -46,6 +46,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::Write as _;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::thread;
@@ -567,7 +568,22 @@ impl Scenario<'_> {
         let out = self.dir.join(format!(".out-{}", self.count));
         let file = File::create(&out).map_err(|e| format!("create {}: {e}", out.display()))?;
         let err = file.try_clone().map_err(|e| e.to_string())?;
-        let mut child = Command::new("sh")
+        let mut command = Command::new("sh");
+        // SAFETY: between fork and exec the closure only calls sigaction(2), which is
+        // async-signal-safe. A test run started in the background of a shell inherits
+        // SIGINT ignored, and the `^C` at the end of a server's transcript must reach
+        // the server as it reaches a program in a terminal.
+        unsafe {
+            command.pre_exec(|| {
+                nix::sys::signal::signal(
+                    nix::sys::signal::Signal::SIGINT,
+                    nix::sys::signal::SigHandler::SigDfl,
+                )
+                .map(drop)
+                .map_err(std::io::Error::from)
+            });
+        }
+        let mut child = command
             .arg("-c")
             .arg(&line)
             .current_dir(if in_root {
