@@ -200,9 +200,11 @@ Connection 1: client 127.0.0.1:59538 → server 127.0.0.1:1235 (lottery)
      6   0.005000  S→C  [.]         1      5    12759     0  ACK             
      7   0.006000  S→C  [P.]        1      5    12759    23  data            \"New number generated: 8\"
      8   0.007000  C→S  [.]         5     24    12759     0  ACK             
-        bookkeeping              Server Seq Server Ack Client Seq Client Ack
-        #4 C→S [P.] len 2                 0          1          1          1
-        #5 C→S [P.] len 2                 0          1          3          1
+        bookkeeping: each side's Seq and Ack are those of the last segment it sent;
+        a SYN counts as Seq 1 (it uses up Seq 0), so after the handshake both sides are at Seq 1 Ack 1
+        data exchange            Server Seq Server Ack Client Seq Client Ack
+        #4 C→S [P.] len 2                 1          1          1          1
+        #5 C→S [P.] len 2                 1          1          3          1
         #6 S→C [.] len 0                  1          5          3          1
         #7 S→C [P.] len 23                1          5          3          1
         #8 C→S [.] len 0                  1          5          5         24
@@ -210,6 +212,11 @@ Connection 1: client 127.0.0.1:59538 → server 127.0.0.1:1235 (lottery)
     10   0.009000  S→C  [.]        24      6    12759     0  close 2/4       
     11   0.010000  S→C  [F.]       24      6    12759     0  close 3/4       
     12   0.011000  C→S  [.]         6     25    12759     0  close 4/4       
+        close                    Server Seq Server Ack Client Seq Client Ack
+        #9 C→S [F.] len 0                 1          5          5         24
+        #10 S→C [.] len 0                24          6          5         24
+        #11 S→C [F.] len 0               24          6          5         24
+        #12 C→S [.] len 0                24          6          6         25
 
 Connection 2: client 127.0.0.1:59540 → server 127.0.0.1:1235 (no payload)
      #       time  dir  flags     seq    ack      win   len  phase           payload
