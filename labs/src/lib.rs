@@ -2,8 +2,10 @@
 //!
 //! `labtrace` reads a capture a student made with tcpdump or Wireshark and tells its
 //! story the way the Lab 3 supplement does: the three-way handshake, each data segment
-//! and its ACK with the Server/Client Seq/Ack bookkeeping table, the FIN/ACK close, and
-//! what the payload means in the lab's own protocol (`GEN`, `"New number generated: 8"`).
+//! and its ACK with the Server/Client Seq/Ack bookkeeping table, the FIN/ACK close with a
+//! table of its own, and what the payload means in the lab's own protocol (`GEN`,
+//! `"New number generated: 8"`). What the table's Seq and Ack are, and where the
+//! handout's own tables differ, is told at [`tcp::Bookkeeping`].
 //!
 //! | module | what it holds |
 //! |---|---|
