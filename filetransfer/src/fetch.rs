@@ -126,9 +126,9 @@ enum Seen {
 /// The error for a stream that ended without a sign that the file was complete.
 fn cut_short(what: String) -> Error {
     Error::msg(format!(
-        "{what}: the transfer may have been cut short. (The handout's C FTServer sends \
-         no end-of-file segment; for such a server, --trust-close accepts a transfer \
-         that ends with the server's close.)"
+        "{what}: the transfer may have been cut short (the handout's C FTServer sends \
+         no end-of-file segment: for such a server, --trust-close accepts a transfer \
+         that ends with the server's close)"
     ))
 }
 

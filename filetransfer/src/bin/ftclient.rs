@@ -4,8 +4,10 @@
 //! $ ftclient 127.0.0.1 10000 /home/ancl/temp1 ./temp1
 //! ```
 //!
-//! Silent on success unless stdout is a terminal (then a progress line). On failure a
-//! message, status 1, and LOCAL_PATH untouched.
+//! Silent on success unless stdout is a terminal (then a progress line: bytes received
+//! so far and the rate). On failure a message, status 1, and LOCAL_PATH untouched; on
+//! Ctrl-C status 130, LOCAL_PATH untouched. A transfer from the handout's C FTServer
+//! (no end-of-file segment) may need `--trust-close`.
 
 use std::path::PathBuf;
 use std::time::Duration;
