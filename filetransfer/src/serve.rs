@@ -178,7 +178,11 @@ pub fn read_request(conn: &mut TcpStream) -> Result<Vec<u8>> {
             Ok(n) => break n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) if is_timeout(&e) => {
-                return Err(Error::msg("read error: timed out waiting for the path"));
+                let secs = conn.read_timeout().ok().flatten().unwrap_or_default();
+                return Err(Error::msg(format!(
+                    "read error: timed out waiting for the path ({} s, --request-timeout)",
+                    secs.as_secs_f64()
+                )));
             }
             Err(e) => return Err(Error::os("read", e)),
         }

@@ -638,7 +638,7 @@ fn a_silent_connection_does_not_make_a_queued_client_time_out() {
     server
         .proc
         .expect_stderr_line("the silent client's log line", |l| {
-            l.contains("timed out waiting for the path")
+            l.contains("timed out waiting for the path (0.3 s, --request-timeout)")
         });
     server.proc.expect_line("the path", |l| l == "a\n");
     server.proc.expect_line("the transfer's log line", |l| {
