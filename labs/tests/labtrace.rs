@@ -834,6 +834,7 @@ fn file_transfer_segments_and_refusals_are_decoded() {
             let opts = fetch::Options {
                 timeout: Duration::from_secs(10),
                 progress: false,
+                trust_close: false,
             };
             let local = tmpdir("ft-local");
             let port = a.port();
@@ -850,7 +851,8 @@ fn file_transfer_segments_and_refusals_are_decoded() {
             "(ft)\n",
             "  data            path \"data.bin\"\n",
             "segment len=256",
-            "segment len=88 (last)",
+            "segment len=88 (last data)",
+            "end-of-file segment",
             "  data            path \"nope.txt\"\n",
             "  data            error segment \"",
         ],
