@@ -31,7 +31,7 @@ pub fn run(host: &str, port: u16, input: impl BufRead, opts: &Options) -> Result
     while let Some((remote, local)) = ask_both(&mut lines)? {
         match fetch::fetch(host, port, &remote, Path::new(&local), opts) {
             Ok(n) => unp::error::print_flush(format_args!("received {n} bytes into {local}\n"))?,
-            Err(e) if e.is_stdout() || fetch::interrupted() => return Err(e),
+            Err(e) if e.is_stdout() => return Err(e),
             Err(e) => {
                 failed += 1;
                 unp::err_msg(format!("{e} ({local} not written)"));

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! client -> server   the path, raw bytes, one write, no terminator, at most 255 bytes
-//! server -> client   segments of exactly 260 bytes, then FIN:
+//! server -> client   segments of exactly 260 bytes, [end-of-file segment,] then FIN:
 //!
 //!   0        4                                            260
 //!   +--------+---------------------------------------------+
@@ -15,10 +15,16 @@
 //! carries 256 bytes, and the bytes after `length` are whatever the buffer held before:
 //! a reader must ignore them. An empty file is answered with no segment at all.
 //!
-//! unplab's extension: a segment with `length == -1` is an *error segment*; its buffer
-//! holds a message (UTF-8, ended by a NUL byte or by the end of the buffer), and it is
-//! the last segment. Any other length outside `0..=256` is a protocol error.
-//! See `docs/protocols/filetransfer.md`.
+//! unplab's extensions (see `docs/protocols/filetransfer.md`):
+//!
+//! - a segment with `length == -1` is an *error segment*; its buffer holds a message
+//!   (UTF-8, ended by a NUL byte or by the end of the buffer), and it is the last segment;
+//! - a segment with `length == 0` is the *end-of-file segment*: unplab's servers end every
+//!   successful transfer with it, so that a client can tell a complete file from a
+//!   server that died on a segment boundary (the FIN looks the same). The C server never
+//!   sends it (its loop stops when `read` returns 0), and the C client writes its 0 bytes.
+//!
+//! Any other length outside `1..=256` is a protocol error.
 //!
 //! [`describe_request`] and [`SegmentDescriber`] turn captured payloads into one-line
 //! descriptions, for the capture explainer.
@@ -38,6 +44,9 @@ pub const MAX_PATH_LEN: usize = BUFSIZE - 1;
 /// The length that marks an error segment.
 pub const ERROR_LENGTH: i32 = -1;
 
+/// The length that marks the end-of-file segment.
+pub const END_OF_FILE_LENGTH: i32 = 0;
+
 /// Byte offsets of a segment's fields.
 mod field {
     use std::ops::Range;
@@ -50,8 +59,10 @@ mod field {
 /// One decoded segment, borrowing its bytes from the 260-byte frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Segment<'a> {
-    /// File data: the first `length` bytes of the buffer (0 to 256 of them).
+    /// File data: the first `length` bytes of the buffer (1 to 256 of them).
     Data(&'a [u8]),
+    /// The end-of-file segment (length 0): the file is complete, the FIN follows.
+    EndOfFile,
     /// An error segment (length -1): the message bytes, without the terminating NUL.
     Error(&'a [u8]),
 }
@@ -60,9 +71,15 @@ impl Segment<'_> {
     /// The message of an error segment as text (invalid UTF-8 replaced); `None` for data.
     pub fn error_message(&self) -> Option<String> {
         match self {
-            Segment::Data(_) => None,
+            Segment::Data(_) | Segment::EndOfFile => None,
             Segment::Error(m) => Some(String::from_utf8_lossy(m).into_owned()),
         }
+    }
+
+    /// True for a data segment shorter than [`BUFSIZE`]: the file's last data (the C
+    /// server's `read` of the file returned less than a full buffer only at its end).
+    pub fn is_short(&self) -> bool {
+        matches!(self, Segment::Data(d) if d.len() < BUFSIZE)
     }
 }
 
@@ -100,7 +117,8 @@ pub fn decode_segment(frame: &[u8; SEGMENT_SIZE]) -> Result<Segment<'_>, ProtoEr
             let end = buf.iter().position(|&b| b == 0).unwrap_or(BUFSIZE);
             Ok(Segment::Error(&buf[..end]))
         }
-        n @ 0..=256 => Ok(Segment::Data(&buf[..n as usize])),
+        END_OF_FILE_LENGTH => Ok(Segment::EndOfFile),
+        n @ 1..=256 => Ok(Segment::Data(&buf[..n as usize])),
         n => Err(ProtoError::BadLength(n)),
     }
 }
@@ -127,6 +145,17 @@ pub fn encode_segments(data: &[u8], out: &mut Vec<u8>) {
         encode_data(chunk, &mut frame);
         out.extend_from_slice(&frame);
     }
+}
+
+/// The end-of-file segment: length 0 (`00 00 00 00`) and 256 zero bytes of padding.
+/// unplab's servers send it after the last data segment of every successful transfer.
+pub const fn encode_end_of_file() -> [u8; SEGMENT_SIZE] {
+    [0u8; SEGMENT_SIZE] // END_OF_FILE_LENGTH is 0: all zero bytes
+}
+
+/// True if `frame` is the end-of-file segment (length 0; the padding is not looked at).
+pub fn is_end_of_file(frame: &[u8; SEGMENT_SIZE]) -> bool {
+    segment_length(frame) == END_OF_FILE_LENGTH
 }
 
 /// Encodes an error segment carrying `message`, cut to 255 bytes (at a character
@@ -204,12 +233,17 @@ pub fn describe_request(bytes: &[u8]) -> String {
 ///
 /// ```
 /// use filetransfer::proto::{SegmentDescriber, encode_segments};
+/// use filetransfer::proto::encode_end_of_file;
 /// let mut wire = Vec::new();
 /// encode_segments(&[7u8; 300], &mut wire);
+/// wire.extend_from_slice(&encode_end_of_file());
 /// let mut d = SegmentDescriber::new();
 /// let mut lines = d.feed(&wire[..100]); // nothing complete yet
 /// lines.extend(d.feed(&wire[100..]));
-/// assert_eq!(lines, ["segment len=256", "segment len=44 (last)"]);
+/// assert_eq!(
+///     lines,
+///     ["segment len=256", "segment len=44 (last data)", "end-of-file segment"]
+/// );
 /// assert_eq!(d.finish(), None);
 /// ```
 #[derive(Debug, Default, Clone)]
@@ -226,10 +260,12 @@ impl SegmentDescriber {
     }
 
     /// Takes the next captured bytes and returns one line per segment they complete:
-    /// `segment len=256`, `segment len=88 (last)` (a short segment, which the server only
-    /// sends at the end of the file), `error segment "refused: ..."`, or
-    /// `protocol error: segment length 300 is outside -1..=256`. Bytes after an error
-    /// segment or a protocol error are counted, not decoded (see [`Self::finish`]).
+    /// `segment len=256`, `segment len=88 (last data)` (a short segment, which a server
+    /// only sends at the end of the file), `end-of-file segment` (unplab's marker of a
+    /// complete transfer), `error segment "refused: ..."`, or
+    /// `protocol error: segment length 300 is outside -1..=256`. Bytes after an
+    /// end-of-file segment, an error segment or a protocol error are counted, not decoded
+    /// (see [`Self::finish`]).
     pub fn feed(&mut self, mut bytes: &[u8]) -> Vec<String> {
         let mut lines = Vec::new();
         while !bytes.is_empty() {
@@ -246,9 +282,13 @@ impl SegmentDescriber {
             };
             lines.push(match decode_segment(frame) {
                 Ok(Segment::Data(d)) if d.len() < BUFSIZE => {
-                    format!("segment len={} (last)", d.len())
+                    format!("segment len={} (last data)", d.len())
                 }
                 Ok(Segment::Data(d)) => format!("segment len={}", d.len()),
+                Ok(Segment::EndOfFile) => {
+                    self.ended = true;
+                    "end-of-file segment".to_string()
+                }
                 Ok(Segment::Error(m)) => {
                     self.ended = true;
                     format!("error segment {:?}", String::from_utf8_lossy(m))
@@ -306,7 +346,7 @@ mod tests {
     fn garbage_after_length_is_ignored() {
         let f = frame(3, b'Z');
         assert_eq!(decode_segment(&f), Ok(Segment::Data(b"ZZZ")));
-        assert_eq!(decode_segment(&frame(0, 9)), Ok(Segment::Data(b"")));
+        assert_eq!(decode_segment(&frame(1, 9)), Ok(Segment::Data(b"\x09")));
         assert_eq!(
             decode_segment(&frame(256, 1)),
             Ok(Segment::Data(&[1u8; 256]))
@@ -322,6 +362,23 @@ mod tests {
             ProtoError::BadLength(300).to_string(),
             "protocol error: segment length 300 is outside -1..=256"
         );
+    }
+
+    #[test]
+    fn end_of_file_segment_is_length_zero_and_zero_padding() {
+        let f = encode_end_of_file();
+        assert_eq!(&f[..4], &[0, 0, 0, 0]);
+        assert!(f[4..].iter().all(|&b| b == 0));
+        assert!(is_end_of_file(&f));
+        assert_eq!(decode_segment(&f), Ok(Segment::EndOfFile));
+        // Recognized by its length alone, whatever a peer leaves in the padding.
+        assert!(is_end_of_file(&frame(0, 0xEE)));
+        assert_eq!(decode_segment(&frame(0, 0xEE)), Ok(Segment::EndOfFile));
+        assert!(!is_end_of_file(&frame(1, 0)));
+        assert!(!is_end_of_file(&frame(-1, 0)));
+        assert!(!Segment::EndOfFile.is_short());
+        assert!(Segment::Data(b"x").is_short());
+        assert!(!Segment::Data(&[0; 256]).is_short());
     }
 
     #[test]
@@ -366,7 +423,7 @@ mod tests {
         for c in out.chunks_exact(SEGMENT_SIZE) {
             match decode_segment(c.try_into().unwrap()).unwrap() {
                 Segment::Data(d) => back.extend_from_slice(d),
-                Segment::Error(_) => panic!("error segment"),
+                other => panic!("not data: {other:?}"),
             }
         }
         assert_eq!(back, data);
@@ -405,12 +462,12 @@ mod tests {
     fn describer_works_on_any_split() {
         let mut wire = Vec::new();
         encode_segments(&[3u8; 600], &mut wire);
-        wire.extend_from_slice(&encode_error("refused: outside the served directory"));
+        wire.extend_from_slice(&encode_end_of_file());
         let expected = [
             "segment len=256",
             "segment len=256",
-            "segment len=88 (last)",
-            "error segment \"refused: outside the served directory\"",
+            "segment len=88 (last data)",
+            "end-of-file segment",
         ];
         for step in [1, 7, 259, 260, 261, 1000] {
             let mut d = SegmentDescriber::new();
@@ -418,6 +475,25 @@ mod tests {
             assert_eq!(lines, expected, "split every {step} bytes");
             assert_eq!(d.finish(), None);
         }
+    }
+
+    #[test]
+    fn describer_shows_error_segments_and_bytes_after_the_end() {
+        let mut d = SegmentDescriber::new();
+        let mut wire = encode_error("refused: outside the served directory").to_vec();
+        assert_eq!(
+            d.feed(&wire),
+            ["error segment \"refused: outside the served directory\""]
+        );
+        assert_eq!(d.finish(), None);
+        let mut d = SegmentDescriber::new();
+        wire = encode_end_of_file().to_vec();
+        encode_segments(b"late", &mut wire);
+        assert_eq!(d.feed(&wire), ["end-of-file segment"]);
+        assert_eq!(
+            d.finish().as_deref(),
+            Some("260 unexpected bytes after the last segment")
+        );
     }
 
     #[test]

@@ -21,6 +21,34 @@ use crate::proto::{self, BUFSIZE, RequestError};
 /// system call instead of 260 bytes (the file is read 256 KiB at a time likewise).
 pub const SEGMENTS_PER_WRITE: usize = 1024;
 
+/// How long a server waits for the path after `accept` (`--request-timeout`).
+///
+/// A client program sends the path right after `connect`, so a connection silent this
+/// long is given up on. It is much shorter than the client's own timeout (30 s): the
+/// iterative server serves one connection at a time, and a client queued behind a silent
+/// one must be served before it gives up.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A server's two timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// How long to wait for the path after `accept`.
+    pub request: Duration,
+    /// How long a `write` of segments may block (a client that stopped reading).
+    pub data: Duration,
+}
+
+impl From<Duration> for Timeouts {
+    /// One duration for data stalls; the request waits that long or
+    /// [`DEFAULT_REQUEST_TIMEOUT`], whichever is shorter.
+    fn from(data: Duration) -> Timeouts {
+        Timeouts {
+            request: data.min(DEFAULT_REQUEST_TIMEOUT),
+            data,
+        }
+    }
+}
+
 /// Why a request is not served. [`Refusal::message`] is what the error segment says.
 #[derive(Debug)]
 pub enum Refusal {
@@ -150,7 +178,11 @@ pub fn read_request(conn: &mut TcpStream) -> Result<Vec<u8>> {
             Ok(n) => break n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) if is_timeout(&e) => {
-                return Err(Error::msg("read error: timed out waiting for the path"));
+                let secs = conn.read_timeout().ok().flatten().unwrap_or_default();
+                return Err(Error::msg(format!(
+                    "read error: timed out waiting for the path ({} s, --request-timeout)",
+                    secs.as_secs_f64()
+                )));
             }
             Err(e) => return Err(Error::os("read", e)),
         }
@@ -164,14 +196,16 @@ pub fn is_timeout(e: &io::Error) -> bool {
     matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
-/// Streams `file` to `conn` as segments; returns the number of file bytes sent.
+/// Streams `file` to `conn` as segments, then the end-of-file segment; returns the
+/// number of file bytes sent.
 ///
 /// The wire format is the C one, 260 bytes per 256 bytes of file, but the file is read
 /// [`SEGMENTS_PER_WRITE`] × 256 bytes at a time and the segments go out in one `write`.
+/// The end-of-file segment rides in the last `write`, so it costs no system call.
 /// A read error on the file is reported to the client as an error segment.
 pub fn send_file(file: &mut File, conn: &mut impl Write) -> Result<u64> {
     let mut data = vec![0u8; SEGMENTS_PER_WRITE * BUFSIZE];
-    let mut wire = Vec::with_capacity(SEGMENTS_PER_WRITE * proto::SEGMENT_SIZE);
+    let mut wire = Vec::with_capacity((SEGMENTS_PER_WRITE + 1) * proto::SEGMENT_SIZE);
     let mut sent = 0u64;
     loop {
         let n = match unp::readn(file, &mut data) {
@@ -183,10 +217,14 @@ pub fn send_file(file: &mut File, conn: &mut impl Write) -> Result<u64> {
         };
         wire.clear();
         proto::encode_segments(&data[..n], &mut wire);
+        let end = n < data.len();
+        if end {
+            wire.extend_from_slice(&proto::encode_end_of_file());
+        }
         conn.write_all(&wire).map_err(|e| Error::os("write", e))?;
         sent += n as u64;
-        if n < data.len() {
-            return Ok(sent); // end of file
+        if end {
+            return Ok(sent);
         }
     }
 }
@@ -206,10 +244,10 @@ pub enum Outcome {
 /// A refusal is an [`Outcome`], not an error; errors are I/O failures (the client went
 /// away, a timeout). The error segment is followed by a FIN, and the server reads what
 /// the client may still send before closing, so the segment is not lost to a reset.
-pub fn serve_connection(mut conn: TcpStream, root: &Root, timeout: Duration) -> Result<Outcome> {
-    conn.set_read_timeout(Some(timeout))
+pub fn serve_connection(mut conn: TcpStream, root: &Root, timeouts: Timeouts) -> Result<Outcome> {
+    conn.set_read_timeout(Some(timeouts.request))
         .context("setsockopt SO_RCVTIMEO")?;
-    conn.set_write_timeout(Some(timeout))
+    conn.set_write_timeout(Some(timeouts.data))
         .context("setsockopt SO_SNDTIMEO")?;
     let request = read_request(&mut conn)?;
     if request.is_empty() {
@@ -251,7 +289,8 @@ pub fn quoted(request: &[u8]) -> String {
     format!("\"{}\"", request.escape_ascii())
 }
 
-/// The command line both servers share: `PORT [--root DIR] [--timeout SECS]`.
+/// The command line both servers share:
+/// `PORT [--root DIR] [--timeout SECS] [--request-timeout SECS]`.
 #[derive(clap::Args, Debug)]
 pub struct ServerArgs {
     /// Port to listen on (0: let the kernel choose)
@@ -259,9 +298,12 @@ pub struct ServerArgs {
     /// Serve files from this directory only [default: the current directory]
     #[arg(long)]
     pub root: Option<PathBuf>,
-    /// Give up on a client silent for this many seconds
+    /// Give up on a client that stops reading for this many seconds
     #[arg(long, default_value = "30", value_parser = crate::parse_timeout)]
     pub timeout: Duration,
+    /// Give up on a client that sends no path for this many seconds after connecting
+    #[arg(long, default_value = "5", value_parser = crate::parse_timeout)]
+    pub request_timeout: Duration,
 }
 
 impl ServerArgs {
@@ -272,13 +314,21 @@ impl ServerArgs {
         let listener = unp::addr::listen_announced(self.port, "port 10000")?;
         Ok((listener, root))
     }
+
+    /// The two timeouts the options set.
+    pub fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            request: self.request_timeout,
+            data: self.timeout,
+        }
+    }
 }
 
 /// FTServer: accepts one client, serves its request and returns. A refused request is
 /// returned as an error (the program reports it and exits 1); so is a failed transfer.
-pub fn oneshot(listener: &TcpListener, root: &Root, timeout: Duration) -> Result<()> {
+pub fn oneshot(listener: &TcpListener, root: &Root, timeouts: impl Into<Timeouts>) -> Result<()> {
     let (conn, peer) = unp::accept(listener)?;
-    match serve_connection(conn, root, timeout) {
+    match serve_connection(conn, root, timeouts.into()) {
         Ok(Outcome::Sent(_)) => Ok(()),
         Ok(Outcome::Refused(message)) => {
             Err(Error::msg(format!("{}: {message}", unp::sock_ntop(&peer))))
@@ -289,12 +339,14 @@ pub fn oneshot(listener: &TcpListener, root: &Root, timeout: Duration) -> Result
 
 /// The iterative server of Requirement 3: one connection, one file, then the next
 /// connection, forever. A refused or failed request is logged on stderr and the loop
-/// goes on; a client waiting meanwhile sits in the listen queue (the lesson of P3.4).
-pub fn iterative(listener: &TcpListener, root: &Root, timeout: Duration) -> Result<()> {
+/// goes on; a client waiting meanwhile sits in the listen queue (the lesson of P3.4),
+/// which is why a connection that sends no path is dropped after `timeouts.request`.
+pub fn iterative(listener: &TcpListener, root: &Root, timeouts: impl Into<Timeouts>) -> Result<()> {
+    let timeouts = timeouts.into();
     loop {
         let (conn, peer) = unp::accept(listener)?;
         let who = unp::sock_ntop(&peer);
-        match serve_connection(conn, root, timeout) {
+        match serve_connection(conn, root, timeouts) {
             Ok(Outcome::Sent(n)) => {
                 unp::error::print_flush(format_args!("sent {n} bytes to {who}\n"))?
             }
@@ -308,6 +360,15 @@ pub fn iterative(listener: &TcpListener, root: &Root, timeout: Duration) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_duration_caps_the_request_timeout() {
+        let t = Timeouts::from(Duration::from_secs(30));
+        assert_eq!(t.request, DEFAULT_REQUEST_TIMEOUT);
+        assert_eq!(t.data, Duration::from_secs(30));
+        let t = Timeouts::from(Duration::from_secs(1));
+        assert_eq!(t.request, Duration::from_secs(1));
+    }
 
     #[test]
     fn normalize_is_lexical() {
@@ -347,6 +408,7 @@ mod tests {
         assert_eq!(sent, data.len() as u64);
         let mut expected = Vec::new();
         proto::encode_segments(&data, &mut expected);
+        expected.extend_from_slice(&proto::encode_end_of_file());
         assert_eq!(out, expected);
     }
 }

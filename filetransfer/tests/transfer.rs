@@ -156,8 +156,15 @@ fn exact_copies_of_empty_short_aligned_and_large_files() {
     assert_eq!(dir.names(), ["aligned", "big", "empty", "six"]);
 }
 
+/// The end-of-file segment as it must appear on the wire: length 0, 256 zero bytes.
+fn end_of_file_bytes() -> Vec<u8> {
+    let mut v = vec![0u8; 4]; // len = 0, little-endian
+    v.extend_from_slice(&[0u8; 256]);
+    v
+}
+
 #[test]
-fn wire_bytes_are_whole_260_byte_segments_with_le_lengths() {
+fn wire_bytes_are_whole_260_byte_segments_with_le_lengths_then_the_end_of_file_segment() {
     let root = TempDir::new("wire");
     let data = content(600, 7);
     std::fs::write(root.join("six"), &data).unwrap();
@@ -166,23 +173,107 @@ fn wire_bytes_are_whole_260_byte_segments_with_le_lengths() {
     let server = serve(ITERFTSERVER, &root.0);
 
     let wire = raw_exchange(server.port(), b"six");
-    assert_eq!(wire.len(), 3 * SEGMENT_SIZE);
+    assert_eq!(wire.len(), 4 * SEGMENT_SIZE);
     let mut got = Vec::new();
-    for (i, frame) in wire.chunks_exact(SEGMENT_SIZE).enumerate() {
+    for (i, frame) in wire.chunks_exact(SEGMENT_SIZE).take(3).enumerate() {
         let want_len: u32 = [256, 256, 88][i];
         assert_eq!(&frame[..4], &want_len.to_le_bytes(), "segment {i} length");
         got.extend_from_slice(&frame[4..4 + want_len as usize]);
     }
     assert_eq!(got, data);
+    assert_eq!(
+        &wire[3 * SEGMENT_SIZE..],
+        end_of_file_bytes(),
+        "the marker last"
+    );
 
     assert_eq!(
         raw_exchange(server.port(), b"empty"),
-        b"",
-        "no segment at all"
+        end_of_file_bytes(),
+        "an empty file is just the end-of-file segment"
     );
     let wire = raw_exchange(server.port(), b"aligned");
-    assert_eq!(wire.len(), 2 * SEGMENT_SIZE);
+    assert_eq!(wire.len(), 3 * SEGMENT_SIZE);
     assert_eq!(&wire[SEGMENT_SIZE..SEGMENT_SIZE + 4], &[0, 1, 0, 0]);
+    assert_eq!(&wire[2 * SEGMENT_SIZE..], end_of_file_bytes());
+}
+
+/// A C-style server (no end-of-file segment) sending `data` as full segments and a
+/// short last one, then closing.
+fn c_style_server(data: Vec<u8>) -> (u16, JoinHandle<Vec<u8>>) {
+    fake_server(move |mut conn| {
+        let mut wire = Vec::new();
+        proto::encode_segments(&data, &mut wire);
+        conn.write_all(&wire).unwrap();
+    })
+}
+
+#[test]
+fn a_close_after_full_segments_without_the_marker_is_refused_unless_trusted() {
+    // What a server killed on a segment boundary looks like (and what the C FTServer
+    // sends for a file whose size is a multiple of 256).
+    let data = content(3 * 256, 5);
+    let dir = TempDir::new("cut");
+    std::fs::write(dir.join("out"), b"previous content").unwrap();
+    let (port, server) = c_style_server(data.clone());
+    let (status, _, err) = ftclient(port, "x", &dir.str("out"), &[]);
+    server.join().unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "after 768 bytes, at the end of a full segment, without an end-of-file segment"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("may have been cut short"), "{err}");
+    assert!(err.contains("C FTServer"), "{err}");
+    assert!(err.contains("--trust-close"), "{err}");
+    assert!(err.contains("not written"), "{err}");
+    assert_eq!(dir.names(), ["out"], "no temp file left");
+    assert_eq!(std::fs::read(dir.join("out")).unwrap(), b"previous content");
+
+    let (port, server) = c_style_server(data.clone());
+    let (status, _, err) = ftclient(port, "x", &dir.str("out"), &["--trust-close"]);
+    server.join().unwrap();
+    assert!(status.success(), "{err}");
+    assert_eq!(std::fs::read(dir.join("out")).unwrap(), data);
+    assert_eq!(dir.names(), ["out"]);
+}
+
+#[test]
+fn a_c_style_empty_transfer_needs_trust_close() {
+    let dir = TempDir::new("c-empty");
+    let (port, server) = c_style_server(Vec::new());
+    let (status, _, err) = ftclient(port, "x", &dir.str("out"), &[]);
+    server.join().unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("without sending any segment"), "{err}");
+    assert!(err.contains("--trust-close"), "{err}");
+    assert_eq!(dir.names(), Vec::<String>::new());
+
+    let (port, server) = c_style_server(Vec::new());
+    let (status, _, err) = ftclient(port, "x", &dir.str("out"), &["--trust-close"]);
+    server.join().unwrap();
+    assert!(status.success(), "{err}");
+    assert_eq!(std::fs::read(dir.join("out")).unwrap(), b"");
+}
+
+#[test]
+fn iterftclient_takes_trust_close_too() {
+    let dir = TempDir::new("iter-trust");
+    let data = content(512, 9);
+    for (extra, ok) in [(None, false), (Some("--trust-close"), true)] {
+        let (port, server) = c_style_server(data.clone());
+        let port = port.to_string();
+        let mut args = vec!["127.0.0.1", port.as_str()];
+        args.extend(extra);
+        let input = format!("x\n{}\n", dir.str("out"));
+        let (status, _, err) = run_with_input(ITERFTCLIENT, &args, input.as_bytes());
+        server.join().unwrap();
+        assert_eq!(status.success(), ok, "{extra:?}: {err}");
+        assert_eq!(dir.join("out").exists(), ok, "{extra:?}");
+    }
+    assert_eq!(std::fs::read(dir.join("out")).unwrap(), data);
 }
 
 #[test]
@@ -204,6 +295,7 @@ fn c_style_segments_with_garbage_after_length_arrive_exactly() {
             conn.write_all(piece).unwrap();
         }
     });
+    // No end-of-file segment: the short last segment is how the C server ends a file.
     let (status, _, err) = ftclient(port, "x", &dir.str("out"), &[]);
     assert_eq!(server.join().unwrap(), b"x", "the request is the bare path");
     assert!(status.success(), "{err}");
@@ -474,28 +566,118 @@ fn iterative_client_goes_on_after_a_failure_and_stops_on_an_empty_path() {
     assert_eq!(dir.names(), ["a"]);
 }
 
+/// Ctrl-C (and SIGTERM) while the client is blocked in `read`: the handler removes the
+/// temporary file and exits 130. Deterministic: the signal is sent only once the
+/// temporary file exists, and nothing depends on how fast the machine is.
 #[test]
 fn ctrl_c_during_a_transfer_removes_the_temporary_file() {
-    let dir = TempDir::new("sigint");
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let (port, server) = fake_server(move |mut conn| {
-        let mut wire = Vec::new();
-        proto::encode_segments(&[1u8; 256], &mut wire);
-        conn.write_all(&wire).unwrap();
-        let _ = rx.recv(); // then stall until the test is done
-    });
-    let port = port.to_string();
-    let local = dir.str("out");
-    let mut client = Proc::spawn(FTCLIENT, &["127.0.0.1", &port, "x", &local]);
-    assert!(
-        unp::testkit::wait_until(unp::testkit::TIMEOUT, || dir.names().len() == 1),
-        "the temporary file never appeared"
+    use nix::sys::signal::Signal;
+    for sig in [Signal::SIGINT, Signal::SIGTERM] {
+        let dir = TempDir::new("sigint");
+        std::fs::write(dir.join("out"), b"previous content").unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let (port, server) = fake_server(move |mut conn| {
+            let mut wire = Vec::new();
+            proto::encode_segments(&[1u8; 256], &mut wire);
+            conn.write_all(&wire).unwrap();
+            let _ = rx.recv(); // then stall until the test is done
+        });
+        let port = port.to_string();
+        let local = dir.str("out");
+        let mut client = Proc::spawn(FTCLIENT, &["127.0.0.1", &port, "x", &local]);
+        // Generous: under load the client may take long to start; a working client
+        // makes this return at once.
+        let slow = Duration::from_secs(120);
+        assert!(
+            unp::testkit::wait_until(slow, || dir.names().len() == 2),
+            "{sig}: the temporary file never appeared"
+        );
+        client.signal(sig);
+        assert!(
+            unp::testkit::wait_until(slow, || !client.is_running()),
+            "{sig}: the client ignored the signal"
+        );
+        let (status, _, err) = client.wait_exit();
+        tx.send(()).unwrap();
+        server.join().unwrap();
+        assert_eq!(status.code(), Some(130), "{sig}: {err}");
+        assert_eq!(
+            err,
+            format!("ftclient: interrupted ({local} not written)\n"),
+            "{sig}"
+        );
+        assert_eq!(dir.names(), ["out"], "{sig}: the temporary file is gone");
+        assert_eq!(std::fs::read(dir.join("out")).unwrap(), b"previous content");
+    }
+}
+
+#[test]
+fn a_silent_connection_does_not_make_a_queued_client_time_out() {
+    let root = TempDir::new("queue-root");
+    let dir = TempDir::new("queue");
+    std::fs::write(root.join("a"), b"temp file\n").unwrap();
+    // --timeout 60: were the path awaited that long, the client (30 s) would give up.
+    let mut server = Server::spawn(
+        ITERFTSERVER,
+        &[
+            "0",
+            "--root",
+            &root.0.to_string_lossy(),
+            "--timeout",
+            "60",
+            "--request-timeout",
+            "0.3",
+        ],
     );
-    client.signal(nix::sys::signal::Signal::SIGINT);
-    let (status, _, err) = client.wait_exit();
-    tx.send(()).unwrap();
-    server.join().unwrap();
+    // Connected, but never sends a path (like `sleep 40 | socat - TCP:...`). It is in
+    // the listen queue before the client, so the server takes it first.
+    let mut silent = server.connect();
+    let (status, _, err) = ftclient(server.port(), "a", &dir.str("a"), &[]);
+    assert!(status.success(), "the queued client: {err}");
+    assert_eq!(std::fs::read(dir.join("a")).unwrap(), b"temp file\n");
+    server
+        .proc
+        .expect_stderr_line("the silent client's log line", |l| {
+            l.contains("timed out waiting for the path (0.3 s, --request-timeout)")
+        });
+    server.proc.expect_line("the path", |l| l == "a\n");
+    server.proc.expect_line("the transfer's log line", |l| {
+        l.starts_with("sent 10 bytes to ")
+    });
+    assert!(
+        unp::testkit::sees_close(&mut silent),
+        "the silent connection is closed"
+    );
+}
+
+#[test]
+fn a_missing_local_directory_is_named_not_the_temporary_file() {
+    let root = TempDir::new("nodir-root");
+    let dir = TempDir::new("nodir");
+    std::fs::write(root.join("a"), b"A").unwrap();
+    let server = serve(ITERFTSERVER, &root.0);
+    let port = server.port().to_string();
+    let local = dir.str("sub/nodir/x");
+    let input = format!("a\n{local}\na\n{}\n", dir.str("a"));
+    let (status, out, err) = run_with_input(ITERFTCLIENT, &["127.0.0.1", &port], input.as_bytes());
     assert_eq!(status.code(), Some(1), "{err}");
-    assert!(err.contains("interrupted"), "{err}");
-    assert_eq!(dir.names(), Vec::<String>::new());
+    assert!(
+        err.contains(&format!(
+            "cannot write {local}: directory {} does not exist ({local} not written)",
+            dir.str("sub/nodir")
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("ftpart"), "the temporary name leaks: {err}");
+    assert!(
+        out.contains("received 1 bytes into"),
+        "the loop goes on: {out}"
+    );
+    let (status, _, err) = ftclient(server.port(), "a", &local, &[]);
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        err.contains(&format!("cannot write {local}: directory")),
+        "{err}"
+    );
+    assert_eq!(dir.names(), ["a"]);
 }

@@ -289,7 +289,7 @@ mod tests {
 
     #[test]
     fn file_transfer_uses_the_filetransfer_crate() {
-        use filetransfer::proto::{encode_error, encode_segments};
+        use filetransfer::proto::{encode_end_of_file, encode_error, encode_segments};
         assert_eq!(
             describe(Proto::Ft, Side::Client, b"/tmp/x"),
             ("path \"/tmp/x\"".into(), 6)
@@ -300,6 +300,7 @@ mod tests {
         );
         let mut wire = Vec::new();
         encode_segments(&[7; 600], &mut wire);
+        wire.extend_from_slice(&encode_end_of_file());
         // Half a segment waits for the rest.
         assert_eq!(
             describe(Proto::Ft, Side::Server, &wire[..259]),
@@ -311,7 +312,10 @@ mod tests {
         );
         assert_eq!(
             describe(Proto::Ft, Side::Server, &wire[520..]),
-            ("segment len=88 (last)".into(), 260)
+            (
+                "segment len=88 (last data), end-of-file segment".into(),
+                520
+            )
         );
         let mut refused = encode_error("refused").to_vec();
         refused.extend_from_slice(&[0; 262]);

@@ -2,8 +2,10 @@
 //!
 //! `labtrace` reads a capture a student made with tcpdump or Wireshark and tells its
 //! story the way the Lab 3 supplement does: the three-way handshake, each data segment
-//! and its ACK with the Server/Client Seq/Ack bookkeeping table, the FIN/ACK close, and
-//! what the payload means in the lab's own protocol (`GEN`, `"New number generated: 8"`).
+//! and its ACK with the Server/Client Seq/Ack bookkeeping table, the FIN/ACK close with a
+//! table of its own, and what the payload means in the lab's own protocol (`GEN`,
+//! `"New number generated: 8"`). What the table's Seq and Ack are, and where the
+//! handout's own tables differ, is told at [`tcp::Bookkeeping`].
 //!
 //! | module | what it holds |
 //! |---|---|
@@ -28,7 +30,8 @@ use std::io::{Read, Write};
 pub struct Options {
     /// The protocol to decode payloads as; `None` guesses per connection.
     pub proto: Option<decode::Proto>,
-    /// Keep only connections with this port (its side is the server).
+    /// Keep only segments to or from this port. Who is the server is still decided by
+    /// the SYN; only without the handshake is this port's side taken as the server.
     pub port: Option<u16>,
     /// The view written to the output.
     pub view: render::View,
@@ -51,6 +54,9 @@ pub struct Outcome {
     pub warning: Option<String>,
     /// The SVG picture, when asked for.
     pub svg: Option<String>,
+    /// The ports of the TCP segments the port filter dropped (at most
+    /// [`tcp::MAX_DROPPED_PORTS`], in order of first appearance).
+    pub dropped_ports: Vec<u16>,
 }
 
 /// Reads a capture from `input` and writes the chosen view to `out`.
@@ -91,6 +97,7 @@ pub fn trace<R: Read + Send, W: Write>(
     outcome.packets = summary.packets;
     outcome.warning = summary.warning;
     outcome.connections = tracker.connections();
+    outcome.dropped_ports = tracker.dropped_ports().to_vec();
     let line = format!(
         "{} packets, {} TCP segments in {} connection(s), {} non-TCP packets skipped",
         outcome.packets, outcome.segments, outcome.connections, outcome.skipped

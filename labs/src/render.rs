@@ -1,12 +1,15 @@
 //! The views of a trace: the text story (default), JSON lines, the ASCII ladder, and
 //! the SVG ladder.
 //!
+//! The JSON view writes one object per TCP segment per line; [`JSON_FIELDS`] lists its
+//! fields (`labtrace --help` prints the same list).
+//!
 //! JSON goes out as each segment arrives. The text and ladder views tell one connection
 //! at a time, so they hold a connection's rendered lines until it ends (its close or
 //! reset) and print them then; connections still open at the end of the file print last.
 
 use crate::decode::Side;
-use crate::tcp::{ConnInfo, Row, Table, Tracker};
+use crate::tcp::{ConnInfo, Row, Table, TableKind, Tracker};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -48,6 +51,11 @@ impl<W: Write> Renderer<W> {
         match self.view {
             View::Ladder => ladder_line(text, row),
             _ => {
+                // An exchange cut short by this segment ends before it; a table this
+                // segment completes includes it.
+                if let Some(t) = &row.cut_short {
+                    table(text, t);
+                }
                 text_line(text, row);
                 if let Some(t) = &row.table {
                     table(text, t);
@@ -157,11 +165,25 @@ fn text_line(s: &mut String, row: &Row) {
     );
 }
 
+/// What the bookkeeping columns mean, printed above a connection's first table (the
+/// definition is [`crate::tcp::Bookkeeping`]'s).
+pub const BOOKKEEPING_LEGEND: &str = concat!(
+    "        bookkeeping: each side's Seq and Ack are those of the last segment it sent;\n",
+    "        a SYN counts as Seq 1 (it uses up Seq 0), so after the handshake both sides are at Seq 1 Ack 1\n",
+);
+
 fn table(s: &mut String, t: &Table) {
+    if !s.contains(BOOKKEEPING_LEGEND) {
+        s.push_str(BOOKKEEPING_LEGEND);
+    }
+    let title = match t.kind {
+        TableKind::Exchange => "data exchange",
+        TableKind::Close => "close",
+    };
     let _ = writeln!(
         s,
         "        {:<24} {:>10} {:>10} {:>10} {:>10}",
-        "bookkeeping", "Server Seq", "Server Ack", "Client Seq", "Client Ack"
+        title, "Server Seq", "Server Ack", "Client Seq", "Client Ack"
     );
     for r in &t.rows {
         let what = format!("#{} {} [{}] len {}", r.frame, arrow(r.side), r.flags, r.len);
@@ -212,7 +234,30 @@ fn ladder_line(s: &mut String, row: &Row) {
     let _ = writeln!(s, "{:>5} {line}  {}", row.frame, row.phase);
 }
 
-/// Writes one segment as a JSON object on its own line.
+/// What each field of a `--format json` line holds, as `labtrace --help` shows it.
+pub const JSON_FIELDS: &str = r#"--format json writes one object per TCP segment per line, in capture order, with these
+fields (always all of them, in this order):
+  frame    1-based frame number in the file (as Wireshark numbers it)
+  time     seconds since the file's first packet, 6 decimals
+  conn     the connection's number, 1-based, in order of first appearance
+  src, dst sender and receiver as "ADDR:PORT" ("[ADDR]:PORT" for IPv6)
+  flags    TCP flags in tcpdump's notation: S SYN, F FIN, P PSH, R RST, U URG, E ECE,
+           W CWR, . ACK ("S." is a SYN/ACK, "none" when no flag is set)
+  seq      relative sequence number, as Wireshark shows it (a SYN is 0)
+  ack      relative acknowledgement number; when the ACK flag is off (a SYN, some
+           resets) the header's field means nothing and is given raw, as tshark's
+           tcp.ack does: a SYN has "ack":0 (the text view shows -)
+  len      payload bytes
+  win      advertised window in bytes, scaled by the window scale option (tshark's
+           tcp.window_size); win_raw is the header's field (tcp.window_size_value)
+  phase    the text view's phase: "handshake 1/3", "data", "retransmission", "ACK",
+           "close 1/4", "close 2+3/4", "close (FIN again)", "reset"
+  decoded  null without payload; otherwise the same text as the text view's payload
+           column, as a JSON string: text payloads keep their quotes and escapes
+           ("decoded":"\"New number generated: 8\""), a command is a word (GEN)
+The bookkeeping tables are in the text view only."#;
+
+/// Writes one segment as a JSON object on its own line (its fields: [`JSON_FIELDS`]).
 pub fn json_line(out: &mut impl Write, row: &Row) -> io::Result<()> {
     let mut s = String::with_capacity(256);
     let _ = write!(

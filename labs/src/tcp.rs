@@ -64,8 +64,26 @@ impl std::fmt::Display for Phase {
     }
 }
 
-/// The Seq and Ack fields of the last segment each side sent (relative), as the
-/// handout's table lists them.
+/// Where each side stands, as the handout's Server Seq / Server Ack / Client Seq /
+/// Client Ack tables list it.
+///
+/// The definition: **a side's Seq and Ack are the (relative) Seq and Ack fields of the
+/// last segment that side sent, where a SYN counts as Seq 1** (the SYN uses up
+/// sequence number 0), so the handshake leaves both sides at Seq 1 Ack 1. Ack is 0
+/// until the side has sent a segment with the ACK flag.
+///
+/// Why the SYN rule: after a Linux handshake the server's last segment is its SYN/ACK
+/// (Seq=0 Ack=1); macOS sends one more `[TCP Window Update]` ACK (Seq=1 Ack=1), which
+/// the handout's capture shows. Counting the SYN as Seq 1 gives the handout's first two
+/// tables on both systems: after the client sends "0" (Seq=1 Len=4), 1/1/1/1; after the
+/// server's ACK (Seq=1 Ack=5), 1/5/1/1.
+///
+/// The handout's tables 3 and 4 do not follow any one definition, and labtrace does not
+/// copy them. After the server's reply (Seq=1 Ack=5 Len=23) it gives the client Seq 5
+/// Ack 23, values the client has not sent yet (its next segment says Seq=5 Ack=24);
+/// after that ACK it gives the server Seq 23, its next sequence number (which is 24,
+/// 1 + 23). labtrace shows, by the definition above, 1/5/1/1 after the reply and
+/// 1/5/5/24 after the client's ACK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Bookkeeping {
     /// Server's Seq.
@@ -93,9 +111,20 @@ pub struct TableRow {
     pub book: Bookkeeping,
 }
 
-/// A finished data exchange: the rows of the handout's table.
+/// What a bookkeeping table follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableKind {
+    /// A data exchange: a request, its reply and their ACKs (the handout's step 2).
+    Exchange,
+    /// The FIN/ACK close (the handout's step 3), with a reset that ends it.
+    Close,
+}
+
+/// A finished data exchange or close: the rows of the handout's table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
+    /// What the table follows.
+    pub kind: TableKind,
     /// The first rows (at most [`MAX_TABLE_ROWS`]).
     pub rows: Vec<TableRow>,
     /// How many more segments the exchange had.
@@ -138,7 +167,10 @@ pub struct Row {
     pub phase: Phase,
     /// What the payload says, if the segment has one.
     pub decoded: Option<String>,
-    /// A data exchange that this segment completed (or that a close/reset cut short).
+    /// A data exchange that this segment cut short (a FIN or a reset before the
+    /// exchange settled); the table does not include this segment.
+    pub cut_short: Option<Table>,
+    /// The data exchange or close that this segment completed, this segment included.
     pub table: Option<Table>,
     /// True when this segment ends the connection (last ACK of the close, or a reset).
     pub ends: bool,
@@ -182,7 +214,8 @@ struct Direction {
     pending: Vec<u8>,
     /// Highest relative sequence end sent (seq + len).
     high: u32,
-    /// The last relative Seq/Ack this side sent.
+    /// The last relative Seq/Ack this side sent, a SYN counted as Seq 1 (see
+    /// [`Bookkeeping`]).
     last: (u32, u32),
     /// Relative seq of this side's FIN.
     fin: Option<u32>,
@@ -200,6 +233,8 @@ struct Conn {
     established: bool,
     ended: bool,
     exchange: Option<Table>,
+    /// The close's table, from the first FIN on.
+    closing: Option<Table>,
     /// The server has sent data in the current exchange (its reply).
     replied: bool,
 }
@@ -218,11 +253,20 @@ pub struct Tracker {
     conns: HashMap<(SocketAddr, SocketAddr), usize>,
     list: Vec<Conn>,
     first_ns: Option<i128>,
+    /// Ports of the segments the port filter dropped, in order of first appearance.
+    dropped_ports: Vec<u16>,
 }
+
+/// The most ports [`Tracker::dropped_ports`] remembers.
+pub const MAX_DROPPED_PORTS: usize = 12;
 
 impl Tracker {
     /// A tracker that decodes with `proto` (None = guess per connection) and, when `port`
-    /// is given, keeps only connections with that port and takes its side as the server.
+    /// is given, keeps only segments to or from that port.
+    ///
+    /// The port does not decide who is the server: the side that sent the SYN is the
+    /// client. Only for a connection whose handshake is not in the capture is the side
+    /// with `port` taken as the server (without a filter: the side with the lower port).
     pub fn new(proto: Option<Proto>, port: Option<u16>) -> Tracker {
         Tracker {
             proto,
@@ -230,7 +274,14 @@ impl Tracker {
             conns: HashMap::new(),
             list: Vec::new(),
             first_ns: None,
+            dropped_ports: Vec::new(),
         }
+    }
+
+    /// The ports of the segments the port filter dropped (both ends, in order of first
+    /// appearance, at most [`MAX_DROPPED_PORTS`]): what to suggest when it kept nothing.
+    pub fn dropped_ports(&self) -> &[u16] {
+        &self.dropped_ports
     }
 
     /// The connection with number `id`.
@@ -256,6 +307,13 @@ impl Tracker {
             && seg.src.port() != p
             && seg.dst.port() != p
         {
+            for port in [seg.src.port(), seg.dst.port()] {
+                if self.dropped_ports.len() < MAX_DROPPED_PORTS
+                    && !self.dropped_ports.contains(&port)
+                {
+                    self.dropped_ports.push(port);
+                }
+            }
             return None;
         }
         let key = if seg.src <= seg.dst {
@@ -294,6 +352,7 @@ impl Tracker {
                     established: false,
                     ended: false,
                     exchange: None,
+                    closing: None,
                     replied: false,
                 });
                 self.conns.insert(key, id);
@@ -312,11 +371,18 @@ impl Tracker {
         Some(row)
     }
 
-    /// Ends the capture: the exchanges still open, per connection, as final tables.
+    /// Ends the capture: the exchanges and closes still open, per connection, as final
+    /// tables (a connection's exchange before its close).
     pub fn finish(&mut self) -> Vec<(usize, Table)> {
         self.list
             .iter_mut()
-            .filter_map(|c| c.exchange.take().map(|t| (c.info.id, t)))
+            .flat_map(|c| {
+                let id = c.info.id;
+                [c.exchange.take(), c.closing.take()]
+                    .into_iter()
+                    .flatten()
+                    .map(move |t| (id, t))
+            })
             .collect()
     }
 }
@@ -351,13 +417,17 @@ impl Conn {
         if dir.high == 0 || (end.wrapping_sub(dir.high) as i32) > 0 {
             dir.high = end;
         }
-        dir.last = (seq, if ack_flag { ack } else { 0 });
-        let table = self.bookkeep(frame, side, seg, phase);
+        // The SYN uses up its own number: after it, the side stands at Seq 1.
+        dir.last = (
+            if syn { seq.wrapping_add(1) } else { seq },
+            if ack_flag { ack } else { 0 },
+        );
         let ends = matches!(phase, Phase::Reset)
             || (phase == Phase::Close(4) && self.dirs.iter().all(|d| d.fin_acked));
         if ends {
             self.ended = true;
         }
+        let (cut_short, table) = self.bookkeep(frame, side, seg, phase, ends);
         Row {
             frame,
             time: 0.0,
@@ -373,6 +443,7 @@ impl Conn {
             win_raw: seg.win,
             phase,
             decoded,
+            cut_short,
             table,
             ends,
         }
@@ -521,46 +592,50 @@ impl Conn {
         text + &note
     }
 
+    /// Adds the segment to the table it belongs to: the current data exchange, or the
+    /// close. Returns the exchange the segment cut short and the table it completed.
     fn bookkeep(
         &mut self,
         frame: u64,
         side: Side,
         seg: &Segment<'_>,
         phase: Phase,
-    ) -> Option<Table> {
+        ends: bool,
+    ) -> (Option<Table>, Option<Table>) {
         let book = Bookkeeping {
             server_seq: self.dirs[1].last.0,
             server_ack: self.dirs[1].last.1,
             client_seq: self.dirs[0].last.0,
             client_ack: self.dirs[0].last.1,
         };
+        let row = TableRow {
+            frame,
+            side,
+            flags: seg.flags.tcpdump(),
+            len: seg.len,
+            book,
+        };
         match phase {
             Phase::Data | Phase::Retransmission | Phase::Ack => {}
-            _ => {
+            Phase::Close(_) | Phase::CloseAckAndFin | Phase::FinAgain | Phase::Reset => {
                 self.replied = false;
-                return self.exchange.take();
+                let cut = self.exchange.take();
+                // A reset outside a close ends the connection without a close table.
+                if phase != Phase::Reset || self.closing.is_some() {
+                    push(&mut self.closing, TableKind::Close, row);
+                }
+                let done = if ends { self.closing.take() } else { None };
+                return (cut, done);
+            }
+            Phase::Handshake(_) => {
+                self.replied = false;
+                return (self.exchange.take(), None);
             }
         }
         if self.exchange.is_none() && seg.len == 0 {
-            return None;
+            return (None, None);
         }
-        let t = self.exchange.get_or_insert(Table {
-            rows: Vec::new(),
-            more: 0,
-            last: book,
-        });
-        if t.rows.len() < MAX_TABLE_ROWS {
-            t.rows.push(TableRow {
-                frame,
-                side,
-                flags: seg.flags.tcpdump(),
-                len: seg.len,
-                book,
-            });
-        } else {
-            t.more += 1;
-        }
-        t.last = book;
+        push(&mut self.exchange, TableKind::Exchange, row);
         if side == Side::Server && seg.len > 0 {
             self.replied = true;
         }
@@ -572,10 +647,27 @@ impl Conn {
             && book.server_ack == self.dirs[0].high;
         if settled {
             self.replied = false;
-            self.exchange.take()
+            (None, self.exchange.take())
         } else {
-            None
+            (None, None)
         }
+    }
+}
+
+/// Appends `row` to the table in `slot`, starting one of `kind` if there is none; past
+/// [`MAX_TABLE_ROWS`] rows only counts it and keeps its numbers as the table's last.
+fn push(slot: &mut Option<Table>, kind: TableKind, row: TableRow) {
+    let t = slot.get_or_insert(Table {
+        kind,
+        rows: Vec::new(),
+        more: 0,
+        last: row.book,
+    });
+    t.last = row.book;
+    if t.rows.len() < MAX_TABLE_ROWS {
+        t.rows.push(row);
+    } else {
+        t.more += 1;
     }
 }
 
@@ -595,6 +687,92 @@ mod tests {
             len: 0,
             payload: b"",
         }
+    }
+
+    fn with_data(mut g: Segment<'static>, data: &'static [u8]) -> Segment<'static> {
+        g.len = data.len() as u32;
+        g.payload = data;
+        g
+    }
+
+    /// The handout's session (ports 59538 → 1235, its ISNs) as Linux sends it: no window
+    /// update after the handshake. Its tables 1 and 2 come out exactly; its close goes
+    /// from 37/171 to 38/172 for the client.
+    #[test]
+    fn the_handouts_tables_on_a_linux_handshake() {
+        let (c, s): (SocketAddr, SocketAddr) = (
+            "127.0.0.1:59538".parse().unwrap(),
+            "127.0.0.1:1235".parse().unwrap(),
+        );
+        let (ci, si) = (0xc136_865au32, 0x19d1_2af0u32);
+        let (a, p, f, sy) = (Flags::ACK, Flags::PSH, Flags::FIN, Flags::SYN);
+        let reply = b"New number generated: 8";
+        let mut t = Tracker::new(None, None);
+        let mut rows = Vec::new();
+        for g in [
+            seg(c, s, ci, 0, sy),
+            seg(s, c, si, ci + 1, sy | a),
+            seg(c, s, ci + 1, si + 1, a),
+            with_data(seg(c, s, ci + 1, si + 1, p | a), &[0; 4]),
+            seg(s, c, si + 1, ci + 5, a),
+            with_data(seg(s, c, si + 1, ci + 5, p | a), reply),
+            seg(c, s, ci + 5, si + 24, a),
+            // Skip to the handout's close: the client's FIN at Seq=37 Ack=171.
+            seg(c, s, ci + 37, si + 171, f | a),
+            seg(s, c, si + 171, ci + 38, a),
+            seg(s, c, si + 171, ci + 38, f | a),
+            seg(c, s, ci + 38, si + 172, a),
+        ] {
+            rows.push(t.segment(rows.len() as u64 + 1, 0, &g).unwrap());
+        }
+        let book = |t: &Table| -> Vec<[u32; 4]> {
+            t.rows
+                .iter()
+                .map(|r| {
+                    let b = r.book;
+                    [b.server_seq, b.server_ack, b.client_seq, b.client_ack]
+                })
+                .collect()
+        };
+        let data = rows[6].table.as_ref().expect("the exchange's table");
+        assert_eq!(data.kind, TableKind::Exchange);
+        assert_eq!(
+            book(data),
+            [[1, 1, 1, 1], [1, 5, 1, 1], [1, 5, 1, 1], [1, 5, 5, 24]]
+        );
+        let close = rows[10].table.as_ref().expect("the close's table");
+        assert_eq!(close.kind, TableKind::Close);
+        assert_eq!(
+            book(close),
+            [
+                [1, 5, 37, 171],
+                [171, 38, 37, 171],
+                [171, 38, 37, 171],
+                [171, 38, 38, 172]
+            ]
+        );
+        assert!(rows.iter().all(|r| r.cut_short.is_none()));
+    }
+
+    /// Without the handshake, the port filter's side is the server, whichever port is
+    /// higher; with it, the SYN decides.
+    #[test]
+    fn the_port_decides_the_server_only_without_a_syn() {
+        let (lo, hi): (SocketAddr, SocketAddr) = (
+            "127.0.0.1:1235".parse().unwrap(),
+            "127.0.0.1:59538".parse().unwrap(),
+        );
+        let mut t = Tracker::new(None, Some(59538));
+        let row = t.segment(1, 0, &seg(lo, hi, 100, 200, Flags::ACK)).unwrap();
+        assert_eq!(row.side, Side::Client);
+        assert_eq!(t.conn(1).unwrap().server, hi);
+        let mut t = Tracker::new(None, Some(59538));
+        let row = t.segment(1, 0, &seg(hi, lo, 100, 0, Flags::SYN)).unwrap();
+        assert_eq!(row.side, Side::Client);
+        assert_eq!(t.conn(1).unwrap().server, lo);
+        let other: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        assert!(t.segment(2, 0, &seg(other, lo, 1, 0, Flags::SYN)).is_none());
+        assert_eq!(t.dropped_ports(), [40000, 1235]);
     }
 
     #[test]

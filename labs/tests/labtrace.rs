@@ -129,8 +129,39 @@ fn the_course_capture_matches_tshark_and_tells_the_story() {
         "     7   1.221340  S→C  [P.]        1      5   408288    24  data            \"New number generated: 11\"",
         "        #8 C→S [.] len 0                  1          5          5         25",
         "    39   7.883724  S→C  [P.]      190     37   408256     4  data            \"Full\"",
-        "    47  10.319046  C→S  [F.]       45    220   408064     0  close 1/4",
-        "52 packets, 52 TCP segments in 1 connection(s), 0 non-TCP packets skipped",
+        // The handout's tables 1 and 2: after the client's "0" (Seq=1 Len=4) 1/1/1/1,
+        // after the server's ACK (Seq=1 Ack=5) 1/5/1/1. (macOS's window update #4 is
+        // Seq=1 Ack=1 too; the Linux tests check the same rows without it.)
+        "\
+     8   1.221365  C→S  [.]         5     25   408256     0  ACK             
+        bookkeeping: each side's Seq and Ack are those of the last segment it sent;
+        a SYN counts as Seq 1 (it uses up Seq 0), so after the handshake both sides are at Seq 1 Ack 1
+        data exchange            Server Seq Server Ack Client Seq Client Ack
+        #5 C→S [P.] len 4                 1          1          1          1
+        #6 S→C [.] len 0                  1          5          1          1
+        #7 S→C [P.] len 24                1          5          1          1
+        #8 C→S [.] len 0                  1          5          5         25
+     9   1.900372  C→S  [P.]        5     25   408256     4  data            GEN
+",
+        // END has no reply: the client's FIN cuts its exchange short; the close gets
+        // its own table (the client goes from 45/220 to 46/221, as the handout's
+        // close goes from 37/171 to 38/172).
+        "\
+        #46 S→C [.] len 0               220         45         41        220
+    47  10.319046  C→S  [F.]       45    220   408064     0  close 1/4       
+",
+        "\
+    52  10.319144  S→C  [.]       221     46   408256     0  close 4/4       
+        close                    Server Seq Server Ack Client Seq Client Ack
+        #47 C→S [F.] len 0              220         45         45        220
+        #48 S→C [F.] len 0              220         45         45        220
+        #49 S→C [F.] len 0              220         46         45        220
+        #50 C→S [F.] len 0              220         46         45        221
+        #51 C→S [.] len 0               220         46         46        221
+        #52 S→C [.] len 0               221         46         46        221
+
+52 packets, 52 TCP segments in 1 connection(s), 0 non-TCP packets skipped
+",
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
@@ -200,9 +231,11 @@ Connection 1: client 127.0.0.1:59538 → server 127.0.0.1:1235 (lottery)
      6   0.005000  S→C  [.]         1      5    12759     0  ACK             
      7   0.006000  S→C  [P.]        1      5    12759    23  data            \"New number generated: 8\"
      8   0.007000  C→S  [.]         5     24    12759     0  ACK             
-        bookkeeping              Server Seq Server Ack Client Seq Client Ack
-        #4 C→S [P.] len 2                 0          1          1          1
-        #5 C→S [P.] len 2                 0          1          3          1
+        bookkeeping: each side's Seq and Ack are those of the last segment it sent;
+        a SYN counts as Seq 1 (it uses up Seq 0), so after the handshake both sides are at Seq 1 Ack 1
+        data exchange            Server Seq Server Ack Client Seq Client Ack
+        #4 C→S [P.] len 2                 1          1          1          1
+        #5 C→S [P.] len 2                 1          1          3          1
         #6 S→C [.] len 0                  1          5          3          1
         #7 S→C [P.] len 23                1          5          3          1
         #8 C→S [.] len 0                  1          5          5         24
@@ -210,6 +243,11 @@ Connection 1: client 127.0.0.1:59538 → server 127.0.0.1:1235 (lottery)
     10   0.009000  S→C  [.]        24      6    12759     0  close 2/4       
     11   0.010000  S→C  [F.]       24      6    12759     0  close 3/4       
     12   0.011000  C→S  [.]         6     25    12759     0  close 4/4       
+        close                    Server Seq Server Ack Client Seq Client Ack
+        #9 C→S [F.] len 0                 1          5          5         24
+        #10 S→C [.] len 0                24          6          5         24
+        #11 S→C [F.] len 0               24          6          5         24
+        #12 C→S [.] len 0                24          6          6         25
 
 Connection 2: client 127.0.0.1:59540 → server 127.0.0.1:1235 (no payload)
      #       time  dir  flags     seq    ack      win   len  phase           payload
@@ -377,7 +415,37 @@ fn captured(
     );
     assert!(out.contains(&format!("\"numbers: {first} ")), "{out}");
     assert!(out.contains("handshake 3/3"), "{out}");
+    // The handout's first table, on Linux (no window update after the handshake): the
+    // client's GEN (Seq=1 Len=4) leaves both sides at Seq 1 Ack 1. Every session
+    // starts with one.
+    let sessions = out.matches("Connection ").count();
+    let first_rows = table_rows(&out)
+        .filter(|(what, book)| what.contains("C→S [P.] len 4") && *book == [1, 1, 1, 1])
+        .count();
+    assert_eq!(first_rows, sessions, "{out}");
     out
+}
+
+/// The rows of the text view's bookkeeping tables: (what, [SSeq, SAck, CSeq, CAck]).
+fn table_rows(out: &str) -> impl Iterator<Item = (String, [u32; 4])> + '_ {
+    out.lines().filter(|l| l.starts_with("        #")).map(|l| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        let (what, nums) = words.split_at(words.len() - 4);
+        let book = [0, 1, 2, 3].map(|i| nums[i].parse().expect("a number"));
+        (what.join(" "), book)
+    })
+}
+
+/// The close tables of the text view: each one's rows.
+fn close_tables(out: &str) -> Vec<Vec<(String, [u32; 4])>> {
+    out.split("        close                    Server Seq")
+        .skip(1)
+        .map(|t| {
+            let body = t.split_once('\n').map_or("", |(_, b)| b);
+            let end = body.find("\n\n").map_or(body.len(), |e| e + 1);
+            table_rows(&body[..end]).collect()
+        })
+        .collect()
 }
 
 #[test]
@@ -390,6 +458,31 @@ fn tcpdump_on_lo_ethernet_ipv4_matches_tshark() {
         out.is_empty() || out.contains(" in 1 connection(s), 0 non-TCP"),
         "{out}"
     );
+    if out.is_empty() {
+        return;
+    }
+    // END, then the close in a table of its own, from the first FIN (the server's or
+    // the client's: they race) to the last ACK, which the first closer sends one past
+    // its FIN, acknowledging the other's (as the handout's close goes from 37/171 to
+    // 38/172).
+    let closes = close_tables(&out);
+    assert_eq!(closes.len(), 1, "{out}");
+    let rows = &closes[0];
+    let (first, last) = (&rows[0], &rows[rows.len() - 1]);
+    let (me, other, col, other_col) = if first.0.contains("S→C") {
+        ("S→C", "C→S", 0, 2)
+    } else {
+        ("C→S", "S→C", 2, 0)
+    };
+    assert!(first.0.contains(&format!("{me} [F.] len 0")), "{out}");
+    assert!(last.0.contains(&format!("{me} [.] len 0")), "{out}");
+    let other_fin = rows
+        .iter()
+        .find(|(what, _)| what.contains(&format!("{other} [F")))
+        .expect("the other FIN");
+    assert_eq!(last.1[col], first.1[col] + 1, "{out}");
+    assert_eq!(last.1[col + 1], other_fin.1[other_col] + 1, "{out}");
+    assert_eq!(last.1[other_col + 1], first.1[col] + 1, "{out}");
 }
 
 #[test]
@@ -741,6 +834,7 @@ fn file_transfer_segments_and_refusals_are_decoded() {
             let opts = fetch::Options {
                 timeout: Duration::from_secs(10),
                 progress: false,
+                trust_close: false,
             };
             let local = tmpdir("ft-local");
             let port = a.port();
@@ -757,9 +851,147 @@ fn file_transfer_segments_and_refusals_are_decoded() {
             "(ft)\n",
             "  data            path \"data.bin\"\n",
             "segment len=256",
-            "segment len=88 (last)",
+            "segment len=88 (last data)",
+            "end-of-file segment",
             "  data            path \"nope.txt\"\n",
             "  data            error segment \"",
         ],
     );
+}
+
+#[test]
+fn ladder_and_json_together_are_refused() {
+    let dir = tmpdir("conflict");
+    let path = handout_capture(&dir);
+    let (code, out, err) = labtrace(&["--format", "json", "--ladder", path.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(
+        err.starts_with(
+            "error: --ladder draws the text view as a ladder diagram; it cannot be used with --format json\n"
+        ),
+        "{err}"
+    );
+    // The ladder is a text view: asking for text explicitly is fine.
+    let (code, out, err) = labtrace(&["--format", "text", "--ladder", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("    7 |<--"), "{out}");
+}
+
+#[test]
+fn an_unwritable_svg_fails_first_and_alone() {
+    let dir = tmpdir("svg-error");
+    let path = handout_capture(&dir);
+    let (code, out, err) = labtrace(&["--svg", "/nonexistent/dir/x.svg", path.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        err,
+        "labtrace: open error for /nonexistent/dir/x.svg: No such file or directory (ENOENT)\n"
+    );
+    // A capture that cannot be read leaves an existing picture as it was, and creates none.
+    let junk = dir.join("junk.pcap");
+    std::fs::write(&junk, b"not a capture at all").unwrap();
+    let old = dir.join("old.svg");
+    std::fs::write(&old, "keep me").unwrap();
+    let (code, _, err) = labtrace(&["--svg", old.to_str().unwrap(), junk.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), "keep me");
+    let new = dir.join("new.svg");
+    let (code, _, _) = labtrace(&["--svg", new.to_str().unwrap(), junk.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(!new.exists());
+    // A good capture replaces the old picture whole.
+    let (code, _, err) = labtrace(&["--svg", old.to_str().unwrap(), path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let svg = std::fs::read_to_string(&old).unwrap();
+    assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>\n"));
+}
+
+#[test]
+fn a_port_that_matches_nothing_is_an_error_naming_the_ports_seen() {
+    let dir = tmpdir("port");
+    let path = handout_capture(&dir);
+    let file = path.to_str().unwrap();
+    let (code, out, err) = labtrace(&["--port", "9999", file]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        out,
+        "15 packets, 0 TCP segments in 0 connection(s), 1 non-TCP packets skipped\n"
+    );
+    assert_eq!(
+        err,
+        "labtrace: no TCP segment to or from port 9999; ports seen: 59538, 1235, 59540\n"
+    );
+    let (code, out, err) = labtrace(&["--format", "json", "--port", "9999", file]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(err.contains("no TCP segment to or from port 9999"), "{err}");
+    // A capture without TCP says so: its one packet is a loopback header alone.
+    let empty = dir.join("no-tcp.pcap");
+    let mut bytes = pcap_header(0).to_vec();
+    pcap_record(
+        &mut bytes,
+        1,
+        &std::fs::read(&path).unwrap()[24 + 16..][..4],
+    );
+    std::fs::write(&empty, bytes).unwrap();
+    let (code, _, err) = labtrace(&["--port", "9999", empty.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "labtrace: no TCP segment to or from port 9999; the capture has no TCP segments\n"
+    );
+}
+
+#[test]
+fn the_client_port_filters_but_the_syn_still_names_the_client() {
+    let dir = tmpdir("client-port");
+    let path = handout_capture(&dir);
+    let (code, out, err) = labtrace(&["--port", "59538", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("Connection 1: client 127.0.0.1:59538 → server 127.0.0.1:1235 (lottery)\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with(
+            "\n15 packets, 12 TCP segments in 1 connection(s), 1 non-TCP packets skipped\n"
+        ),
+        "{out}"
+    );
+    let (_, help, _) = labtrace(&["--help"]);
+    assert!(
+        help.contains(
+            "The port does not decide who is the server: the side that sent the SYN is the client."
+        ),
+        "{help}"
+    );
+    assert!(!help.contains("its side is the server"), "{help}");
+}
+
+#[test]
+fn the_help_documents_the_json_fields() {
+    let (code, help, _) = labtrace(&["--help"]);
+    assert_eq!(code, 0);
+    for want in [
+        "  frame    1-based frame number",
+        "a SYN has \"ack\":0 (the text view shows -)",
+        "  win      advertised window in bytes",
+        "  decoded  null without payload; otherwise the same text as the text view's payload",
+        "(\"decoded\":\"\\\"New number generated: 8\\\"\")",
+    ] {
+        assert!(help.contains(want), "missing {want:?} in:\n{help}");
+    }
+    // And the JSON says what the help says, for the handout's SYN and reply.
+    let dir = tmpdir("json-doc");
+    let path = handout_capture(&dir);
+    let (_, json, _) = labtrace(&["--format", "json", path.to_str().unwrap()]);
+    let lines: Vec<&str> = json.lines().collect();
+    assert!(
+        lines[0].contains(r#""flags":"S","seq":0,"ack":0,"len":0,"#),
+        "{json}"
+    );
+    assert!(
+        lines[6].ends_with(r#""decoded":"\"New number generated: 8\""}"#),
+        "{json}"
+    );
+    assert!(lines[2].ends_with(r#""decoded":null}"#), "{json}");
 }

@@ -52,7 +52,7 @@ pub fn run(conn: &TcpStream, input: &mut impl BufRead) -> Result<()> {
                 }
             }
         };
-        writen(&mut &*conn, &command.encode())?;
+        writen(&mut &*conn, &command.encode()).map_err(server_gone)?;
         if command == Command::End {
             // No reply to END: the server closes its end; we close ours.
             return Ok(());
@@ -71,14 +71,25 @@ pub fn read_reply(conn: &TcpStream) -> Result<Vec<u8>> {
     let mut buf = [0u8; MAX_REPLY];
     loop {
         match (&mut &*conn).read(&mut buf) {
-            Ok(0) => {
-                return Err(Error::msg(
-                    "the server closed the connection before replying (did it crash or get END from another client?)",
-                ));
-            }
+            Ok(0) => return Err(Error::msg(format!("{GONE}: it closed the connection"))),
             Ok(n) => return Ok(buf[..n].to_vec()),
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::os("read", e)),
+            Err(e) => return Err(server_gone(Error::os("read", e))),
         }
+    }
+}
+
+/// What the client says when the server went away instead of replying.
+const GONE: &str = "the server ended this session without a reply (did another client send END, or was the server stopped?)";
+
+/// Explains the errors that mean the server is gone: a reset (the server ended while
+/// this client still waited in its listen queue: closing a listening socket resets the
+/// connections nobody accepted) or a broken pipe; others are returned as they are.
+fn server_gone(err: Error) -> Error {
+    match err.kind() {
+        ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::ConnectionAborted => {
+            Error::msg(format!("{GONE}: {err}"))
+        }
+        _ => err,
     }
 }

@@ -407,7 +407,7 @@ fn client_reports_a_server_that_closes_without_replying() {
     assert_eq!(out, PROMPT);
     assert_eq!(
         err,
-        "lotteryclient: the server closed the connection before replying (did it crash or get END from another client?)\n"
+        "lotteryclient: the server ended this session without a reply (did another client send END, or was the server stopped?): it closed the connection\n"
     );
 }
 
@@ -487,4 +487,53 @@ fn a_privileged_port_without_privileges_is_explained() {
         "lotteryserver: bind error: Permission denied (EACCES): port 80 is a privileged port \
          (below 1024): only root may listen on it; choose another port, e.g. lotteryserver 10000\n"
     );
+}
+
+#[test]
+fn a_queued_client_is_told_when_another_client_ends_the_server() {
+    let s = server(&["--seed", "1"]);
+    let mut first = s.connect();
+    assert_eq!(list(&mut first), "numbers: 0 0 0 0 0 0");
+    // The second client (the real program) connects, is queued, and sends GEN.
+    let port = s.port().to_string();
+    let mut second = Proc::spawn(CLIENT, &["127.0.0.1", &port]);
+    second.write_stdin(b"0\n");
+    #[cfg(target_os = "linux")]
+    assert!(
+        wait_until(TIMEOUT, || queued_bytes(s.port()) == 4),
+        "the second client's GEN waits in the queued connection"
+    );
+    // The first client's END ends the iterative server; closing the listening socket
+    // resets the connection nobody accepted.
+    first.write_all(&Command::End.encode()).unwrap();
+    let (status, out, err) = second.wait_exit();
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(out, PROMPT);
+    assert!(
+        err.starts_with("lotteryclient: the server ended this session without a reply (did another client send END, or was the server stopped?): "),
+        "{err}"
+    );
+}
+
+/// Linux: bytes waiting unread in the server side of a connection to `port` that has
+/// data queued (the Recv-Q of /proc/net/tcp{,6}), or 0.
+#[cfg(target_os = "linux")]
+fn queued_bytes(port: u16) -> u64 {
+    let local = format!(":{port:04X} ");
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .flat_map(|text| text.lines().map(str::to_string).collect::<Vec<_>>())
+        .filter(|line| {
+            line.split_whitespace()
+                .nth(1)
+                .is_some_and(|l| format!("{l} ").ends_with(&local))
+        })
+        .filter_map(|line| {
+            let queues = line.split_whitespace().nth(4)?;
+            let rx = queues.split(':').nth(1)?;
+            u64::from_str_radix(rx, 16).ok()
+        })
+        .max()
+        .unwrap_or(0)
 }

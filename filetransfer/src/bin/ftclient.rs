@@ -4,8 +4,10 @@
 //! $ ftclient 127.0.0.1 10000 /home/ancl/temp1 ./temp1
 //! ```
 //!
-//! Silent on success unless stdout is a terminal (then a progress line). On failure a
-//! message, status 1, and LOCAL_PATH untouched.
+//! Silent on success unless stdout is a terminal (then a progress line: bytes received
+//! so far and the rate). On failure a message, status 1, and LOCAL_PATH untouched; on
+//! Ctrl-C status 130, LOCAL_PATH untouched. A transfer from the handout's C FTServer
+//! (no end-of-file segment) may need `--trust-close`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,6 +30,10 @@ struct Args {
     /// Give up if the server sends nothing for this many seconds
     #[arg(long, default_value = "30", value_parser = filetransfer::parse_timeout)]
     timeout: Duration,
+    /// Accept a transfer that ends with the server's close even without an end-of-file
+    /// segment (for the handout's C FTServer, which sends none)
+    #[arg(long)]
+    trust_close: bool,
 }
 
 fn main() {
@@ -37,6 +43,7 @@ fn main() {
         let opts = Options {
             timeout: args.timeout,
             progress: true,
+            trust_close: args.trust_close,
         };
         fetch::fetch(
             &args.ip,

@@ -21,6 +21,6 @@ fn main() {
     let args = Args::parse();
     unp::run(|| {
         let (listener, root) = args.server.listen()?;
-        serve::oneshot(&listener, &root, args.server.timeout)
+        serve::oneshot(&listener, &root, args.server.timeouts())
     })
 }

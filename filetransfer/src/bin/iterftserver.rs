@@ -23,6 +23,6 @@ fn main() {
     let args = Args::parse();
     unp::run(|| {
         let (listener, root) = args.server.listen()?;
-        serve::iterative(&listener, &root, args.server.timeout)
+        serve::iterative(&listener, &root, args.server.timeouts())
     })
 }

@@ -1,28 +1,35 @@
 //! `labtrace FILE`: explain a tcpdump/Wireshark capture the way the Lab 3 supplement does.
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, Parser, ValueEnum};
 use labs::decode::Proto;
-use labs::render::View;
+use labs::render::{JSON_FIELDS, View};
 use labs::{Options, TraceError, trace};
+use std::fs::File;
+use std::io::{Seek, Write};
 use std::path::PathBuf;
 use unp::{Context, Error};
 
 /// Explain a capture of the lab programs: handshake, data with Seq/Ack bookkeeping, close.
 #[derive(Parser)]
-#[command(name = "labtrace")]
+#[command(name = "labtrace", after_long_help = JSON_FIELDS)]
 struct Args {
     /// A pcap or pcapng file (tcpdump -w, Wireshark "Save As").
     file: PathBuf,
-    /// Only connections with this port (its side is the server).
+    /// Only segments to or from this port (client's or server's); no match is an error.
+    ///
+    /// The port does not decide who is the server: the side that sent the SYN is the
+    /// client. Only when the handshake is not in the capture is this port's side taken
+    /// as the server. A port that matches no segment is an error that lists the ports
+    /// the capture has.
     #[arg(long)]
     port: Option<u16>,
     /// How to decode payloads.
     #[arg(long, value_enum, default_value = "auto")]
     proto: ProtoArg,
-    /// text: the explained story; json: one object per segment per line.
+    /// text: the explained story; json: one object per segment per line (fields: --help).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
-    /// Draw an ASCII sequence (ladder) diagram instead of the table.
+    /// Draw an ASCII sequence (ladder) diagram instead of the table (text format only).
     #[arg(long)]
     ladder: bool,
     /// Also write the ladder diagram as an SVG picture to this file.
@@ -42,7 +49,7 @@ enum ProtoArg {
     Raw,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Text,
     Json,
@@ -51,6 +58,17 @@ enum Format {
 fn main() {
     unp::run(|| {
         let args = Args::parse();
+        // clap's conflicts_with cannot depend on a value (--format text --ladder is
+        // fine), so this one conflict is checked here, reported the way clap reports its
+        // own (usage on stderr, exit status 2).
+        if args.ladder && args.format == Format::Json {
+            Args::command()
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--ladder draws the text view as a ladder diagram; it cannot be used with --format json",
+                )
+                .exit();
+        }
         let proto = match args.proto {
             ProtoArg::Auto => None,
             ProtoArg::Lottery => Some(Proto::Lottery),
@@ -73,24 +91,99 @@ fn main() {
             svg: args.svg.is_some(),
         };
         let name = args.file.display().to_string();
-        let file = std::fs::File::open(&args.file)
+        let file = File::open(&args.file)
             .context("open")
             .map_err(|e| e.with_detail(name.clone()))?;
+        // The picture's file is opened before anything is read or printed, so that a
+        // wrong path fails at once, alone.
+        let mut svg_out = args.svg.as_ref().map(SvgFile::open).transpose()?;
         let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        let outcome = match trace(file, &opts, out) {
+        let result = trace(file, &opts, out);
+        let outcome = match result {
             Ok(o) => o,
-            Err(TraceError::Output(e)) => return Err(unp::error::stdout_error(e)),
-            Err(TraceError::Capture(e)) => return Err(Error::msg(format!("{name}: {e}"))),
+            Err(e) => {
+                if let Some(svg) = svg_out.take() {
+                    svg.discard();
+                }
+                return Err(match e {
+                    TraceError::Output(e) => unp::error::stdout_error(e),
+                    TraceError::Capture(e) => Error::msg(format!("{name}: {e}")),
+                });
+            }
         };
         if let Some(w) = &outcome.warning {
             unp::err_msg(format_args!("warning: {name}: {w}"));
         }
-        if let (Some(path), Some(svg)) = (&args.svg, &outcome.svg) {
-            let shown = path.display().to_string();
-            std::fs::write(path, svg)
-                .context("write")
-                .map_err(|e| e.with_detail(shown))?;
+        if let (Some(out), Some(svg)) = (svg_out, &outcome.svg) {
+            out.write(svg)?;
+        }
+        if let Some(port) = args.port
+            && outcome.segments == 0
+        {
+            return Err(Error::msg(no_match(port, &outcome.dropped_ports)));
         }
         Ok(())
     })
+}
+
+/// Why a port filter kept nothing, with the ports that were there (most likely a typo).
+fn no_match(port: u16, seen: &[u16]) -> String {
+    let mut msg = format!("no TCP segment to or from port {port}; ");
+    if seen.is_empty() {
+        msg.push_str("the capture has no TCP segments");
+    } else {
+        let list: Vec<String> = seen.iter().map(u16::to_string).collect();
+        msg.push_str(&format!("ports seen: {}", list.join(", ")));
+        if seen.len() == labs::tcp::MAX_DROPPED_PORTS {
+            msg.push_str(", …");
+        }
+    }
+    msg
+}
+
+/// The `--svg` output file, opened before the capture is read.
+struct SvgFile {
+    file: File,
+    path: PathBuf,
+    /// True if opening it created it: a failed trace removes it again.
+    created: bool,
+}
+
+impl SvgFile {
+    fn open(path: &PathBuf) -> unp::Result<SvgFile> {
+        let shown = path.display().to_string();
+        let created = !path.exists();
+        // Not truncated yet: a trace that fails leaves an existing file as it was.
+        let file = File::options()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .context("open")
+            .map_err(|e| e.with_detail(shown))?;
+        Ok(SvgFile {
+            file,
+            path: path.clone(),
+            created,
+        })
+    }
+
+    fn write(mut self, svg: &str) -> unp::Result<()> {
+        let shown = self.path.display().to_string();
+        let regular = self.file.metadata().is_ok_and(|m| m.is_file());
+        let mut write = || -> std::io::Result<()> {
+            if regular {
+                self.file.set_len(0)?;
+                self.file.rewind()?;
+            }
+            self.file.write_all(svg.as_bytes())
+        };
+        write().context("write").map_err(|e| e.with_detail(shown))
+    }
+
+    fn discard(self) {
+        if self.created {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
