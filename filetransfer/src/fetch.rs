@@ -376,6 +376,29 @@ pub struct Options {
     pub trust_close: bool,
 }
 
+/// The options both clients share: `[--timeout SECS] [--trust-close]`.
+#[derive(clap::Args, Debug)]
+pub struct ClientArgs {
+    /// Give up if the server sends nothing for this many seconds
+    #[arg(long, default_value = "30", value_parser = crate::parse_timeout)]
+    pub timeout: Duration,
+    /// Accept a transfer that ends with the server's close even without an end-of-file
+    /// segment (for the handout's C FTServer, which sends none)
+    #[arg(long)]
+    pub trust_close: bool,
+}
+
+impl ClientArgs {
+    /// The transfer options these arguments ask for, with a progress line on a terminal.
+    pub fn options(&self) -> Options {
+        Options {
+            timeout: self.timeout,
+            progress: true,
+            trust_close: self.trust_close,
+        }
+    }
+}
+
 /// One whole transfer: connect to `host`:`port`, ask for `remote`, store it as `local`.
 /// Returns the number of bytes received. On any failure `local` is untouched.
 ///

@@ -10,10 +10,9 @@
 //! (no end-of-file segment) may need `--trust-close`.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Parser;
-use filetransfer::fetch::{self, Options};
+use filetransfer::fetch::{self, ClientArgs};
 
 /// Fetches REMOTE_PATH from the server and saves it as LOCAL_PATH.
 #[derive(Parser)]
@@ -27,24 +26,15 @@ struct Args {
     remote_path: String,
     /// Where to save it (replaced only after a complete transfer)
     local_path: PathBuf,
-    /// Give up if the server sends nothing for this many seconds
-    #[arg(long, default_value = "30", value_parser = filetransfer::parse_timeout)]
-    timeout: Duration,
-    /// Accept a transfer that ends with the server's close even without an end-of-file
-    /// segment (for the handout's C FTServer, which sends none)
-    #[arg(long)]
-    trust_close: bool,
+    #[command(flatten)]
+    client: ClientArgs,
 }
 
 fn main() {
     let args = Args::parse();
     unp::run(|| {
         fetch::clean_up_on_interrupt()?;
-        let opts = Options {
-            timeout: args.timeout,
-            progress: true,
-            trust_close: args.trust_close,
-        };
+        let opts = args.client.options();
         fetch::fetch(
             &args.ip,
             args.port,

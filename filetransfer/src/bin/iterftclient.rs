@@ -9,10 +9,8 @@
 //! remote path:
 //! ```
 
-use std::time::Duration;
-
 use clap::Parser;
-use filetransfer::fetch::{self, Options};
+use filetransfer::fetch::{self, ClientArgs};
 
 /// Fetches files one after another, asking for each path on stdin.
 #[derive(Parser)]
@@ -22,24 +20,15 @@ struct Args {
     ip: String,
     /// Server port
     port: u16,
-    /// Give up on a transfer if the server sends nothing for this many seconds
-    #[arg(long, default_value = "30", value_parser = filetransfer::parse_timeout)]
-    timeout: Duration,
-    /// Accept a transfer that ends with the server's close even without an end-of-file
-    /// segment (for the handout's C FTServer, which sends none)
-    #[arg(long)]
-    trust_close: bool,
+    #[command(flatten)]
+    client: ClientArgs,
 }
 
 fn main() {
     let args = Args::parse();
     unp::run(|| {
         fetch::clean_up_on_interrupt()?;
-        let opts = Options {
-            timeout: args.timeout,
-            progress: true,
-            trust_close: args.trust_close,
-        };
+        let opts = args.client.options();
         let failed =
             filetransfer::interactive::run(&args.ip, args.port, std::io::stdin().lock(), &opts)?;
         match failed {
