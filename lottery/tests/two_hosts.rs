@@ -113,13 +113,13 @@ fn skip(test: &str, why: &str) {
 }
 
 impl TwoHosts {
-    /// Builds the two hosts for the test tagged `test` with `srv_addr` and `cli_addr` (with prefix, e.g.
-    /// `10.200.1.1/24`) on the link, or says why it cannot.
-    fn new(test: &str, srv_addr: &str, cli_addr: &str) -> Result<TwoHosts, String> {
+    /// Builds the two hosts for the test tagged `tag`, with `srv_addr` and `cli_addr`
+    /// (with prefix, e.g. `10.200.1.1/24`) on the link, or says why it cannot.
+    fn new(tag: &str, srv_addr: &str, cli_addr: &str) -> Result<TwoHosts, String> {
         if let Some(why) = why_not() {
             return Err(why);
         }
-        let tag = format!("{}-{test}", std::process::id());
+        let tag = format!("{}-{tag}", std::process::id());
         let srv = Netns::add(format!("unplab-srv-{tag}"))?;
         let cli = Netns::add(format!("unplab-cli-{tag}"))?;
         // `ip netns exec` also needs a private mount namespace; some containers refuse it.
