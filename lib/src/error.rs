@@ -197,9 +197,25 @@ pub fn program_name() -> &'static str {
 }
 
 /// UNP's `err_msg`: print `PROGRAM: MESSAGE` on stderr and go on.
+///
+/// The line is built first and written with one `write(2)`, so that the lines of
+/// several processes sharing one stderr (a forking server's children) do not interleave
+/// in the middle.
 pub fn err_msg(message: impl fmt::Display) {
     let _ = io::stdout().flush();
-    let _ = writeln!(io::stderr(), "{}: {message}", program_name());
+    let line = format!("{}: {message}\n", program_name());
+    let _ = io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// A server's log line on stdout, flushed at once, written with one `write(2)`.
+///
+/// Errors are ignored on purpose: a server whose stdout went away (its terminal closed,
+/// the reader of a pipe exited) keeps serving its clients; only the log is lost. Compare
+/// [`print_flush`], for a client's output, where such an error must end the program.
+pub fn log(args: fmt::Arguments<'_>) {
+    let line = format!("{args}\n");
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
 }
 
 /// UNP's `err_ret`: print a non-fatal error (with its errno) on stderr and go on.

@@ -39,7 +39,7 @@ pub mod sock;
 pub mod testkit;
 
 pub use addr::{sock_ntop, tcp_connect, tcp_listen};
-pub use error::{Context, Error, Result, err_msg, err_ret, print_flush, run};
+pub use error::{Context, Error, Result, err_msg, err_ret, log, print_flush, run};
 pub use io::{LineReader, readn, writen};
 pub use sock::accept;
 

@@ -82,6 +82,24 @@ pub fn accept(listener: &impl AsFd) -> Result<(TcpStream, SocketAddr)> {
     }
 }
 
+/// True for failures that come from a shortage of resources at this moment, not from
+/// the socket: out of descriptors (`EMFILE`, `ENFILE`), memory or buffers (`ENOMEM`,
+/// `ENOBUFS`), processes or threads (`EAGAIN` from `fork` or `pthread_create`).
+///
+/// A server must not exit on them: a thousand idle clients would otherwise stop it for
+/// everyone. It reports the error, drops what it could not serve, waits
+/// [`SHORTAGE_PAUSE`] (the pending connections stay queued in the kernel meanwhile) and
+/// accepts again.
+pub fn is_resource_shortage(err: &Error) -> bool {
+    matches!(
+        err.raw_os_error().map(Errno::from_raw),
+        Some(Errno::EMFILE | Errno::ENFILE | Errno::ENOMEM | Errno::ENOBUFS | Errno::EAGAIN)
+    )
+}
+
+/// How long a server waits after a resource shortage before it accepts again.
+pub const SHORTAGE_PAUSE: Duration = Duration::from_millis(100);
+
 /// `connect(2)`: starts the three-way handshake and waits for it to finish.
 pub fn connect(sock: &Socket, addr: &SocketAddr) -> Result<()> {
     sock.connect(&SockAddr::from(*addr)).context("connect")
