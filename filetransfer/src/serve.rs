@@ -5,14 +5,18 @@
 //! [`Root`] is the policy that closes those holes, and [`send_file`] is the fast, still
 //! byte-for-byte compatible, replacement of the one-segment-per-`write` loop.
 
-use std::fs::{File, OpenOptions};
+use std::ffi::OsStr;
+use std::fs::File;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use nix::fcntl::OFlag;
+use nix::errno::Errno;
+use nix::fcntl::{AT_FDCWD, AtFlags, OFlag, openat};
+use nix::sys::stat::{Mode, SFlag, fstatat};
 use unp::{Context, Error, Result};
 
 use crate::proto::{self, BUFSIZE, RequestError};
@@ -54,8 +58,10 @@ impl From<Duration> for Timeouts {
 pub enum Refusal {
     /// The request bytes are not an acceptable path.
     Request(RequestError),
-    /// The path resolves (through `..`, an absolute path or a symlink) outside the root.
+    /// The path climbs with `..`, or is absolute and not inside the root.
     Outside,
+    /// A component of the path is a symbolic link (never followed, wherever it points).
+    Symlink,
     /// A directory, device, FIFO or socket.
     NotRegular,
     /// The operating system said no (missing file, permission denied).
@@ -74,6 +80,7 @@ impl Refusal {
         match self {
             Refusal::Request(e) => format!("refused: {e}"),
             Refusal::Outside => "refused: outside the served directory".to_string(),
+            Refusal::Symlink => "refused: symbolic link".to_string(),
             Refusal::NotRegular => "refused: not a regular file".to_string(),
             Refusal::Os { err, path } => match err.raw_os_error() {
                 Some(code) => format!("{}: {path}", unp::error::strerror(code)),
@@ -84,12 +91,23 @@ impl Refusal {
 }
 
 /// The directory a server serves from (`--root`, by default where it was started).
+///
+/// It is opened once, and every request is looked up from that descriptor one component
+/// at a time (`openat(2)` with `O_NOFOLLOW`), so nothing that changes in the file system
+/// between a check and an open can lead a request outside.
 #[derive(Debug, Clone)]
 pub struct Root {
     /// The root as given, made absolute (no symlinks resolved).
     given: PathBuf,
     /// The root with every symlink resolved (`realpath(3)`).
     real: PathBuf,
+    /// The root directory, opened once (`O_DIRECTORY`).
+    dir: Arc<OwnedFd>,
+}
+
+/// The flags for a directory on the way to a requested file.
+fn dir_flags() -> OFlag {
+    OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC
 }
 
 impl Root {
@@ -101,10 +119,22 @@ impl Root {
         if !real.is_dir() {
             return Err(Error::msg(format!("{}: not a directory", dir.display())));
         }
+        // The root itself may be reached through symlinks (an administrator's choice);
+        // only what lies below it is looked up without following any.
+        let fd = openat(
+            AT_FDCWD,
+            &real,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| {
+            Error::os("open", io::Error::from(e)).with_detail(dir.display().to_string())
+        })?;
         let cwd = std::env::current_dir().context("getcwd")?;
         Ok(Root {
             given: normalize(&cwd.join(dir)),
             real,
+            dir: Arc::new(fd),
         })
     }
 
@@ -113,41 +143,90 @@ impl Root {
         &self.real
     }
 
-    /// Opens the file a request names, or says why not.
+    /// The components of a request below the root, or why there are none.
     ///
-    /// Relative paths are taken inside the root; absolute ones must lie inside it. The
-    /// path must stay inside after resolving `..` and symlinks, name a regular file, and
-    /// be readable. The file is opened with `O_NONBLOCK` (so a FIFO swapped in at the last
-    /// moment cannot block the server) and `O_NOFOLLOW`, and checked again with `fstat`.
-    pub fn open(&self, request: &[u8]) -> std::result::Result<File, Refusal> {
-        let path = proto::decode_request(request).map_err(Refusal::Request)?;
-        let joined = self.real.join(path); // an absolute `path` replaces the root
-        // First without touching the file system, so that "no such file" never tells a
-        // client what exists outside the root.
-        let lexical = normalize(&joined);
-        if !lexical.starts_with(&self.real) && !lexical.starts_with(&self.given) {
+    /// Purely lexical: a `..` anywhere is refused (the server never resolves one), an
+    /// absolute path must begin with the root (as given or resolved), `.` is skipped.
+    fn components<'a>(&self, path: &'a Path) -> std::result::Result<Vec<&'a OsStr>, Refusal> {
+        if path.components().any(|c| c == Component::ParentDir) {
             return Err(Refusal::Outside);
         }
-        let os = |err| Refusal::Os {
-            err,
+        let below = if path.is_absolute() {
+            path.strip_prefix(&self.real)
+                .or_else(|_| path.strip_prefix(&self.given))
+                .map_err(|_| Refusal::Outside)?
+        } else {
+            path
+        };
+        Ok(below
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(name) => Some(name),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Opens the file a request names, or says why not.
+    ///
+    /// Relative paths are taken inside the root; absolute ones must lie inside it. A
+    /// `..` component is refused (as outside), and so is a symbolic link anywhere in the
+    /// path, wherever it points. The lookup starts at the root's descriptor and opens one
+    /// component at a time with `openat(2)` and `O_NOFOLLOW` (directories with
+    /// `O_DIRECTORY`, the file with `O_NONBLOCK` so that a FIFO cannot block the server),
+    /// then `fstat` must say "regular file". No name is ever looked up twice, so a
+    /// directory swapped for a symlink meanwhile is refused, not followed.
+    pub fn open(&self, request: &[u8]) -> std::result::Result<File, Refusal> {
+        let path = proto::decode_request(request).map_err(Refusal::Request)?;
+        let names = self.components(Path::new(path))?;
+        let os = |err: Errno| Refusal::Os {
+            err: io::Error::from(err),
             path: path.to_string(),
         };
-        let real = std::fs::canonicalize(&joined).map_err(os)?;
-        if !real.starts_with(&self.real) {
-            return Err(Refusal::Outside); // a symlink pointed out
+        let Some((last, dirs)) = names.split_last() else {
+            return Err(Refusal::NotRegular); // the root itself
+        };
+        let mut dir: Option<OwnedFd> = None;
+        for name in dirs {
+            let at = dir.as_ref().map_or(self.dir.as_fd(), |d| d.as_fd());
+            match openat(at, *name, dir_flags(), Mode::empty()) {
+                Ok(fd) => dir = Some(fd),
+                Err(e) => return Err(why(at, name, e).unwrap_or_else(|| os(e))),
+            }
         }
-        if !std::fs::symlink_metadata(&real).map_err(os)?.is_file() {
-            return Err(Refusal::NotRegular);
-        }
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOFOLLOW).bits())
-            .open(&real)
-            .map_err(os)?;
-        if !file.metadata().map_err(os)?.is_file() {
+        let at = dir.as_ref().map_or(self.dir.as_fd(), |d| d.as_fd());
+        let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+        let fd = openat(at, *last, flags, Mode::empty())
+            .map_err(|e| why(at, last, e).unwrap_or_else(|| os(e)))?;
+        let file = File::from(fd);
+        if !file
+            .metadata()
+            .map_err(|e| Refusal::Os {
+                err: e,
+                path: path.to_string(),
+            })?
+            .is_file()
+        {
             return Err(Refusal::NotRegular);
         }
         Ok(file)
+    }
+}
+
+/// Explains a failed `openat` of `name` when the cause is a symbolic link (`ELOOP` from
+/// `O_NOFOLLOW`; `ENOTDIR` on systems that check `O_DIRECTORY` first). The `fstatat`
+/// only chooses the message: the link was already not followed.
+fn why(dir: BorrowedFd<'_>, name: &OsStr, err: Errno) -> Option<Refusal> {
+    if !matches!(err, Errno::ELOOP | Errno::ENOTDIR | Errno::EMLINK) {
+        return None;
+    }
+    match fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+        Ok(st)
+            if SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFLNK =>
+        {
+            Some(Refusal::Symlink)
+        }
+        _ => None,
     }
 }
 

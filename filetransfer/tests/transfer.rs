@@ -340,6 +340,9 @@ fn every_refusal_leaves_no_file_and_the_server_serving() {
     std::fs::create_dir(root.join("sub")).unwrap();
     std::os::unix::fs::symlink(top.join("secret"), root.join("link")).unwrap();
     std::os::unix::fs::symlink("../secret", root.join("rellink")).unwrap();
+    std::os::unix::fs::symlink("ok", root.join("inlink")).unwrap();
+    std::os::unix::fs::symlink(&top.0, root.join("outdir")).unwrap();
+    std::os::unix::fs::symlink("../..", root.join("sub/subout")).unwrap();
     nix::unistd::mkfifo(
         &root.join("fifo"),
         nix::sys::stat::Mode::from_bits_truncate(0o644),
@@ -354,8 +357,18 @@ fn every_refusal_leaves_no_file_and_the_server_serving() {
     assert_refused(port, &top.str("secret"), outside);
     assert_refused(port, "sub/../../secret", outside);
     assert_refused(port, "../nonexistent", outside);
-    assert_refused(port, "link", outside);
-    assert_refused(port, "rellink", outside);
+    // Symbolic links are never followed, wherever they point; and what lies behind one
+    // is not told apart (finding 8: "No such file" used to reveal what exists outside).
+    let symlink = "refused: symbolic link";
+    assert_refused(port, "link", symlink);
+    assert_refused(port, "rellink", symlink);
+    assert_refused(port, "inlink", symlink);
+    assert_refused(port, "outdir/secret", symlink);
+    assert_refused(port, "outdir/nonexistent", symlink);
+    assert_refused(port, "sub/subout/secret", symlink);
+    assert_refused(port, "outdir/../root/ok", outside);
+    assert_refused(port, "outdir/../nonexistent", outside);
+    assert_refused(port, "sub/../ok", outside);
     assert_refused(port, "sub", not_regular);
     assert_refused(port, ".", not_regular);
     assert_refused(port, "fifo", not_regular);
