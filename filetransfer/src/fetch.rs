@@ -224,6 +224,45 @@ pub fn receive(
     }
 }
 
+/// What a file that is not a regular one is, for a message: `a character device`.
+pub fn kind_of(t: fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_file() {
+        "a regular file"
+    } else {
+        "not a file"
+    }
+}
+
+/// Refuses a destination that exists and is not a regular file: `rename(2)` would
+/// replace a device node, a FIFO or a socket with a regular file (as root, `ftclient ...
+/// /dev/null` would replace `/dev/null`), and would replace a symbolic link itself, not
+/// what it points to. A symlink is refused too (`lstat`, not `stat`): simplest and
+/// safest. A directory keeps its own message, `is a directory`.
+fn check_destination(dest: &Path) -> Result<()> {
+    match fs::symlink_metadata(dest) {
+        Ok(m) if m.is_dir() => Err(Error::msg(format!("{}: is a directory", dest.display()))),
+        Ok(m) if !m.file_type().is_file() => Err(Error::msg(format!(
+            "cannot write {}: not a regular file ({})",
+            dest.display(),
+            kind_of(m.file_type())
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// A file being received: created beside its destination under a hidden name, renamed
 /// over the destination by [`Download::commit`], removed if dropped before that (or by
 /// the interrupt handler, if [`clean_up_on_interrupt`] installed it).
@@ -243,9 +282,7 @@ impl Download {
     /// existing file). Fails early if `dest` is a directory or its directory is missing;
     /// errors name `dest`, never the temporary file.
     pub fn create(dest: &Path) -> Result<Download> {
-        if dest.is_dir() {
-            return Err(Error::msg(format!("{}: is a directory", dest.display())));
-        }
+        check_destination(dest)?;
         let name = dest
             .file_name()
             .ok_or_else(|| Error::msg(format!("{}: not a file name", dest.display())))?;
@@ -329,10 +366,18 @@ impl Download {
             let file = w
                 .into_inner()
                 .map_err(|e| Error::os("write", e.into_error()))?;
-            if let Ok(old) = fs::metadata(&self.dest) {
+            if let Ok(old) = fs::symlink_metadata(&self.dest) {
                 let _ = file.set_permissions(old.permissions());
             }
             drop(file);
+        }
+        // Again just before the rename: the destination may have been replaced meanwhile.
+        if let Err(e) = check_destination(&self.dest) {
+            with_interrupts_blocked(|| {
+                let _ = fs::remove_file(&self.temp);
+                self.unregister();
+            });
+            return Err(e);
         }
         // The rename and the unregistering happen together: Ctrl-C never removes a file
         // that was already renamed, nor leaves one behind.

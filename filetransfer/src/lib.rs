@@ -7,7 +7,7 @@
 //! | module | teaches |
 //! |---|---|
 //! | [`proto`] | the wire format: segment encode/decode, the request, the error-segment and end-of-file-segment extensions; describers for captures |
-//! | [`serve`] | what a server must refuse (`..`, symlinks, devices, FIFOs), sending many segments per `write`, not letting a silent client hold an iterative server |
+//! | [`serve`] | what a server must refuse (`..`, symlinks, devices, FIFOs), looking a path up race-free with `openat`, sending many segments per `write`, not letting a silent client hold an iterative server |
 //! | [`fetch`] | TCP is a byte stream: reassembling frames from reads of any size; a FIN cannot tell "done" from "died"; replacing a file only when the transfer succeeded; a race-free Ctrl-C handler |
 //! | [`interactive`] | Requirement 3: a client loop that asks for the next path |
 //! | [`progress`] | the progress line the clients show on a terminal (bytes so far and the rate), silence elsewhere |

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use filetransfer::fetch;
 use filetransfer::proto::{self, SEGMENT_SIZE};
 use unp::testkit::{Proc, Server, run_with_input};
 
@@ -693,4 +694,58 @@ fn a_missing_local_directory_is_named_not_the_temporary_file() {
         "{err}"
     );
     assert_eq!(dir.names(), ["a"]);
+}
+
+#[test]
+fn a_local_path_that_is_not_a_regular_file_is_refused_and_left_alone() {
+    let root = TempDir::new("dest-kinds-root");
+    std::fs::write(root.join("f"), b"new content").unwrap();
+    let server = serve(ITERFTSERVER, &root.0);
+    let dir = TempDir::new("dest-kinds");
+    std::fs::write(dir.join("target"), b"old").unwrap();
+    std::os::unix::fs::symlink(dir.join("target"), dir.join("link")).unwrap();
+    nix::unistd::mkfifo(
+        &dir.join("fifo"),
+        nix::sys::stat::Mode::from_bits_truncate(0o644),
+    )
+    .unwrap();
+    let mut cases = vec![("link", "a symbolic link"), ("fifo", "a FIFO")];
+    match nix::sys::stat::mknod(
+        &dir.join("null"),
+        nix::sys::stat::SFlag::S_IFCHR,
+        nix::sys::stat::Mode::from_bits_truncate(0o666),
+        nix::sys::stat::makedev(1, 3),
+    ) {
+        Ok(()) => cases.push(("null", "a character device")),
+        Err(e) => eprintln!("skipping the device case: mknod needs CAP_MKNOD: {e}"),
+    }
+    let before = dir.names();
+    for (name, kind) in cases {
+        let local = dir.str(name);
+        for client in [FTCLIENT, ITERFTCLIENT] {
+            let (status, _, err) = if client == FTCLIENT {
+                ftclient(server.port(), "f", &local, &[])
+            } else {
+                let port = server.port().to_string();
+                run_with_input(
+                    ITERFTCLIENT,
+                    &["127.0.0.1", &port],
+                    format!("f\n{local}\n").as_bytes(),
+                )
+            };
+            assert_eq!(status.code(), Some(1), "{name}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "cannot write {local}: not a regular file ({kind})"
+                )),
+                "{name}: {err}"
+            );
+            let t = std::fs::symlink_metadata(dir.join(name))
+                .unwrap()
+                .file_type();
+            assert_eq!(fetch::kind_of(t), kind, "{name} was replaced");
+            assert_eq!(dir.names(), before, "files left behind");
+        }
+    }
+    assert_eq!(std::fs::read(dir.join("target")).unwrap(), b"old");
 }
