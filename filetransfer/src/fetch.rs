@@ -190,9 +190,11 @@ pub fn receive(
                 }
                 Segment::EndOfFile => seen = Seen::EndOfFile,
                 Segment::Error(m) => {
+                    // Escaped: the text comes from the peer and must not drive the
+                    // terminal (ESC sequences) or forge lines.
                     return Err(Error::msg(format!(
                         "server error: {}",
-                        String::from_utf8_lossy(m)
+                        proto::printable(&String::from_utf8_lossy(m))
                     )));
                 }
             }

@@ -12,10 +12,11 @@ use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{AT_FDCWD, AtFlags, OFlag, openat};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::stat::{Mode, SFlag, fstatat};
 use unp::{Context, Error, Result};
 
@@ -275,36 +276,127 @@ pub fn is_timeout(e: &io::Error) -> bool {
     matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
-/// Streams `file` to `conn` as segments, then the end-of-file segment; returns the
-/// number of file bytes sent.
+/// Streams `file` (`size` bytes, as `fstat` said at open) to `conn` as segments, then
+/// the end-of-file segment; returns the number of file bytes sent.
 ///
 /// The wire format is the C one, 260 bytes per 256 bytes of file, but the file is read
 /// [`SEGMENTS_PER_WRITE`] × 256 bytes at a time and the segments go out in one `write`.
 /// The end-of-file segment rides in the last `write`, so it costs no system call.
-/// A read error on the file is reported to the client as an error segment.
-pub fn send_file(file: &mut File, conn: &mut impl Write) -> Result<u64> {
+///
+/// The end-of-file segment promises a complete file, so the size is checked: if the
+/// file ends before `size` bytes (truncated meanwhile) or goes on past them (it grew),
+/// the stream ends with the error segment `file changed while being sent: NAME` instead,
+/// and the client refuses the transfer. A read error on the file is likewise reported
+/// as an error segment (`read error: ...`).
+pub fn send_file(
+    file: &mut impl Read,
+    size: u64,
+    name: &str,
+    conn: &mut impl Write,
+) -> Result<u64> {
     let mut data = vec![0u8; SEGMENTS_PER_WRITE * BUFSIZE];
-    let mut wire = Vec::with_capacity((SEGMENTS_PER_WRITE + 1) * proto::SEGMENT_SIZE);
+    let mut wire = Vec::with_capacity((SEGMENTS_PER_WRITE + 2) * proto::SEGMENT_SIZE);
     let mut sent = 0u64;
+    let mut read = |buf: &mut [u8], conn: &mut dyn Write| match unp::readn(file, buf) {
+        Ok(n) => Ok(n),
+        Err(e) => {
+            let _ = conn.write_all(&proto::encode_error(&format!("read error: {e}")));
+            Err(e)
+        }
+    };
     loop {
-        let n = match unp::readn(file, &mut data) {
-            Ok(n) => n,
-            Err(e) => {
-                let _ = conn.write_all(&proto::encode_error(&format!("read error: {e}")));
-                return Err(e);
-            }
-        };
+        let want = (size - sent).min(data.len() as u64) as usize;
+        let n = read(&mut data[..want], conn)?;
+        let mut changed = n < want;
+        let end = !changed && sent + n as u64 == size;
+        if end {
+            // One more byte must be the end of the file (else it grew).
+            changed = read(&mut [0u8; 1], conn)? != 0;
+        }
         wire.clear();
         proto::encode_segments(&data[..n], &mut wire);
-        let end = n < data.len();
-        if end {
+        let changed_message = format!("file changed while being sent: {name}");
+        if changed {
+            wire.extend_from_slice(&proto::encode_error(&changed_message));
+        } else if end {
             wire.extend_from_slice(&proto::encode_end_of_file());
         }
-        conn.write_all(&wire).map_err(|e| Error::os("write", e))?;
+        conn.write_all(&wire).map_err(|e| {
+            if e.kind() == ErrorKind::TimedOut {
+                Error::msg(format!("timed out: {e}"))
+            } else {
+                Error::os("write", e)
+            }
+        })?;
         sent += n as u64;
+        if changed {
+            return Err(Error::msg(changed_message));
+        }
         if end {
             return Ok(sent);
         }
+    }
+}
+
+/// The sending side of a connection, for a client that may stop reading: a `write` that
+/// cannot go on waits at most `timeout` for the client to make room, in total.
+///
+/// `SO_SNDTIMEO` is not enough: it bounds one `write(2)`, and a write that moved some
+/// bytes before it blocked returns that partial count when the timer expires; the next
+/// write then waits the whole timeout again, so a client that never reads held the
+/// server for twice `--timeout`, and the second write's `EAGAIN` was logged as an odd
+/// `write error`. Here the socket is non-blocking and every wait is a `poll(2)` until
+/// one deadline, set when the client stopped taking data. It fails with `TimedOut`:
+/// `the client stopped reading for N s`.
+#[derive(Debug)]
+pub struct StallLimited<'a> {
+    conn: &'a TcpStream,
+    timeout: Duration,
+}
+
+impl<'a> StallLimited<'a> {
+    /// Makes `conn` non-blocking and wraps it.
+    pub fn new(conn: &'a TcpStream, timeout: Duration) -> Result<StallLimited<'a>> {
+        conn.set_nonblocking(true).context("fcntl O_NONBLOCK")?;
+        Ok(StallLimited { conn, timeout })
+    }
+}
+
+impl Write for StallLimited<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut deadline = None;
+        loop {
+            match (&mut &*self.conn).write(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    let deadline = *deadline.get_or_insert_with(|| Instant::now() + self.timeout);
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(io::Error::new(
+                            ErrorKind::TimedOut,
+                            format!(
+                                "the client stopped reading for {} s",
+                                self.timeout.as_secs_f64()
+                            ),
+                        ));
+                    }
+                    // Rounded up, so that the wait never ends just before the deadline.
+                    let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+                    let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
+                    let mut fds = [PollFd::new(self.conn.as_fd(), PollFlags::POLLOUT)];
+                    match poll(&mut fds, timeout) {
+                        Ok(_) | Err(Errno::EINTR) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -332,10 +424,13 @@ pub fn serve_connection(mut conn: TcpStream, root: &Root, timeouts: Timeouts) ->
     if request.is_empty() {
         return Err(Error::msg("the client closed without sending a path"));
     }
-    unp::error::print_flush(format_args!("{}\n", String::from_utf8_lossy(&request)))?;
+    unp::log(format_args!("{}", proto::printable_bytes(&request)));
     match root.open(&request) {
         Ok(mut file) => {
-            let sent = send_file(&mut file, &mut conn)?;
+            let size = file.metadata().context("fstat")?.len();
+            let name = String::from_utf8_lossy(&request);
+            let mut out = StallLimited::new(&conn, timeouts.data)?;
+            let sent = send_file(&mut file, size, &name, &mut out)?;
             Ok(Outcome::Sent(sent))
         }
         Err(refusal) => {
@@ -361,11 +456,6 @@ fn drain_and_close(mut conn: TcpStream) {
             Ok(n) => left -= n.min(left),
         }
     }
-}
-
-/// The request as a log shows it: quoted, with unprintable bytes escaped.
-pub fn quoted(request: &[u8]) -> String {
-    format!("\"{}\"", request.escape_ascii())
 }
 
 /// The command line both servers share:
@@ -403,16 +493,38 @@ impl ServerArgs {
     }
 }
 
+/// `accept(2)` that outlasts a shortage: out of descriptors, memory or buffers
+/// ([`unp::sock::is_resource_shortage`]) is reported on stderr (`err_ret`), then the
+/// server waits [`unp::sock::SHORTAGE_PAUSE`] (the connection stays queued in the
+/// kernel) and accepts again, instead of exiting for everyone. Other errors end it.
+pub fn accept_patiently(listener: &TcpListener) -> Result<(TcpStream, std::net::SocketAddr)> {
+    loop {
+        match unp::accept(listener) {
+            Ok(accepted) => return Ok(accepted),
+            Err(e) if unp::sock::is_resource_shortage(&e) => {
+                unp::err_ret(&e);
+                std::thread::sleep(unp::sock::SHORTAGE_PAUSE);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// FTServer: accepts one client, serves its request and returns. A refused request is
 /// returned as an error (the program reports it and exits 1); so is a failed transfer.
+/// Both name the client: `127.0.0.1:53412: the client closed without sending a path`.
 pub fn oneshot(listener: &TcpListener, root: &Root, timeouts: impl Into<Timeouts>) -> Result<()> {
-    let (conn, peer) = unp::accept(listener)?;
+    let (conn, peer) = accept_patiently(listener)?;
+    let who = unp::sock_ntop(&peer);
     match serve_connection(conn, root, timeouts.into()) {
         Ok(Outcome::Sent(_)) => Ok(()),
         Ok(Outcome::Refused(message)) => {
-            Err(Error::msg(format!("{}: {message}", unp::sock_ntop(&peer))))
+            Err(Error::msg(format!("{who}: {}", proto::printable(&message))))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(Error::msg(format!(
+            "{who}: {}",
+            proto::printable(&e.to_string())
+        ))),
     }
 }
 
@@ -420,18 +532,21 @@ pub fn oneshot(listener: &TcpListener, root: &Root, timeouts: impl Into<Timeouts
 /// connection, forever. A refused or failed request is logged on stderr and the loop
 /// goes on; a client waiting meanwhile sits in the listen queue (the lesson of P3.4),
 /// which is why a connection that sends no path is dropped after `timeouts.request`.
+///
+/// Log lines go through [`unp::log`]: a closed stdout (a pipe whose reader exited)
+/// loses the log, not the service. A requested path is shown with control characters
+/// escaped ([`proto::printable`]) in every line.
 pub fn iterative(listener: &TcpListener, root: &Root, timeouts: impl Into<Timeouts>) -> Result<()> {
     let timeouts = timeouts.into();
     loop {
-        let (conn, peer) = unp::accept(listener)?;
+        let (conn, peer) = accept_patiently(listener)?;
         let who = unp::sock_ntop(&peer);
         match serve_connection(conn, root, timeouts) {
-            Ok(Outcome::Sent(n)) => {
-                unp::error::print_flush(format_args!("sent {n} bytes to {who}\n"))?
+            Ok(Outcome::Sent(n)) => unp::log(format_args!("sent {n} bytes to {who}")),
+            Ok(Outcome::Refused(message)) => {
+                unp::err_msg(format!("{who}: {}", proto::printable(&message)))
             }
-            Ok(Outcome::Refused(message)) => unp::err_msg(format!("{who}: {message}")),
-            Err(e) if e.is_stdout() => return Err(e),
-            Err(e) => unp::err_msg(format!("{who}: {e}")),
+            Err(e) => unp::err_msg(format!("{who}: {}", proto::printable(&e.to_string()))),
         }
     }
 }
@@ -482,12 +597,68 @@ mod tests {
             .collect();
         std::fs::write(&p, &data).unwrap();
         let mut out = Vec::new();
-        let sent = send_file(&mut File::open(&p).unwrap(), &mut out).unwrap();
+        let sent = send_file(
+            &mut File::open(&p).unwrap(),
+            data.len() as u64,
+            "f",
+            &mut out,
+        )
+        .unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(sent, data.len() as u64);
         let mut expected = Vec::new();
         proto::encode_segments(&data, &mut expected);
         expected.extend_from_slice(&proto::encode_end_of_file());
         assert_eq!(out, expected);
+    }
+
+    /// What `send_file` writes for a file of `actual` bytes that `fstat` said had `size`.
+    fn sent_for(actual: usize, size: u64) -> (Result<u64>, Vec<u8>) {
+        let data: Vec<u8> = (0..actual).map(|i| (i % 253) as u8).collect();
+        let mut out = Vec::new();
+        let r = send_file(&mut &data[..], size, "f.bin", &mut out);
+        (r, out)
+    }
+
+    #[test]
+    fn a_file_that_shrinks_or_grows_while_sent_ends_with_an_error_segment() {
+        let changed = proto::encode_error("file changed while being sent: f.bin");
+        let big = SEGMENTS_PER_WRITE * BUFSIZE;
+        for (actual, size) in [
+            (100, 300),
+            (0, 1),
+            (big, big as u64 + 10),
+            (301, 300),
+            (big + 1, big as u64),
+            (1, 0),
+        ] {
+            let (r, out) = sent_for(actual, size);
+            let e = r.unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "file changed while being sent: f.bin",
+                "{actual} vs {size}"
+            );
+            assert_eq!(
+                &out[out.len() - proto::SEGMENT_SIZE..],
+                &changed[..],
+                "{actual} vs {size}"
+            );
+            assert!(out.len() % proto::SEGMENT_SIZE == 0);
+            // Never more data than the size promised.
+            assert!(
+                out.len()
+                    <= (size as usize).div_ceil(BUFSIZE) * proto::SEGMENT_SIZE
+                        + proto::SEGMENT_SIZE
+            );
+        }
+        for n in [0, 1, 256, big, big + 1] {
+            let (r, out) = sent_for(n, n as u64);
+            assert_eq!(r.unwrap(), n as u64);
+            assert_eq!(
+                &out[out.len() - proto::SEGMENT_SIZE..],
+                &proto::encode_end_of_file()[..]
+            );
+        }
     }
 }

@@ -749,3 +749,126 @@ fn a_local_path_that_is_not_a_regular_file_is_refused_and_left_alone() {
     }
     assert_eq!(std::fs::read(dir.join("target")).unwrap(), b"old");
 }
+
+#[test]
+fn a_client_that_stops_reading_is_given_up_after_one_timeout() {
+    use socket2::{Domain, Socket, Type};
+    let root = TempDir::new("stops-reading");
+    std::fs::write(root.join("big"), content(16 << 20, 3)).unwrap();
+    std::fs::write(root.join("small"), b"small").unwrap();
+    let mut server = Server::spawn(
+        ITERFTSERVER,
+        &["0", "--root", &root.0.to_string_lossy(), "--timeout", "0.5"],
+    );
+    let sock = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    sock.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], server.port())).into())
+        .unwrap();
+    let mut conn: TcpStream = sock.into();
+    conn.write_all(b"big").unwrap();
+    let me = conn.local_addr().unwrap();
+    // Never reads. One deadline for the stall, and a log line that says what happened
+    // (it used to be `write error: Resource temporarily unavailable (EAGAIN)`, after
+    // twice the timeout).
+    let line = server
+        .proc
+        .expect_stderr_line("the stall", |l| l.contains(&me.to_string()));
+    assert_eq!(
+        line.trim_end(),
+        format!("iterftserver: {me}: timed out: the client stopped reading for 0.5 s")
+    );
+    drop(conn);
+    let dir = TempDir::new("stops-reading-after");
+    let (status, _, err) = ftclient(server.port(), "small", &dir.str("small"), &[]);
+    assert!(status.success(), "{err}");
+    assert_eq!(std::fs::read(dir.join("small")).unwrap(), b"small");
+}
+
+#[test]
+fn control_characters_in_a_path_are_escaped_in_the_server_log() {
+    let root = TempDir::new("log-injection");
+    let mut server = serve(ITERFTSERVER, &root.0);
+    let wire = raw_exchange(server.port(), b"a\nforged line\x1b[31m");
+    assert_eq!(wire.len(), SEGMENT_SIZE);
+    let shown = r"a\nforged line\u{1b}[31m";
+    let line = server.proc.expect_line("the path", |l| l.starts_with('a'));
+    assert_eq!(line.trim_end(), shown);
+    let line = server
+        .proc
+        .expect_stderr_line("the refusal", |l| l.contains("No such file"));
+    assert!(
+        line.trim_end()
+            .ends_with(&format!(": No such file or directory: {shown}")),
+        "{line:?}"
+    );
+}
+
+#[test]
+fn control_characters_in_an_error_segment_are_escaped_on_the_client() {
+    let dir = TempDir::new("client-escape");
+    let (port, server) = fake_server(|mut conn| {
+        conn.write_all(&proto::encode_error("bad\x1b[2J\nftclient: all fine"))
+            .unwrap();
+    });
+    let (status, _, err) = ftclient(port, "x", &dir.str("x"), &[]);
+    server.join().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(!err.contains('\x1b'), "{err:?}");
+    assert_eq!(err.lines().count(), 1, "{err:?}");
+    assert!(
+        err.contains(r"server error: bad\u{1b}[2J\nftclient: all fine"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn the_iterative_server_keeps_serving_when_its_stdout_reader_exits() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let root = TempDir::new("stdout-closed");
+    std::fs::write(root.join("f"), b"still here").unwrap();
+    let mut child = Kill(
+        Command::new(ITERFTSERVER)
+            .args(["0", "--root", &root.0.to_string_lossy()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut out = std::io::BufReader::new(child.0.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let port = unp::testkit::parse_listening(first.trim_end())
+        .expect("listening line")
+        .port();
+    drop(out); // the reader of the server's stdout goes away
+    let dir = TempDir::new("stdout-closed-client");
+    for i in 0..3 {
+        let (status, _, err) = ftclient(port, "f", &dir.str("f"), &[]);
+        assert!(status.success(), "transfer {i}: {err}");
+        assert_eq!(std::fs::read(dir.join("f")).unwrap(), b"still here");
+    }
+    assert!(child.0.try_wait().unwrap().is_none(), "the server exited");
+}
+
+#[test]
+fn the_oneshot_server_names_a_client_that_sends_no_path() {
+    let root = TempDir::new("oneshot-silent");
+    let mut server = serve(FTSERVER, &root.0);
+    let conn = server.connect();
+    let me = conn.local_addr().unwrap();
+    drop(conn);
+    let (status, _, err) = server.proc.wait_exit();
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(
+        err,
+        format!("ftserver: {me}: the client closed without sending a path\n")
+    );
+}
