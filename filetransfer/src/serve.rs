@@ -362,6 +362,14 @@ impl<'a> StallLimited<'a> {
     }
 }
 
+/// The error of a stall: `the client stopped reading for 30 s`.
+fn stalled(timeout: Duration) -> io::Error {
+    io::Error::new(
+        ErrorKind::TimedOut,
+        format!("the client stopped reading for {} s", timeout.as_secs_f64()),
+    )
+}
+
 impl Write for StallLimited<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut deadline = None;
@@ -373,19 +381,18 @@ impl Write for StallLimited<'_> {
                     let deadline = *deadline.get_or_insert_with(|| Instant::now() + self.timeout);
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
-                        return Err(io::Error::new(
-                            ErrorKind::TimedOut,
-                            format!(
-                                "the client stopped reading for {} s",
-                                self.timeout.as_secs_f64()
-                            ),
-                        ));
+                        return Err(stalled(self.timeout));
                     }
                     // Rounded up, so that the wait never ends just before the deadline.
                     let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
                     let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
                     let mut fds = [PollFd::new(self.conn.as_fd(), PollFlags::POLLOUT)];
                     match poll(&mut fds, timeout) {
+                        // No room made until the deadline: the client stopped reading.
+                        // Do not try another `write`: it could still squeeze in a few
+                        // bytes (POLLOUT waits for a third of the buffer to be free,
+                        // `write` does not), and restart the wait: a doubled timeout.
+                        Ok(0) => return Err(stalled(self.timeout)),
                         Ok(_) | Err(Errno::EINTR) => {}
                         Err(e) => return Err(e.into()),
                     }
