@@ -34,7 +34,7 @@ fn limit_nofile(cmd: &mut Command, n: u64) {
 /// Runs the program as a user id of its own with at most `n` processes
 /// (RLIMIT_NPROC); `false` (reason printed) when the tests do not run as root.
 ///
-/// A fresh, unused user id (from this test's pid) rather than `nobody`: it owns exactly
+/// A fresh, unused user id (from this test's pid and a counter) rather than `nobody`: it owns exactly
 /// the server's processes, so `n` is exact whatever else runs as `nobody`.
 fn limit_nproc(cmd: &mut Command, n: u64) -> bool {
     if !nix::unistd::geteuid().is_root() {
@@ -43,7 +43,10 @@ fn limit_nproc(cmd: &mut Command, n: u64) -> bool {
         );
         return false;
     }
-    let id = 3_100_000 + std::process::id();
+    // One id per call: tests run in parallel, and each must count only its own server.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n_call = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = 3_100_000 + std::process::id() * 16 + n_call;
     cmd.uid(id).gid(id);
     // SAFETY: runs in the child after std's setgroups/setgid/setuid and before exec;
     // setrlimit(2) is async-signal-safe and nothing is allocated.
@@ -93,8 +96,20 @@ fn thread_mode_survives_running_out_of_descriptors() {
 
 #[test]
 fn fork_mode_survives_fork_failing_for_want_of_processes() {
-    let mut cmd = server_cmd("fork");
-    // The server and two children: the third fork fails with EAGAIN.
+    survives_running_out_of_processes("fork", "lotteryserver: fork error: ");
+}
+
+#[test]
+fn thread_mode_survives_pthread_create_failing() {
+    // RLIMIT_NPROC counts threads too.
+    survives_running_out_of_processes("thread", "lotteryserver: pthread_create error: ");
+}
+
+/// The server in `mode` with room for itself and two more processes or threads: two
+/// clients are served, the third sees its connection closed while the server reports
+/// `PREFIX... (EAGAIN)`, and once the two leave a new client is served.
+fn survives_running_out_of_processes(mode: &str, prefix: &str) {
+    let mut cmd = server_cmd(mode);
     if !limit_nproc(&mut cmd, 3) {
         return;
     }
@@ -111,9 +126,9 @@ fn fork_mode_survives_fork_failing_for_want_of_processes() {
     let mut refused = s.connect();
     let line = s
         .proc
-        .expect_stderr_line("fork failing with EAGAIN", |l| l.contains("fork error"));
+        .expect_stderr_line("a failure with EAGAIN", |l| l.contains("(EAGAIN)"));
     assert!(
-        line.starts_with("lotteryserver: fork error: ") && line.ends_with("(EAGAIN)\n"),
+        line.starts_with(prefix) && line.ends_with("(EAGAIN)\n"),
         "{line:?}"
     );
     assert!(
@@ -123,7 +138,7 @@ fn fork_mode_survives_fork_failing_for_want_of_processes() {
     drop(held);
     assert!(
         a_new_client_is_served(s.port()),
-        "no client served after fork failed; server running: {}",
+        "no client served after the shortage; server running: {}",
         s.proc.is_running()
     );
     assert!(s.proc.is_running());

@@ -33,7 +33,7 @@ fn with_nofile(bin: &str, args: &[&str], n: u64) -> Command {
 /// which counts every process of the real user id), or `None` (with the reason
 /// printed) when the tests do not run as root.
 ///
-/// The user id is an unused one made from this test's pid rather than `nobody`: a fresh
+/// The user id is an unused one made from this test's pid and a counter rather than `nobody`: a fresh
 /// id owns exactly the server's processes, so `n` is exact, whatever else runs as
 /// `nobody` on the machine (or in other containers sharing the kernel).
 fn with_nproc(bin: &str, args: &[&str], n: u64) -> Option<Command> {
@@ -43,7 +43,10 @@ fn with_nproc(bin: &str, args: &[&str], n: u64) -> Option<Command> {
         );
         return None;
     }
-    let id = 3_000_000 + std::process::id();
+    // One id per call: tests run in parallel, and each must count only its own server.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n_call = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = 3_000_000 + std::process::id() * 16 + n_call;
     let mut cmd = Command::new(bin);
     cmd.args(args).uid(id).gid(id);
     // SAFETY: runs in the child after std's setgroups/setgid/setuid and before exec;
@@ -99,8 +102,23 @@ fn tcpservthread_survives_running_out_of_descriptors() {
 
 #[test]
 fn tcpserv04_survives_fork_failing_for_want_of_processes() {
-    // The server and two children: the third fork fails with EAGAIN.
-    let Some(mut cmd) = with_nproc(bin!("tcpserv04"), &["-p", "0"], 3) else {
+    survives_running_out_of_processes(bin!("tcpserv04"), "tcpserv04: fork error: ");
+}
+
+#[test]
+fn tcpservthread_survives_pthread_create_failing() {
+    // RLIMIT_NPROC counts threads too.
+    survives_running_out_of_processes(
+        bin!("tcpservthread"),
+        "tcpservthread: pthread_create error: ",
+    );
+}
+
+/// Runs `bin` with room for itself and two more processes or threads (RLIMIT_NPROC 3):
+/// two clients are served, the third cannot be and must see its connection closed, the
+/// server reports `PREFIX... (EAGAIN)`, and once the two leave a new client is served.
+fn survives_running_out_of_processes(bin: &str, prefix: &str) {
+    let Some(mut cmd) = with_nproc(bin, &["-p", "0"], 3) else {
         return;
     };
     let mut s = Server::spawn_cmd(&mut cmd);
@@ -115,9 +133,9 @@ fn tcpserv04_survives_fork_failing_for_want_of_processes() {
     let mut refused = s.connect();
     let line = s
         .proc
-        .expect_stderr_line("fork failing with EAGAIN", |l| l.contains("fork error"));
+        .expect_stderr_line("a failure with EAGAIN", |l| l.contains("(EAGAIN)"));
     assert!(
-        line.starts_with("tcpserv04: fork error: ") && line.ends_with("(EAGAIN)\n"),
+        line.starts_with(prefix) && line.ends_with("(EAGAIN)\n"),
         "{line:?}"
     );
     // The client that could not be served is closed, not left hanging.
@@ -125,10 +143,10 @@ fn tcpserv04_survives_fork_failing_for_want_of_processes() {
         sees_close(&mut refused),
         "the unserved client was not closed"
     );
-    drop(held); // two children exit and are reaped: processes free again
+    drop(held); // the two children or threads end: room again
     assert!(
         a_new_client_is_served(s.port()),
-        "no client served after fork failed; server running: {}",
+        "no client served after the shortage; server running: {}",
         s.proc.is_running()
     );
     assert!(s.proc.is_running());
