@@ -218,6 +218,49 @@ pub fn log(args: fmt::Arguments<'_>) {
     let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
 }
 
+/// Peer bytes made safe to print on a terminal or in a log line, on one line.
+///
+/// Printable text and ordinary UTF-8 stay as they are (`héllo` prints `héllo`); control
+/// characters are shown as escapes: `\n`, `\r`, `\t`, `\0`, other C0 bytes and DEL as
+/// `\x1b`, C1 controls and the bidirectional overrides as `\u{9b}`; a byte that is not
+/// UTF-8 as `\xff`. So a peer can neither start a new log line of its own (`hi\n127.0.0.1:1 left`)
+/// nor send escape sequences to the terminal (`\x1b[2J` clears the screen, `\x1b]0;..\x07`
+/// retitles the window). Backslashes are not doubled: the result is for reading, not for
+/// decoding back.
+///
+/// ```
+/// assert_eq!(unp::error::printable(b"hi\n127.0.0.1:1 left"), r"hi\n127.0.0.1:1 left");
+/// assert_eq!(unp::error::printable("\x1b[2Jgrüß\t".as_bytes()), r"\x1b[2Jgrüß\t");
+/// ```
+pub fn printable(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\0' => out.push_str("\\0"),
+                '\u{0}'..='\u{1f}' | '\u{7f}' => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+                c if c.is_control() || is_bidi_control(c) => {
+                    out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// The Unicode controls that reorder the text around them on screen (U+202A..U+202E,
+/// U+2066..U+2069): a peer could make a line read differently from what it holds.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// UNP's `err_ret`: print a non-fatal error (with its errno) on stderr and go on.
 ///
 /// Servers use it for a failure that concerns one client only: the client reset the
@@ -316,6 +359,26 @@ mod tests {
             io::Error::new(io::ErrorKind::UnexpectedEof, "early eof"),
         );
         assert_eq!(e.to_string(), "readn error: early eof");
+    }
+
+    #[test]
+    fn printable_keeps_text_and_escapes_controls() {
+        assert_eq!(printable(b"hello world"), "hello world");
+        assert_eq!(printable("héllo, 世界".as_bytes()), "héllo, 世界");
+        assert_eq!(printable(b"a\nb\r\tc\0"), r"a\nb\r\tc\0");
+        assert_eq!(
+            printable(b"\x1b[2J\x1b]0;pwned\x07\x7f"),
+            r"\x1b[2J\x1b]0;pwned\x07\x7f"
+        );
+        // C1 CSI (U+009B) and a right-to-left override, both valid UTF-8.
+        assert_eq!(
+            printable("\u{9b}2J\u{202e}x".as_bytes()),
+            r"\u{9b}2J\u{202e}x"
+        );
+        // Bytes that are not UTF-8, and a sequence cut short at the end.
+        assert_eq!(printable(b"\xffok\xe4\xb8"), r"\xffok\xe4\xb8");
+        assert_eq!(printable(b""), "");
+        assert!(!printable(&(0u8..=255).collect::<Vec<_>>()).contains(|c: char| c.is_control()));
     }
 
     #[test]

@@ -58,7 +58,9 @@ pub fn run(conn: &TcpStream, input: &mut impl BufRead) -> Result<()> {
             return Ok(());
         }
         let reply = read_reply(conn)?;
-        print_flush(format_args!("{}\n", String::from_utf8_lossy(&reply)))?;
+        // The reply as text; control characters a server sends (escape sequences,
+        // line breaks) are shown as escapes, never handed to the terminal.
+        print_flush(format_args!("{}\n", unp::error::printable(&reply)))?;
     }
 }
 

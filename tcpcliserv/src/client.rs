@@ -16,12 +16,68 @@ use crate::proto::{echo, sum_binary, sum_text};
 /// parts).
 pub type SendLine = fn(&TcpStream, &[u8]) -> Result<()>;
 
-/// Writes raw bytes to stdout and flushes.
+/// Writes bytes to stdout and flushes.
 fn print_bytes(bytes: &[u8]) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)
         .and_then(|()| out.flush())
         .map_err(unp::error::stdout_error)
+}
+
+/// Text from a peer as a terminal may show it: each line through
+/// [`unp::error::printable`], its line end (`\n` or `\r\n`) kept as it is.
+///
+/// ```
+/// use tcpcliserv::client::printable_text;
+/// assert_eq!(printable_text(b"hello\n"), "hello\n");
+/// assert_eq!(printable_text(b"a\x1b[2J\tb\r\nc"), "a\\x1b[2J\\tb\r\nc");
+/// ```
+pub fn printable_text(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for piece in bytes.split_inclusive(|&b| b == b'\n') {
+        let (text, end) = if let Some(t) = piece.strip_suffix(b"\r\n") {
+            (t, "\r\n")
+        } else if let Some(t) = piece.strip_suffix(b"\n") {
+            (t, "\n")
+        } else {
+            (piece, "")
+        };
+        out.push_str(&unp::error::printable(text));
+        out.push_str(end);
+    }
+    out
+}
+
+/// Prints a stream of peer bytes that arrives in pieces (daytime's reads) with
+/// [`printable_text`]. A piece may end in the middle of a UTF-8 character or between
+/// `\r` and `\n`; those last few bytes are held back until the next piece, so the
+/// output is the same however TCP split the stream.
+#[derive(Debug, Default)]
+pub struct TextPrinter {
+    held: Vec<u8>,
+}
+
+impl TextPrinter {
+    /// Prints what of `bytes` can be printed now (stdout, flushed).
+    pub fn print(&mut self, bytes: &[u8]) -> Result<()> {
+        self.held.extend_from_slice(bytes);
+        let keep = match std::str::from_utf8(&self.held) {
+            // An incomplete character at the end (at most 3 bytes): wait for the rest.
+            Err(e) if e.error_len().is_none() => self.held.len() - e.valid_up_to(),
+            _ => usize::from(self.held.ends_with(b"\r")),
+        };
+        let ready = self.held.len() - keep;
+        let text = printable_text(&self.held[..ready]);
+        self.held.drain(..ready);
+        print_bytes(text.as_bytes())
+    }
+
+    /// Prints what was held back: the stream has ended.
+    pub fn finish(&mut self) -> Result<()> {
+        let text = printable_text(&self.held);
+        self.held.clear();
+        print_bytes(text.as_bytes())
+    }
 }
 
 fn premature() -> Error {
@@ -43,7 +99,8 @@ fn next_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> Result<Option<()>>
 /// If the server closes first, the read returns EOF and the error is UNP's
 /// `str_cli: server terminated prematurely`. A last input line without `\n` is sent
 /// as is, followed by a half-close (FIN), so the reply ends at the server's FIN instead
-/// of waiting forever for a newline.
+/// of waiting forever for a newline. Control characters in a reply are printed as
+/// escapes ([`printable_text`]); its line end is kept.
 pub fn str_cli(input: impl BufRead, conn: &TcpStream) -> Result<()> {
     str_cli_with(input, conn, send_whole)
 }
@@ -66,7 +123,7 @@ pub fn str_cli_with(mut input: impl BufRead, conn: &TcpStream, send: SendLine) -
         if reader.read_line(&mut reply)? == 0 {
             return Err(premature());
         }
-        print_bytes(&reply)?;
+        print_bytes(printable_text(&reply).as_bytes())?;
         if unterminated {
             break;
         }

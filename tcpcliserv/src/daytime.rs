@@ -2,7 +2,7 @@
 //! of the book. The server answers every connection with the time and closes it; the
 //! client prints everything it reads until the server's FIN.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::net::TcpListener;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -47,25 +47,37 @@ pub fn now_local() -> Result<CivilTime> {
 
 /// The iterative daytime server: for each connection, write the time line and close.
 /// Prints `connection from ADDR` for each client (as UNP's daytimetcpsrv1 does).
+///
+/// Nothing one client does stops it: a failed write or close is reported with the
+/// client's address, a shortage of descriptors pauses it
+/// ([`crate::server::accept_restarting`]).
 pub fn serve(listener: TcpListener) -> Result<()> {
     loop {
-        let (mut conn, peer) = unp::accept(&listener)?;
-        unp::error::print_flush(format_args!("connection from {}\n", unp::sock_ntop(&peer)))?;
+        let Some((mut conn, peer)) = crate::server::accept_restarting(&listener)? else {
+            continue;
+        };
+        let peer = unp::sock_ntop(&peer);
+        unp::log(format_args!("connection from {peer}"));
         let reply = daytime::encode_reply(&now_local()?);
-        // One client resetting its connection must not stop the server.
         if let Err(e) = writen(&mut conn, &reply) {
-            unp::err_ret(&e);
+            crate::server::client_error(&peer, &e);
         }
-        unp::sock::close(conn)?; // FIN: the end of the reply
+        if let Err(e) = unp::sock::close(conn) {
+            // FIN: the end of the reply
+            crate::server::client_error(&peer, &e);
+        }
     }
 }
 
 /// The daytime client: connects, copies everything the server sends to stdout until
 /// EOF (each `read` may return part of the line: TCP has no message boundaries).
+///
+/// Line ends pass through; other control characters are shown as escapes
+/// ([`crate::client::TextPrinter`]), so a hostile server cannot drive the terminal.
 pub fn client(host: &str, port: u16) -> Result<()> {
     let mut conn = unp::tcp_connect(host, port)?;
     let mut buf = [0u8; unp::MAXLINE];
-    let mut out = std::io::stdout().lock();
+    let mut printer = crate::client::TextPrinter::default();
     loop {
         let n = match conn.read(&mut buf) {
             Ok(0) => break,
@@ -73,9 +85,7 @@ pub fn client(host: &str, port: u16) -> Result<()> {
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(Error::os("read", e)),
         };
-        out.write_all(&buf[..n])
-            .and_then(|()| out.flush())
-            .map_err(unp::error::stdout_error)?;
+        printer.print(&buf[..n])?;
     }
-    Ok(())
+    printer.finish()
 }

@@ -11,7 +11,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 
 use unp::process::{ForkResult, exit_child, fork};
-use unp::{Error, LineReader, MAXLINE, Result, err_ret, readn, writen};
+use unp::sock::{SHORTAGE_PAUSE, is_resource_shortage};
+use unp::{Error, LineReader, MAXLINE, Result, err_msg, err_ret, readn, writen};
 
 use crate::proto::{echo, sum_binary, sum_text};
 
@@ -47,11 +48,26 @@ pub fn str_echo(conn: &TcpStream) -> Result<()> {
 
 /// UNP's str_echo08: reads `A B\n` lines and answers `A+B\n` or `input error\n`
 /// ([`sum_text`]). A last line without `\n` before the client's FIN is answered too.
+///
+/// A line longer than [`MAXLINE`] (no `\n` in its first `MAXLINE` bytes) gets one
+/// `input error\n`, and the rest of it, up to its `\n`, is read and discarded: one line,
+/// one reply, however long the line (the C server answers each `MAXLINE` piece).
 pub fn str_echo08(conn: &TcpStream) -> Result<()> {
     let mut reader = LineReader::new(conn);
     let mut line = Vec::new();
+    let mut discarding = false;
     while reader.read_line(&mut line)? > 0 {
-        let reply = sum_text::encode_reply(sum_text::reply_to(&line));
+        let complete = line.ends_with(b"\n");
+        if discarding {
+            discarding = !complete; // the tail of an over-long line: no reply
+            continue;
+        }
+        let reply = if !complete && line.len() >= MAXLINE {
+            discarding = true;
+            sum_text::encode_reply(sum_text::Reply::InputError)
+        } else {
+            sum_text::encode_reply(sum_text::reply_to(&line))
+        };
         writen(&mut &*conn, &reply)?;
     }
     Ok(())
@@ -82,26 +98,55 @@ pub fn str_echo09(conn: &TcpStream) -> Result<()> {
     }
 }
 
-/// Accepts one connection; `Ok(None)` when a signal handler interrupted `accept`.
+/// Accepts one connection; `Ok(None)` when the caller should just call again: a signal
+/// handler interrupted `accept`, or the process ran short of a resource.
 ///
-/// That is the lesson of UNP's tcpserv04: a handler installed without `SA_RESTART`
+/// The first is the lesson of UNP's tcpserv04: a handler installed without `SA_RESTART`
 /// (or on a system that does not restart `accept`) makes the blocked `accept` fail with
 /// `EINTR`. It is not an error, just "call accept again"; a server that treats it as
 /// fatal dies the first time a child exits.
+///
+/// The second: out of descriptors (`EMFILE`: every client holds one), `accept` fails
+/// although nothing is wrong with the listening socket. The error is reported and the
+/// server pauses ([`shortage_pause`]); the connection stays queued in the kernel and is
+/// accepted once a client leaves. Exiting instead would let a few hundred idle clients
+/// stop the server for everyone.
 pub fn accept_restarting(listener: &TcpListener) -> Result<Option<(TcpStream, SocketAddr)>> {
     match unp::accept(listener) {
         Ok(c) => Ok(Some(c)),
         Err(e) if e.is_interrupted() => Ok(None),
+        Err(e) if is_resource_shortage(&e) => {
+            shortage_pause(&e);
+            Ok(None)
+        }
         Err(e) => Err(e),
     }
+}
+
+/// Reports a resource shortage (`accept error: Too many open files (EMFILE)`,
+/// `fork error: Resource temporarily unavailable (EAGAIN)`) with `err_ret` and waits
+/// [`SHORTAGE_PAUSE`] before the server goes on, so that it does not spin while the
+/// shortage lasts.
+pub fn shortage_pause(err: &Error) {
+    err_ret(err);
+    thread::sleep(SHORTAGE_PAUSE);
+}
+
+/// Reports a service error with the client's address in front, so that the lines of
+/// many clients can be told apart: `tcpserv04: 127.0.0.1:5555: str_echo: read error:
+/// Connection reset by peer (ECONNRESET)`.
+pub fn client_error(peer: &str, err: &Error) {
+    err_msg(format_args!("{peer}: {err}"));
 }
 
 /// The concurrent server of UNP chapter 5: one child process per client.
 ///
 /// For each connection: `fork`; the child closes the listening socket, runs `service`
-/// and exits (`_exit`, status 1 after printing the error if the service failed); the
-/// parent closes the connected socket and goes back to `accept`. The parent prints
-/// `child PID serves ADDR` so the children can be found in `ps`.
+/// and exits (`_exit`, status 1 after printing the error, with the client's address,
+/// if the service failed); the parent closes the connected socket and goes back to
+/// `accept`. The parent prints `child PID serves ADDR` so the children can be found in
+/// `ps`. When `fork` fails for want of processes (`EAGAIN`: the `RLIMIT_NPROC` limit), the
+/// parent reports it, closes that client's connection, pauses and goes on.
 ///
 /// Who reaps the children is up to the caller: nobody (tcpserv01, zombies), or the
 /// SIGCHLD handler it installed ([`crate::sigchld`]).
@@ -114,13 +159,22 @@ pub fn serve_forking(listener: TcpListener, service: Service) -> Result<()> {
         };
         // SAFETY: the forking servers are single-threaded: they start no threads, and
         // their signal handlers only call async-signal-safe functions.
-        match unsafe { fork() }? {
+        let forked = match unsafe { fork() } {
+            Ok(f) => f,
+            Err(e) if is_resource_shortage(&e) => {
+                drop(conn); // this client cannot be served: it sees the connection close
+                shortage_pause(&e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        match forked {
             ForkResult::Child => {
                 drop(listener); // the child closes the listening socket
                 let status = match service(&conn) {
                     Ok(()) => 0,
                     Err(e) => {
-                        err_ret(&e);
+                        client_error(&unp::sock_ntop(&peer), &e);
                         1
                     }
                 };
@@ -129,10 +183,10 @@ pub fn serve_forking(listener: TcpListener, service: Service) -> Result<()> {
             }
             ForkResult::Parent { child } => {
                 drop(conn); // the parent closes the connected socket
-                unp::error::print_flush(format_args!(
-                    "child {child} serves {}\n",
+                unp::log(format_args!(
+                    "child {child} serves {}",
                     unp::sock_ntop(&peer)
-                ))?;
+                ));
             }
         }
     }
@@ -141,19 +195,29 @@ pub fn serve_forking(listener: TcpListener, service: Service) -> Result<()> {
 /// The threaded server (UNP chapter 26, threads/tcpserv01.c): one thread per client.
 ///
 /// No process is created, so there is nothing to reap and no zombie can exist; the
-/// connection is owned by the thread and closed when it ends.
+/// connection is owned by the thread and closed when it ends. When no thread can be
+/// created (`pthread_create error: ... (EAGAIN)`), that client's connection is closed
+/// and the server pauses and goes on.
 pub fn serve_threads(listener: TcpListener, service: Service) -> Result<()> {
     loop {
-        let (conn, peer) = unp::accept(&listener)?;
+        let Some((conn, peer)) = accept_restarting(&listener)? else {
+            continue;
+        };
         let peer_text = unp::sock_ntop(&peer);
-        unp::error::print_flush(format_args!("thread serves {peer_text}\n"))?;
-        thread::Builder::new()
-            .spawn(move || {
-                if let Err(e) = service(&conn) {
-                    err_ret(&e.with_detail(peer_text));
-                }
-            })
-            .map_err(|e| Error::os("pthread_create", e))?;
+        unp::log(format_args!("thread serves {peer_text}"));
+        let spawned = thread::Builder::new().spawn(move || {
+            if let Err(e) = service(&conn) {
+                client_error(&peer_text, &e);
+            }
+        });
+        // On failure the closure, and with it the connection, is dropped: closed.
+        if let Err(e) = spawned {
+            let e = Error::os("pthread_create", e);
+            if !is_resource_shortage(&e) {
+                return Err(e);
+            }
+            shortage_pause(&e);
+        }
     }
 }
 
@@ -162,18 +226,24 @@ pub fn serve_threads(listener: TcpListener, service: Service) -> Result<()> {
 /// but nobody reads what it sends until the first client leaves.
 pub fn serve_iterative(listener: TcpListener, service: Service) -> Result<()> {
     loop {
-        let (conn, peer) = unp::accept(&listener)?;
+        let Some((conn, peer)) = accept_restarting(&listener)? else {
+            continue;
+        };
         let peer_text = unp::sock_ntop(&peer);
-        unp::error::print_flush(format_args!("connection from {peer_text}\n"))?;
+        unp::log(format_args!("connection from {peer_text}"));
         if let Err(e) = service(&conn) {
-            err_ret(&e);
+            client_error(&peer_text, &e);
         }
-        unp::error::print_flush(format_args!("{peer_text} left\n"))?;
+        drop(conn);
+        unp::log(format_args!("{peer_text} left"));
     }
 }
 
 /// The Lab 3 EchoServer's service: reads at most 256 bytes, prints
 /// `Data Received: TEXT`, writes the same bytes back; until the client closes.
+///
+/// TEXT is [`echo::display_text`]: control characters the client sent are shown as
+/// escapes, so a client can neither forge a log line nor drive the terminal.
 pub fn lab_echo(conn: &TcpStream) -> Result<()> {
     let mut buf = [0u8; echo::LAB_BUFSIZE];
     loop {
@@ -184,10 +254,10 @@ pub fn lab_echo(conn: &TcpStream) -> Result<()> {
             Err(e) => return Err(Error::os("read", e)),
         };
         let message = &buf[..n];
-        unp::error::print_flush(format_args!(
-            "Data Received: {}\n",
+        unp::log(format_args!(
+            "Data Received: {}",
             echo::display_text(message)
-        ))?;
+        ));
         writen(&mut &*conn, echo::reply_to(message))?;
     }
 }

@@ -509,12 +509,17 @@ fn tcpcli10_makes_tcpserv04_see_a_reset() {
     );
     assert!(status.success(), "{}", stderr_of(status, &err));
     assert_eq!(out, "x\n");
+    let serves = s.proc.expect_line("'child PID serves ADDR'", |l| {
+        l.starts_with("child ") && l.contains(" serves ")
+    });
+    let peer = serves.trim_end().rsplit(' ').next().expect("an address");
     let line = s
         .proc
         .expect_stderr_line("the child's read error", |l| l.contains("str_echo"));
+    // The child's error names its client, as tcpservthread's do.
     assert_eq!(
         line,
-        "tcpserv04: str_echo: read error: Connection reset by peer (ECONNRESET)\n"
+        format!("tcpserv04: {peer}: str_echo: read error: Connection reset by peer (ECONNRESET)\n")
     );
 }
 

@@ -23,14 +23,23 @@ pub fn reply_to(request: &[u8]) -> &[u8] {
 }
 
 /// The text the lab's server prints after `Data Received: ` and its client after
-/// `Echo from Server: `: the bytes as (lossy) UTF-8, without a trailing line end or the
-/// NUL some C clients send with the string.
+/// `Echo from Server: `: the bytes without a trailing line end or the NUL some C
+/// clients send with the string, made printable by [`unp::error::printable`] (text and
+/// UTF-8 as they are, control characters and invalid bytes as escapes such as `\n`,
+/// `\x1b`), so what a peer sent always stays on one line and never reaches the terminal
+/// as an escape sequence.
+///
+/// ```
+/// use tcpcliserv::proto::echo::display_text;
+/// assert_eq!(display_text(b"hello\r\n"), "hello");
+/// assert_eq!(display_text(b"hi\n1.2.3.4:5 left\x1b[2J\n"), r"hi\n1.2.3.4:5 left\x1b[2J");
+/// ```
 pub fn display_text(message: &[u8]) -> String {
     let end = message
         .iter()
         .rposition(|b| !matches!(b, b'\n' | b'\r' | 0))
         .map_or(0, |i| i + 1);
-    String::from_utf8_lossy(&message[..end]).into_owned()
+    unp::error::printable(&message[..end])
 }
 
 /// Describes a captured client→server payload: the bytes quoted, `"hello\n"`.

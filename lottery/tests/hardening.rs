@@ -1,0 +1,208 @@
+//! The lottery server against hostile or unlucky conditions (out of descriptors or
+//! processes, a stdout that goes away) and the client against a hostile server.
+//! Real binaries on loopback, port 0; resource limits are set in the child before exec.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+
+use lottery::proto::Command as Lottery;
+use nix::sys::resource::{Resource, setrlimit};
+use unp::testkit::{Server, TIMEOUT, run_with_input, sees_close, wait_until};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_lotteryserver");
+const CLIENT: &str = env!("CARGO_BIN_EXE_lotteryclient");
+const PROMPT: &str = "Command (0:GEN 1:LIST 2:END): ";
+
+/// The server in `mode` with a fixed seed, port 0, as a prepared command.
+fn server_cmd(mode: &str) -> Command {
+    let mut cmd = Command::new(SERVER);
+    cmd.args(["0", "--seed", "7", "--concurrency", mode]);
+    cmd
+}
+
+/// Limits the program's descriptors to `n`, as `prlimit --nofile=n:n` would.
+fn limit_nofile(cmd: &mut Command, n: u64) {
+    // SAFETY: the closure runs in the child between fork and exec and calls only
+    // setrlimit(2), which is async-signal-safe; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || setrlimit(Resource::RLIMIT_NOFILE, n, n).map_err(io::Error::from));
+    }
+}
+
+/// Runs the program as a user id of its own with at most `n` processes
+/// (RLIMIT_NPROC); `false` (reason printed) when the tests do not run as root.
+///
+/// A fresh, unused user id (from this test's pid and a counter) rather than `nobody`: it owns exactly
+/// the server's processes, so `n` is exact whatever else runs as `nobody`.
+fn limit_nproc(cmd: &mut Command, n: u64) -> bool {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!(
+            "skipping: RLIMIT_NPROC does not apply to root and only root can drop to another user; run the tests as root to check fork failures"
+        );
+        return false;
+    }
+    // One id per call: tests run in parallel, and each must count only its own server.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n_call = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = 3_100_000 + std::process::id() * 16 + n_call;
+    cmd.uid(id).gid(id);
+    // SAFETY: runs in the child after std's setgroups/setgid/setuid and before exec;
+    // setrlimit(2) is async-signal-safe and nothing is allocated.
+    unsafe {
+        cmd.pre_exec(move || setrlimit(Resource::RLIMIT_NPROC, n, n).map_err(io::Error::from));
+    }
+    true
+}
+
+/// Connects and asks LIST; the reply, or `None` if the server closed, refused or reset.
+fn list_once(port: u16) -> Option<String> {
+    let mut c = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    c.set_read_timeout(Some(TIMEOUT)).ok()?;
+    c.write_all(&Lottery::List.encode()).ok()?;
+    let mut buf = [0u8; 255];
+    let n = c.read(&mut buf).ok()?;
+    (n > 0).then(|| String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+fn a_new_client_is_served(port: u16) -> bool {
+    wait_until(TIMEOUT, || {
+        list_once(port).is_some_and(|r| r.starts_with("numbers: "))
+    })
+}
+
+#[test]
+fn thread_mode_survives_running_out_of_descriptors() {
+    let mut cmd = server_cmd("thread");
+    limit_nofile(&mut cmd, 16);
+    let mut s = Server::spawn_cmd(&mut cmd);
+    let storm: Vec<TcpStream> = (0..30).map(|_| s.connect()).collect();
+    let line = s
+        .proc
+        .expect_stderr_line("accept failing with EMFILE", |l| l.contains("accept error"));
+    assert_eq!(
+        line,
+        "lotteryserver: accept error: Too many open files (EMFILE)\n"
+    );
+    drop(storm);
+    assert!(
+        a_new_client_is_served(s.port()),
+        "no client served after the shortage; server running: {}",
+        s.proc.is_running()
+    );
+    assert!(s.proc.is_running());
+}
+
+#[test]
+fn fork_mode_survives_fork_failing_for_want_of_processes() {
+    survives_running_out_of_processes("fork", "lotteryserver: fork error: ");
+}
+
+#[test]
+fn thread_mode_survives_pthread_create_failing() {
+    // RLIMIT_NPROC counts threads too.
+    survives_running_out_of_processes("thread", "lotteryserver: pthread_create error: ");
+}
+
+/// The server in `mode` with room for itself and two more processes or threads: two
+/// clients are served, the third sees its connection closed while the server reports
+/// `PREFIX... (EAGAIN)`, and once the two leave a new client is served.
+fn survives_running_out_of_processes(mode: &str, prefix: &str) {
+    let mut cmd = server_cmd(mode);
+    if !limit_nproc(&mut cmd, 3) {
+        return;
+    }
+    let mut s = Server::spawn_cmd(&mut cmd);
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut c = s.connect();
+        c.write_all(&Lottery::List.encode()).unwrap();
+        let mut buf = [0u8; 255];
+        let n = c.read(&mut buf).expect("a reply");
+        assert!(buf[..n].starts_with(b"numbers: "));
+        held.push(c);
+    }
+    let mut refused = s.connect();
+    let line = s
+        .proc
+        .expect_stderr_line("a failure with EAGAIN", |l| l.contains("(EAGAIN)"));
+    assert!(
+        line.starts_with(prefix) && line.ends_with("(EAGAIN)\n"),
+        "{line:?}"
+    );
+    assert!(
+        sees_close(&mut refused),
+        "the unserved client was not closed"
+    );
+    drop(held);
+    assert!(
+        a_new_client_is_served(s.port()),
+        "no client served after the shortage; server running: {}",
+        s.proc.is_running()
+    );
+    assert!(s.proc.is_running());
+}
+
+/// Kills and reaps the server when dropped.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn every_mode_keeps_serving_when_stdout_goes_away() {
+    for mode in ["iterative", "fork", "thread"] {
+        // As `lotteryserver 0 ... | head -n 1`: the reader takes one line and leaves.
+        let mut child = server_cmd(mode)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start lotteryserver");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut first)
+            .expect("first line");
+        let mut server = Reaped(child);
+        let port = unp::testkit::parse_listening(&first)
+            .unwrap_or_else(|| panic!("no address in {first:?}"))
+            .port();
+        for i in 0..2 {
+            let reply = list_once(port);
+            assert!(
+                reply.as_deref().is_some_and(|r| r.starts_with("numbers: ")),
+                "{mode}: client {i} got {reply:?}; server running: {:?}",
+                server.0.try_wait()
+            );
+        }
+        assert!(
+            matches!(server.0.try_wait(), Ok(None)),
+            "{mode}: server exited"
+        );
+    }
+}
+
+#[test]
+fn client_escapes_control_characters_in_replies() {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().unwrap().port();
+    let fake = std::thread::spawn(move || {
+        let (mut c, _) = l.accept().expect("accept");
+        let mut cmd = [0u8; 4];
+        c.read_exact(&mut cmd).expect("a command");
+        c.write_all(b"\x1b[2J\x1b]0;pwned\x07\nnumbers: 1").unwrap();
+        let _ = c.read_exact(&mut cmd); // END
+    });
+    let (status, out, err) = run_with_input(CLIENT, &["127.0.0.1", &port.to_string()], b"1\n");
+    fake.join().unwrap();
+    assert!(status.success(), "{err}");
+    assert_eq!(
+        out,
+        format!("{PROMPT}\\x1b[2J\\x1b]0;pwned\\x07\\nnumbers: 1\n{PROMPT}")
+    );
+}
