@@ -194,7 +194,7 @@ pub fn receive(
                     // terminal (ESC sequences) or forge lines.
                     return Err(Error::msg(format!(
                         "server error: {}",
-                        proto::printable(&String::from_utf8_lossy(m))
+                        unp::error::printable(m)
                     )));
                 }
             }

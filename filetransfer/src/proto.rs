@@ -171,35 +171,6 @@ pub fn encode_error(message: &str) -> [u8; SEGMENT_SIZE] {
     frame
 }
 
-/// Text as a log line or a terminal may show it, unable to move the cursor or start a
-/// new line: control characters (newline, NUL, ESC, ...) and the other characters
-/// Rust's `escape_debug` escapes become escapes (`\n`, `\0`, `\u{1b}`), and so does the
-/// backslash (so that an escape cannot be forged); quotes and everything else stay, so
-/// `/home/ancl/temp1` shows as it is.
-pub fn printable(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '"' | '\'' => out.push(c),
-            _ => out.extend(c.escape_debug()),
-        }
-    }
-    out
-}
-
-/// [`printable`] for bytes that may not be UTF-8 (a request): invalid bytes show as
-/// `\xFF`.
-pub fn printable_bytes(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        out.push_str(&printable(chunk.valid()));
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
-}
-
 /// A request the server refuses before looking at the file system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestError {
@@ -354,16 +325,6 @@ impl SegmentDescriber {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn printable_escapes_what_could_move_a_terminal() {
-        assert_eq!(printable("/home/ancl/temp1"), "/home/ancl/temp1");
-        assert_eq!(
-            printable("a\nb\x1b[2Jc\0\\\"é"),
-            "a\\nb\\u{1b}[2Jc\\0\\\\\"é"
-        );
-        assert_eq!(printable_bytes(b"x\xff\ry"), "x\\xff\\ry");
-    }
 
     fn frame(len: i32, fill: u8) -> [u8; SEGMENT_SIZE] {
         let mut f = [fill; SEGMENT_SIZE];

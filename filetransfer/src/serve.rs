@@ -431,7 +431,7 @@ pub fn serve_connection(mut conn: TcpStream, root: &Root, timeouts: Timeouts) ->
     if request.is_empty() {
         return Err(Error::msg("the client closed without sending a path"));
     }
-    unp::log(format_args!("{}", proto::printable_bytes(&request)));
+    unp::log(format_args!("{}", unp::error::printable(&request)));
     match root.open(&request) {
         Ok(mut file) => {
             let size = file.metadata().context("fstat")?.len();
@@ -525,12 +525,13 @@ pub fn oneshot(listener: &TcpListener, root: &Root, timeouts: impl Into<Timeouts
     let who = unp::sock_ntop(&peer);
     match serve_connection(conn, root, timeouts.into()) {
         Ok(Outcome::Sent(_)) => Ok(()),
-        Ok(Outcome::Refused(message)) => {
-            Err(Error::msg(format!("{who}: {}", proto::printable(&message))))
-        }
+        Ok(Outcome::Refused(message)) => Err(Error::msg(format!(
+            "{who}: {}",
+            unp::error::printable(message.as_bytes())
+        ))),
         Err(e) => Err(Error::msg(format!(
             "{who}: {}",
-            proto::printable(&e.to_string())
+            unp::error::printable(e.to_string().as_bytes())
         ))),
     }
 }
@@ -542,7 +543,7 @@ pub fn oneshot(listener: &TcpListener, root: &Root, timeouts: impl Into<Timeouts
 ///
 /// Log lines go through [`unp::log`]: a closed stdout (a pipe whose reader exited)
 /// loses the log, not the service. A requested path is shown with control characters
-/// escaped ([`proto::printable`]) in every line.
+/// escaped ([`unp::error::printable`]) in every line.
 pub fn iterative(listener: &TcpListener, root: &Root, timeouts: impl Into<Timeouts>) -> Result<()> {
     let timeouts = timeouts.into();
     loop {
@@ -550,10 +551,14 @@ pub fn iterative(listener: &TcpListener, root: &Root, timeouts: impl Into<Timeou
         let who = unp::sock_ntop(&peer);
         match serve_connection(conn, root, timeouts) {
             Ok(Outcome::Sent(n)) => unp::log(format_args!("sent {n} bytes to {who}")),
-            Ok(Outcome::Refused(message)) => {
-                unp::err_msg(format!("{who}: {}", proto::printable(&message)))
-            }
-            Err(e) => unp::err_msg(format!("{who}: {}", proto::printable(&e.to_string()))),
+            Ok(Outcome::Refused(message)) => unp::err_msg(format!(
+                "{who}: {}",
+                unp::error::printable(message.as_bytes())
+            )),
+            Err(e) => unp::err_msg(format!(
+                "{who}: {}",
+                unp::error::printable(e.to_string().as_bytes())
+            )),
         }
     }
 }
