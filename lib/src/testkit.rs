@@ -316,3 +316,65 @@ pub fn sees_close(stream: &mut TcpStream) -> bool {
         }
     }
 }
+
+/// Whether a user other than the owner (a test that drops to another user id) can run
+/// the program at `path`: every directory above it searchable by others, the file
+/// executable by others. `Err` says what is in the way, for the test's skip message.
+pub fn others_can_execute(path: &str) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::path::Path::new(path);
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .map(|m| m.permissions().mode())
+            .map_err(|e| format!("{}: {e}", p.display()))
+    };
+    if mode(path)? & 0o001 == 0 {
+        return Err(format!("{} is not executable by others", path.display()));
+    }
+    for dir in path
+        .ancestors()
+        .skip(1)
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        if mode(dir)? & 0o001 == 0 {
+            return Err(format!("{} is not searchable by others", dir.display()));
+        }
+    }
+    Ok(())
+}
+
+/// Prepares `cmd` (which runs `program`) to run as a fresh, unused user id with at most
+/// `n` processes and threads (RLIMIT_NPROC), to make `fork` or `pthread_create` fail
+/// on purpose. Returns `false`, with the reason printed, when that is impossible here:
+/// not root (RLIMIT_NPROC does not bind root, and only root can change user), or the
+/// program is not reachable by another user.
+///
+/// A fresh id per call rather than `nobody`: the limit counts every process of the
+/// user, so only an id that owns nothing else makes `n` exact, also with tests running
+/// in parallel.
+pub fn limit_processes_as_fresh_user(cmd: &mut Command, program: &str, n: u64) -> bool {
+    use std::os::unix::process::CommandExt;
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!(
+            "skipping: RLIMIT_NPROC does not apply to root and only root can drop to another user; run the tests as root to check fork failures"
+        );
+        return false;
+    }
+    if let Err(why) = others_can_execute(program) {
+        eprintln!("skipping: another user cannot run the program here: {why}");
+        return false;
+    }
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let call = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = 3_000_000 + std::process::id() * 16 + call;
+    cmd.uid(id).gid(id);
+    // SAFETY: runs in the child after std's setgroups/setgid/setuid and before exec;
+    // setrlimit(2) is async-signal-safe and nothing is allocated.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NPROC, n, n)
+                .map_err(std::io::Error::from)
+        });
+    }
+    true
+}

@@ -31,31 +31,6 @@ fn limit_nofile(cmd: &mut Command, n: u64) {
     }
 }
 
-/// Runs the program as a user id of its own with at most `n` processes
-/// (RLIMIT_NPROC); `false` (reason printed) when the tests do not run as root.
-///
-/// A fresh, unused user id (from this test's pid and a counter) rather than `nobody`: it owns exactly
-/// the server's processes, so `n` is exact whatever else runs as `nobody`.
-fn limit_nproc(cmd: &mut Command, n: u64) -> bool {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!(
-            "skipping: RLIMIT_NPROC does not apply to root and only root can drop to another user; run the tests as root to check fork failures"
-        );
-        return false;
-    }
-    // One id per call: tests run in parallel, and each must count only its own server.
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n_call = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let id = 3_100_000 + std::process::id() * 16 + n_call;
-    cmd.uid(id).gid(id);
-    // SAFETY: runs in the child after std's setgroups/setgid/setuid and before exec;
-    // setrlimit(2) is async-signal-safe and nothing is allocated.
-    unsafe {
-        cmd.pre_exec(move || setrlimit(Resource::RLIMIT_NPROC, n, n).map_err(io::Error::from));
-    }
-    true
-}
-
 /// Connects and asks LIST; the reply, or `None` if the server closed, refused or reset.
 fn list_once(port: u16) -> Option<String> {
     let mut c = TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -110,7 +85,7 @@ fn thread_mode_survives_pthread_create_failing() {
 /// `PREFIX... (EAGAIN)`, and once the two leave a new client is served.
 fn survives_running_out_of_processes(mode: &str, prefix: &str) {
     let mut cmd = server_cmd(mode);
-    if !limit_nproc(&mut cmd, 3) {
+    if !unp::testkit::limit_processes_as_fresh_user(&mut cmd, SERVER, 3) {
         return;
     }
     let mut s = Server::spawn_cmd(&mut cmd);

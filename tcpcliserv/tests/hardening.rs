@@ -29,32 +29,11 @@ fn with_nofile(bin: &str, args: &[&str], n: u64) -> Command {
     cmd
 }
 
-/// `bin ARGS` run as a user id of its own with at most `n` processes (RLIMIT_NPROC,
-/// which counts every process of the real user id), or `None` (with the reason
-/// printed) when the tests do not run as root.
-///
-/// The user id is an unused one made from this test's pid and a counter rather than `nobody`: a fresh
-/// id owns exactly the server's processes, so `n` is exact, whatever else runs as
-/// `nobody` on the machine (or in other containers sharing the kernel).
+/// `bin ARGS` as a fresh user with at most `n` processes, or `None` (reason printed).
 fn with_nproc(bin: &str, args: &[&str], n: u64) -> Option<Command> {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!(
-            "skipping: RLIMIT_NPROC does not apply to root and only root can drop to another user; run the tests as root to check fork failures"
-        );
-        return None;
-    }
-    // One id per call: tests run in parallel, and each must count only its own server.
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n_call = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let id = 3_000_000 + std::process::id() * 16 + n_call;
     let mut cmd = Command::new(bin);
-    cmd.args(args).uid(id).gid(id);
-    // SAFETY: runs in the child after std's setgroups/setgid/setuid and before exec;
-    // setrlimit(2) is async-signal-safe and nothing is allocated.
-    unsafe {
-        cmd.pre_exec(move || setrlimit(Resource::RLIMIT_NPROC, n, n).map_err(io::Error::from));
-    }
-    Some(cmd)
+    cmd.args(args);
+    unp::testkit::limit_processes_as_fresh_user(&mut cmd, bin, n).then_some(cmd)
 }
 
 /// Connects, sends `msg`, and reads the echo; `None` if the server is not there or did
