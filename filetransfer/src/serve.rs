@@ -506,13 +506,8 @@ impl ServerArgs {
 /// kernel) and accepts again, instead of exiting for everyone. Other errors end it.
 pub fn accept_patiently(listener: &TcpListener) -> Result<(TcpStream, std::net::SocketAddr)> {
     loop {
-        match unp::accept(listener) {
-            Ok(accepted) => return Ok(accepted),
-            Err(e) if unp::sock::is_resource_shortage(&e) => {
-                unp::err_ret(&e);
-                std::thread::sleep(unp::sock::SHORTAGE_PAUSE);
-            }
-            Err(e) => return Err(e),
+        if let Some(accepted) = unp::sock::accept_or_pause(listener)? {
+            return Ok(accepted);
         }
     }
 }

@@ -100,6 +100,37 @@ pub fn is_resource_shortage(err: &Error) -> bool {
 /// How long a server waits after a resource shortage before it accepts again.
 pub const SHORTAGE_PAUSE: Duration = Duration::from_millis(100);
 
+/// Reports a resource shortage with [`crate::err_ret`] (`accept error: Too many open
+/// files (EMFILE)`, `fork error: Resource temporarily unavailable (EAGAIN)`) and waits
+/// [`SHORTAGE_PAUSE`], so that a server does not spin while the shortage lasts.
+pub fn pause_for_shortage(err: &Error) {
+    crate::err_ret(err);
+    std::thread::sleep(SHORTAGE_PAUSE);
+}
+
+/// [`accept`] for a server's loop: `Ok(None)` means "nothing accepted, call again".
+///
+/// That is the answer to two failures that say nothing about the listening socket:
+/// - `EINTR`: a signal handler (SIGCHLD when a child exits) interrupted the blocked
+///   call. UNP's tcpserv04 lesson: a server that treats it as fatal dies the first time
+///   a child exits.
+/// - a resource shortage ([`is_resource_shortage`], e.g. `EMFILE` when every
+///   descriptor is held by a client): reported and paused for ([`pause_for_shortage`]);
+///   the connection stays queued in the kernel and is accepted once a client leaves.
+///
+/// Any other error is returned.
+pub fn accept_or_pause(listener: &impl AsFd) -> Result<Option<(TcpStream, SocketAddr)>> {
+    match accept(listener) {
+        Ok(accepted) => Ok(Some(accepted)),
+        Err(e) if e.is_interrupted() => Ok(None),
+        Err(e) if is_resource_shortage(&e) => {
+            pause_for_shortage(&e);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// `connect(2)`: starts the three-way handshake and waits for it to finish.
 pub fn connect(sock: &Socket, addr: &SocketAddr) -> Result<()> {
     sock.connect(&SockAddr::from(*addr)).context("connect")

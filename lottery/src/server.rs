@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
 use unp::process::{ForkResult, exit_child, fork};
-use unp::sock::{SHORTAGE_PAUSE, is_resource_shortage};
+use unp::sock::is_resource_shortage;
 use unp::{Error, Result, err_msg, readn, writen};
 
 use crate::draw::Draw;
@@ -138,25 +138,11 @@ fn report(peer: &str, end: &SessionEnd) {
 /// Accepts a connection; `None` when the caller should just call again: a signal
 /// interrupted `accept` (the SIGCHLD of a finished child in fork mode), or the process
 /// ran short of a resource (`accept error: Too many open files (EMFILE)`: every client
-/// holds a descriptor), which is reported before a pause ([`shortage`]). The pending
+/// holds a descriptor), which is reported before a pause ([`unp::sock::pause_for_shortage`]). The pending
 /// connections wait in the kernel's queue meanwhile; the server never exits for it.
 fn accept(listener: &TcpListener) -> Result<Option<(TcpStream, String)>> {
-    match unp::accept(listener) {
-        Ok((conn, peer)) => Ok(Some((conn, unp::sock_ntop(&peer)))),
-        Err(e) if e.is_interrupted() => Ok(None),
-        Err(e) if is_resource_shortage(&e) => {
-            shortage(&e);
-            Ok(None)
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// Reports a resource shortage and waits [`SHORTAGE_PAUSE`], so that the server does
-/// not spin while it lasts.
-fn shortage(err: &Error) {
-    unp::err_ret(err);
-    thread::sleep(SHORTAGE_PAUSE);
+    let accepted = unp::sock::accept_or_pause(listener)?;
+    Ok(accepted.map(|(conn, peer)| (conn, unp::sock_ntop(&peer))))
 }
 
 /// The handout's server: one client at a time, one draw for the server's whole life;
@@ -201,7 +187,7 @@ pub fn serve_forking(listener: TcpListener, seeding: Seeding) -> Result<()> {
             Ok(f) => f,
             Err(e) if is_resource_shortage(&e) => {
                 drop(conn); // this client cannot be served: it sees the connection close
-                shortage(&e);
+                unp::sock::pause_for_shortage(&e);
                 continue;
             }
             Err(e) => return Err(e),
@@ -262,7 +248,7 @@ pub fn serve_threads(listener: TcpListener, seeding: Seeding) -> Result<()> {
             // sees the close); keep serving the others.
             let e = Error::os("pthread_create", e);
             if is_resource_shortage(&e) {
-                shortage(&e);
+                unp::sock::pause_for_shortage(&e);
             } else {
                 unp::err_ret(&e);
             }

@@ -11,8 +11,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 
 use unp::process::{ForkResult, exit_child, fork};
-use unp::sock::{SHORTAGE_PAUSE, is_resource_shortage};
-use unp::{Error, LineReader, MAXLINE, Result, err_msg, err_ret, readn, writen};
+use unp::sock::is_resource_shortage;
+use unp::{Error, LineReader, MAXLINE, Result, err_msg, readn, writen};
 
 use crate::proto::{echo, sum_binary, sum_text};
 
@@ -108,28 +108,11 @@ pub fn str_echo09(conn: &TcpStream) -> Result<()> {
 ///
 /// The second: out of descriptors (`EMFILE`: every client holds one), `accept` fails
 /// although nothing is wrong with the listening socket. The error is reported and the
-/// server pauses ([`shortage_pause`]); the connection stays queued in the kernel and is
+/// server pauses ([`unp::sock::pause_for_shortage`]); the connection stays queued in the kernel and is
 /// accepted once a client leaves. Exiting instead would let a few hundred idle clients
 /// stop the server for everyone.
 pub fn accept_restarting(listener: &TcpListener) -> Result<Option<(TcpStream, SocketAddr)>> {
-    match unp::accept(listener) {
-        Ok(c) => Ok(Some(c)),
-        Err(e) if e.is_interrupted() => Ok(None),
-        Err(e) if is_resource_shortage(&e) => {
-            shortage_pause(&e);
-            Ok(None)
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// Reports a resource shortage (`accept error: Too many open files (EMFILE)`,
-/// `fork error: Resource temporarily unavailable (EAGAIN)`) with `err_ret` and waits
-/// [`SHORTAGE_PAUSE`] before the server goes on, so that it does not spin while the
-/// shortage lasts.
-pub fn shortage_pause(err: &Error) {
-    err_ret(err);
-    thread::sleep(SHORTAGE_PAUSE);
+    unp::sock::accept_or_pause(listener)
 }
 
 /// Reports a service error with the client's address in front, so that the lines of
@@ -163,7 +146,7 @@ pub fn serve_forking(listener: TcpListener, service: Service) -> Result<()> {
             Ok(f) => f,
             Err(e) if is_resource_shortage(&e) => {
                 drop(conn); // this client cannot be served: it sees the connection close
-                shortage_pause(&e);
+                unp::sock::pause_for_shortage(&e);
                 continue;
             }
             Err(e) => return Err(e),
@@ -216,7 +199,7 @@ pub fn serve_threads(listener: TcpListener, service: Service) -> Result<()> {
             if !is_resource_shortage(&e) {
                 return Err(e);
             }
-            shortage_pause(&e);
+            unp::sock::pause_for_shortage(&e);
         }
     }
 }
