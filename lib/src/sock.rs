@@ -100,12 +100,19 @@ pub fn is_resource_shortage(err: &Error) -> bool {
 /// How long a server waits after a resource shortage before it accepts again.
 pub const SHORTAGE_PAUSE: Duration = Duration::from_millis(100);
 
-/// Reports a resource shortage with [`crate::err_ret`] (`accept error: Too many open
-/// files (EMFILE)`, `fork error: Resource temporarily unavailable (EAGAIN)`) and waits
-/// [`SHORTAGE_PAUSE`], so that a server does not spin while the shortage lasts.
-pub fn pause_for_shortage(err: &Error) {
-    crate::err_ret(err);
+/// What a server does with a failed `accept`, `fork` or `pthread_create`: a resource
+/// shortage ([`is_resource_shortage`]) is reported with [`crate::err_ret`]
+/// (`accept error: Too many open files (EMFILE)`, `fork error: Resource temporarily
+/// unavailable (EAGAIN)`), followed by a wait of [`SHORTAGE_PAUSE`] so that the server
+/// does not spin while it lasts, and the server goes on (`Ok`); any other error is
+/// handed back.
+pub fn pause_if_shortage(err: Error) -> Result<()> {
+    if !is_resource_shortage(&err) {
+        return Err(err);
+    }
+    crate::err_ret(&err);
     std::thread::sleep(SHORTAGE_PAUSE);
+    Ok(())
 }
 
 /// [`accept`] for a server's loop: `Ok(None)` means "nothing accepted, call again".
@@ -115,7 +122,7 @@ pub fn pause_for_shortage(err: &Error) {
 ///   call. UNP's tcpserv04 lesson: a server that treats it as fatal dies the first time
 ///   a child exits.
 /// - a resource shortage ([`is_resource_shortage`], e.g. `EMFILE` when every
-///   descriptor is held by a client): reported and paused for ([`pause_for_shortage`]);
+///   descriptor is held by a client): reported and paused for ([`pause_if_shortage`]);
 ///   the connection stays queued in the kernel and is accepted once a client leaves.
 ///
 /// Any other error is returned.
@@ -123,11 +130,7 @@ pub fn accept_or_pause(listener: &impl AsFd) -> Result<Option<(TcpStream, Socket
     match accept(listener) {
         Ok(accepted) => Ok(Some(accepted)),
         Err(e) if e.is_interrupted() => Ok(None),
-        Err(e) if is_resource_shortage(&e) => {
-            pause_for_shortage(&e);
-            Ok(None)
-        }
-        Err(e) => Err(e),
+        Err(e) => pause_if_shortage(e).map(|()| None),
     }
 }
 

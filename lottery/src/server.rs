@@ -31,7 +31,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
 use unp::process::{ForkResult, exit_child, fork};
-use unp::sock::is_resource_shortage;
 use unp::{Error, Result, err_msg, readn, writen};
 
 use crate::draw::Draw;
@@ -138,7 +137,7 @@ fn report(peer: &str, end: &SessionEnd) {
 /// Accepts a connection; `None` when the caller should just call again: a signal
 /// interrupted `accept` (the SIGCHLD of a finished child in fork mode), or the process
 /// ran short of a resource (`accept error: Too many open files (EMFILE)`: every client
-/// holds a descriptor), which is reported before a pause ([`unp::sock::pause_for_shortage`]). The pending
+/// holds a descriptor), which is reported before a pause ([`unp::sock::pause_if_shortage`]). The pending
 /// connections wait in the kernel's queue meanwhile; the server never exits for it.
 fn accept(listener: &TcpListener) -> Result<Option<(TcpStream, String)>> {
     let accepted = unp::sock::accept_or_pause(listener)?;
@@ -185,12 +184,11 @@ pub fn serve_forking(listener: TcpListener, seeding: Seeding) -> Result<()> {
         // started), and the reaper's handler only calls waitpid.
         let forked = match unsafe { fork() } {
             Ok(f) => f,
-            Err(e) if is_resource_shortage(&e) => {
+            Err(e) => {
                 drop(conn); // this client cannot be served: it sees the connection close
-                unp::sock::pause_for_shortage(&e);
+                unp::sock::pause_if_shortage(e)?;
                 continue;
             }
-            Err(e) => return Err(e),
         };
         match forked {
             ForkResult::Child => {
@@ -246,10 +244,7 @@ pub fn serve_threads(listener: TcpListener, seeding: Seeding) -> Result<()> {
         if let Err(e) = spawned {
             // Out of threads: the closure and its connection are dropped (this client
             // sees the close); keep serving the others.
-            let e = Error::os("pthread_create", e);
-            if is_resource_shortage(&e) {
-                unp::sock::pause_for_shortage(&e);
-            } else {
+            if let Err(e) = unp::sock::pause_if_shortage(Error::os("pthread_create", e)) {
                 unp::err_ret(&e);
             }
         }

@@ -11,7 +11,6 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 
 use unp::process::{ForkResult, exit_child, fork};
-use unp::sock::is_resource_shortage;
 use unp::{Error, LineReader, MAXLINE, Result, err_msg, readn, writen};
 
 use crate::proto::{echo, sum_binary, sum_text};
@@ -108,7 +107,7 @@ pub fn str_echo09(conn: &TcpStream) -> Result<()> {
 ///
 /// The second: out of descriptors (`EMFILE`: every client holds one), `accept` fails
 /// although nothing is wrong with the listening socket. The error is reported and the
-/// server pauses ([`unp::sock::pause_for_shortage`]); the connection stays queued in the kernel and is
+/// server pauses ([`unp::sock::pause_if_shortage`]); the connection stays queued in the kernel and is
 /// accepted once a client leaves. Exiting instead would let a few hundred idle clients
 /// stop the server for everyone.
 pub fn accept_restarting(listener: &TcpListener) -> Result<Option<(TcpStream, SocketAddr)>> {
@@ -144,12 +143,11 @@ pub fn serve_forking(listener: TcpListener, service: Service) -> Result<()> {
         // their signal handlers only call async-signal-safe functions.
         let forked = match unsafe { fork() } {
             Ok(f) => f,
-            Err(e) if is_resource_shortage(&e) => {
+            Err(e) => {
                 drop(conn); // this client cannot be served: it sees the connection close
-                unp::sock::pause_for_shortage(&e);
+                unp::sock::pause_if_shortage(e)?;
                 continue;
             }
-            Err(e) => return Err(e),
         };
         match forked {
             ForkResult::Child => {
@@ -195,11 +193,7 @@ pub fn serve_threads(listener: TcpListener, service: Service) -> Result<()> {
         });
         // On failure the closure, and with it the connection, is dropped: closed.
         if let Err(e) = spawned {
-            let e = Error::os("pthread_create", e);
-            if !is_resource_shortage(&e) {
-                return Err(e);
-            }
-            unp::sock::pause_for_shortage(&e);
+            unp::sock::pause_if_shortage(Error::os("pthread_create", e))?;
         }
     }
 }
