@@ -378,3 +378,96 @@ pub fn limit_processes_as_fresh_user(cmd: &mut Command, program: &str, n: u64) -
     }
     true
 }
+
+/// Limits the program's descriptors to `n` (RLIMIT_NOFILE), as `prlimit --nofile=n:n`
+/// would, to make `accept` fail with EMFILE on purpose.
+pub fn limit_descriptors(cmd: &mut Command, n: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the child between fork and exec and calls only
+    // setrlimit(2), which is async-signal-safe; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, n, n)
+                .map_err(std::io::Error::from)
+        });
+    }
+}
+
+/// Opens `connections` connections to a server started with few descriptors (the
+/// kernel completes them all: the backlog), waits for its first `accept error` line on
+/// stderr and asserts it is exactly `expected`. Returns the connections, still open.
+pub fn exhaust_descriptors(s: &mut Server, connections: usize, expected: &str) -> Vec<TcpStream> {
+    let storm: Vec<TcpStream> = (0..connections).map(|_| s.connect()).collect();
+    let line = s
+        .proc
+        .expect_stderr_line("accept failing with EMFILE", |l| l.contains("accept error"));
+    assert_eq!(line, expected);
+    storm
+}
+
+/// With every process or thread the server may have in use: one more client connects,
+/// the server reports `PREFIX... (EAGAIN)` (fork or pthread_create failed) and the
+/// client sees its connection closed, not left hanging.
+pub fn expect_unserved_client(s: &mut Server, prefix: &str) {
+    let mut refused = s.connect();
+    let line = s
+        .proc
+        .expect_stderr_line("a failure with EAGAIN", |l| l.contains("(EAGAIN)"));
+    assert!(
+        line.starts_with(prefix) && line.ends_with("(EAGAIN)\n"),
+        "{line:?}"
+    );
+    assert!(
+        sees_close(&mut refused),
+        "the unserved client was not closed"
+    );
+}
+
+/// After a shortage the test caused by holding `held`: releases them and asserts that
+/// the server is still running and serves a new client (`served`, which should poll
+/// with [`wait_until`]).
+pub fn expect_recovery(s: &mut Server, held: Vec<TcpStream>, served: impl Fn(u16) -> bool) {
+    drop(held);
+    assert!(
+        served(s.port()),
+        "no client served after the shortage; server running: {}",
+        s.proc.is_running()
+    );
+    assert!(s.proc.is_running());
+}
+
+/// A server whose stdout is a pipe that lost its reader: the test reads the
+/// `listening on` line and closes the pipe, as `server | head -n 1` does, so every later
+/// write to the server's stdout fails with EPIPE. Killed and reaped when dropped.
+pub struct Headless(Child);
+
+impl Headless {
+    /// Starts `cmd` (a server asked for port 0) this way; returns it and its port.
+    pub fn spawn_cmd(cmd: &mut Command) -> (Headless, u16) {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut first)
+            .expect("read the first line");
+        let addr = parse_listening(&first)
+            .unwrap_or_else(|| panic!("{cmd:?}: no 'listening on' in {first:?}"));
+        (Headless(child), addr.port())
+    }
+
+    /// True if the server has not exited.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.0.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Headless {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -2,14 +2,12 @@
 //! processes, a stdout that goes away) and the client against a hostile server.
 //! Real binaries on loopback, port 0; resource limits are set in the child before exec.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use lottery::proto::Command as Lottery;
-use nix::sys::resource::{Resource, setrlimit};
-use unp::testkit::{Server, TIMEOUT, run_with_input, sees_close, wait_until};
+use unp::testkit::{self, Headless, Server, TIMEOUT, run_with_input, wait_until};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_lotteryserver");
 const CLIENT: &str = env!("CARGO_BIN_EXE_lotteryclient");
@@ -20,15 +18,6 @@ fn server_cmd(mode: &str) -> Command {
     let mut cmd = Command::new(SERVER);
     cmd.args(["0", "--seed", "7", "--concurrency", mode]);
     cmd
-}
-
-/// Limits the program's descriptors to `n`, as `prlimit --nofile=n:n` would.
-fn limit_nofile(cmd: &mut Command, n: u64) {
-    // SAFETY: the closure runs in the child between fork and exec and calls only
-    // setrlimit(2), which is async-signal-safe; it allocates nothing.
-    unsafe {
-        cmd.pre_exec(move || setrlimit(Resource::RLIMIT_NOFILE, n, n).map_err(io::Error::from));
-    }
 }
 
 /// Connects and asks LIST; the reply, or `None` if the server closed, refused or reset.
@@ -50,23 +39,14 @@ fn a_new_client_is_served(port: u16) -> bool {
 #[test]
 fn thread_mode_survives_running_out_of_descriptors() {
     let mut cmd = server_cmd("thread");
-    limit_nofile(&mut cmd, 16);
+    testkit::limit_descriptors(&mut cmd, 16);
     let mut s = Server::spawn_cmd(&mut cmd);
-    let storm: Vec<TcpStream> = (0..30).map(|_| s.connect()).collect();
-    let line = s
-        .proc
-        .expect_stderr_line("accept failing with EMFILE", |l| l.contains("accept error"));
-    assert_eq!(
-        line,
-        "lotteryserver: accept error: Too many open files (EMFILE)\n"
+    let storm = testkit::exhaust_descriptors(
+        &mut s,
+        30,
+        "lotteryserver: accept error: Too many open files (EMFILE)\n",
     );
-    drop(storm);
-    assert!(
-        a_new_client_is_served(s.port()),
-        "no client served after the shortage; server running: {}",
-        s.proc.is_running()
-    );
-    assert!(s.proc.is_running());
+    testkit::expect_recovery(&mut s, storm, a_new_client_is_served);
 }
 
 #[test]
@@ -98,67 +78,24 @@ fn survives_running_out_of_processes(mode: &str, prefix: &str) {
         assert!(buf[..n].starts_with(b"numbers: "));
         held.push(c);
     }
-    let mut refused = s.connect();
-    let line = s
-        .proc
-        .expect_stderr_line("a failure with EAGAIN", |l| l.contains("(EAGAIN)"));
-    assert!(
-        line.starts_with(prefix) && line.ends_with("(EAGAIN)\n"),
-        "{line:?}"
-    );
-    assert!(
-        sees_close(&mut refused),
-        "the unserved client was not closed"
-    );
-    drop(held);
-    assert!(
-        a_new_client_is_served(s.port()),
-        "no client served after the shortage; server running: {}",
-        s.proc.is_running()
-    );
-    assert!(s.proc.is_running());
-}
-
-/// Kills and reaps the server when dropped.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    testkit::expect_unserved_client(&mut s, prefix);
+    testkit::expect_recovery(&mut s, held, a_new_client_is_served);
 }
 
 #[test]
 fn every_mode_keeps_serving_when_stdout_goes_away() {
     for mode in ["iterative", "fork", "thread"] {
         // As `lotteryserver 0 ... | head -n 1`: the reader takes one line and leaves.
-        let mut child = server_cmd(mode)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start lotteryserver");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("piped"))
-            .read_line(&mut first)
-            .expect("first line");
-        let mut server = Reaped(child);
-        let port = unp::testkit::parse_listening(&first)
-            .unwrap_or_else(|| panic!("no address in {first:?}"))
-            .port();
+        let (mut server, port) = Headless::spawn_cmd(&mut server_cmd(mode));
         for i in 0..2 {
             let reply = list_once(port);
             assert!(
                 reply.as_deref().is_some_and(|r| r.starts_with("numbers: ")),
-                "{mode}: client {i} got {reply:?}; server running: {:?}",
-                server.0.try_wait()
+                "{mode}: client {i} got {reply:?}; server running: {}",
+                server.is_running()
             );
         }
-        assert!(
-            matches!(server.0.try_wait(), Ok(None)),
-            "{mode}: server exited"
-        );
+        assert!(server.is_running(), "{mode}: server exited");
     }
 }
 

@@ -2,13 +2,11 @@
 //! a stdout that goes away, peers that send control characters or endless lines.
 //! Real binaries on loopback, port 0; resource limits are set in the child before exec.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use nix::sys::resource::{Resource, setrlimit};
-use unp::testkit::{Server, TIMEOUT, read_exactly, sees_close, wait_until};
+use unp::testkit::{self, Headless, Server, TIMEOUT, read_exactly, wait_until};
 
 macro_rules! bin {
     ($name:literal) => {
@@ -21,11 +19,7 @@ macro_rules! bin {
 fn with_nofile(bin: &str, args: &[&str], n: u64) -> Command {
     let mut cmd = Command::new(bin);
     cmd.args(args);
-    // SAFETY: the closure runs in the child between fork and exec and calls only
-    // setrlimit(2), which is async-signal-safe; it allocates nothing.
-    unsafe {
-        cmd.pre_exec(move || setrlimit(Resource::RLIMIT_NOFILE, n, n).map_err(io::Error::from));
-    }
+    testkit::limit_descriptors(&mut cmd, n);
     cmd
 }
 
@@ -60,23 +54,12 @@ fn tcpservthread_survives_running_out_of_descriptors() {
     let mut s = Server::spawn_cmd(&mut with_nofile(bin!("tcpservthread"), &["-p", "0"], 16));
     // More connections than descriptors: the kernel completes them all (the backlog),
     // the server accepts until it has none left.
-    let storm: Vec<TcpStream> = (0..30).map(|_| s.connect()).collect();
-    let line = s
-        .proc
-        .expect_stderr_line("accept failing with EMFILE", |l| {
-            l.contains("accept error") && l.contains("(EMFILE)")
-        });
-    assert_eq!(
-        line,
-        "tcpservthread: accept error: Too many open files (EMFILE)\n"
+    let storm = testkit::exhaust_descriptors(
+        &mut s,
+        30,
+        "tcpservthread: accept error: Too many open files (EMFILE)\n",
     );
-    drop(storm);
-    assert!(
-        a_new_client_is_served(s.port()),
-        "no client served after the shortage; server running: {}",
-        s.proc.is_running()
-    );
-    assert!(s.proc.is_running());
+    testkit::expect_recovery(&mut s, storm, a_new_client_is_served);
 }
 
 #[test]
@@ -109,61 +92,8 @@ fn survives_running_out_of_processes(bin: &str, prefix: &str) {
         assert_eq!(read_exactly(&mut c, msg.len()), msg.as_bytes());
         held.push(c);
     }
-    let mut refused = s.connect();
-    let line = s
-        .proc
-        .expect_stderr_line("a failure with EAGAIN", |l| l.contains("(EAGAIN)"));
-    assert!(
-        line.starts_with(prefix) && line.ends_with("(EAGAIN)\n"),
-        "{line:?}"
-    );
-    // The client that could not be served is closed, not left hanging.
-    assert!(
-        sees_close(&mut refused),
-        "the unserved client was not closed"
-    );
-    drop(held); // the two children or threads end: room again
-    assert!(
-        a_new_client_is_served(s.port()),
-        "no client served after the shortage; server running: {}",
-        s.proc.is_running()
-    );
-    assert!(s.proc.is_running());
-}
-
-/// A server whose stdout is a pipe; the reader takes the `listening on` line and
-/// exits, as `server | head -n 1` does. Killed and reaped when dropped.
-struct Headless(Child);
-
-impl Headless {
-    fn spawn(bin: &str, args: &[&str]) -> (Headless, u16) {
-        let mut child = Command::new(bin)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout"))
-            .read_line(&mut first)
-            .expect("read the first line");
-        // The reader is gone now: every later write to stdout fails with EPIPE.
-        let addr = unp::testkit::parse_listening(&first)
-            .unwrap_or_else(|| panic!("{bin}: no 'listening on' in {first:?}"));
-        (Headless(child), addr.port())
-    }
-
-    fn is_running(&mut self) -> bool {
-        matches!(self.0.try_wait(), Ok(None))
-    }
-}
-
-impl Drop for Headless {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    testkit::expect_unserved_client(&mut s, prefix);
+    testkit::expect_recovery(&mut s, held, a_new_client_is_served);
 }
 
 #[test]
@@ -177,7 +107,7 @@ fn servers_keep_serving_when_their_stdout_goes_away() {
         (bin!("tcpserv08"), &["-p", "0"]),
     ];
     for (bin, args) in echoers {
-        let (mut server, port) = Headless::spawn(bin, args);
+        let (mut server, port) = Headless::spawn_cmd(Command::new(bin).args(args));
         for i in 0..2 {
             // tcpserv08 answers "1 2\n" with "3\n"; the echo servers echo it.
             let reply = echo_once_any(port, b"1 2\n");
@@ -189,7 +119,8 @@ fn servers_keep_serving_when_their_stdout_goes_away() {
         }
         assert!(server.is_running(), "{bin} exited");
     }
-    let (mut server, port) = Headless::spawn(bin!("daytimetcpsrv"), &["-p", "0"]);
+    let (mut server, port) =
+        Headless::spawn_cmd(Command::new(bin!("daytimetcpsrv")).args(["-p", "0"]));
     for i in 0..2 {
         let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         c.set_read_timeout(Some(TIMEOUT)).unwrap();
