@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use filetransfer::fetch;
 use filetransfer::proto::{self, SEGMENT_SIZE};
-use unp::testkit::{Proc, Server, run_with_input};
+use testkit::{Proc, Server, run_with_input};
 
 const FTSERVER: &str = env!("CARGO_BIN_EXE_ftserver");
 const FTCLIENT: &str = env!("CARGO_BIN_EXE_ftclient");
@@ -98,7 +98,7 @@ fn fake_server(act: impl FnOnce(TcpStream) + Send + 'static) -> (u16, JoinHandle
 /// All bytes the server sends for `request`, read as the C client's kernel sees them.
 fn raw_exchange(port: u16, request: &[u8]) -> Vec<u8> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(unp::testkit::TIMEOUT)).unwrap();
+    s.set_read_timeout(Some(testkit::TIMEOUT)).unwrap();
     s.write_all(request).expect("send request");
     let mut all = Vec::new();
     s.read_to_end(&mut all).expect("read reply");
@@ -603,12 +603,12 @@ fn ctrl_c_during_a_transfer_removes_the_temporary_file() {
         // makes this return at once.
         let slow = Duration::from_secs(120);
         assert!(
-            unp::testkit::wait_until(slow, || dir.names().len() == 2),
+            testkit::wait_until(slow, || dir.names().len() == 2),
             "{sig}: the temporary file never appeared"
         );
         client.signal(sig);
         assert!(
-            unp::testkit::wait_until(slow, || !client.is_running()),
+            testkit::wait_until(slow, || !client.is_running()),
             "{sig}: the client ignored the signal"
         );
         let (status, _, err) = client.wait_exit();
@@ -659,7 +659,7 @@ fn a_silent_connection_does_not_make_a_queued_client_time_out() {
         l.starts_with("sent 10 bytes to ")
     });
     assert!(
-        unp::testkit::sees_close(&mut silent),
+        testkit::sees_close(&mut silent),
         "the silent connection is closed"
     );
 }
@@ -845,7 +845,7 @@ fn the_iterative_server_keeps_serving_when_its_stdout_reader_exits() {
     let mut out = std::io::BufReader::new(child.0.stdout.take().unwrap());
     let mut first = String::new();
     out.read_line(&mut first).unwrap();
-    let port = unp::testkit::parse_listening(first.trim_end())
+    let port = testkit::parse_listening(first.trim_end())
         .expect("listening line")
         .port();
     drop(out); // the reader of the server's stdout goes away

@@ -12,7 +12,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-use unp::testkit::Proc;
+use testkit::Proc;
 
 const SHARED_CAPTURE: &str = "../../shared/captures/lottery-macos-lo0.pcap";
 
@@ -369,7 +369,7 @@ fn capture(iface: &str, port: u16, file: &Path, traffic: impl FnOnce() -> usize)
     tcpdump.expect_stderr_line("'listening on'", |l| l.contains("listening on"));
     let sessions = traffic();
     // Stop only once every session's last segment is in the file.
-    let ended = unp::testkit::wait_until(unp::testkit::TIMEOUT, || {
+    let ended = testkit::wait_until(testkit::TIMEOUT, || {
         let (_, out, _) = labtrace(&["--format", "json", file.to_str().unwrap()]);
         out.matches(r#""phase":"close 4/4""#).count() + out.matches(r#""phase":"reset""#).count()
             >= sessions

@@ -629,7 +629,7 @@ impl Scenario<'_> {
         };
         let text = r.output();
         if let Some(line) = text.lines().find(|l| l.contains("listening on ")) {
-            if let Some(addr) = unp::testkit::parse_listening(line) {
+            if let Some(addr) = testkit::parse_listening(line) {
                 self.port = Some((doc, addr.port().to_string()));
             }
         }

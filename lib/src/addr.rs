@@ -34,7 +34,7 @@ pub fn tcp_listen(host: Option<&str>, port: u16) -> Result<(TcpListener, SocketA
     };
     let mut last_err = None;
     for addr in &candidates {
-        match listen_on(addr, host.is_none()) {
+        match listen_on(addr) {
             Ok(found) => return Ok(found),
             // The wildcard IPv6 attempt may fail only because this host has no IPv6;
             // then try IPv4. Any other failure (EADDRINUSE, EACCES) is the answer.
@@ -89,17 +89,28 @@ fn no_ipv6(e: &Error) -> bool {
     )
 }
 
-fn listen_on(addr: &SocketAddr, dual_stack: bool) -> Result<(TcpListener, SocketAddr)> {
+fn listen_on(addr: &SocketAddr) -> Result<(TcpListener, SocketAddr)> {
     let s = sock::socket(addr)?;
     sock::set_reuseaddr(&s, true)?;
-    if dual_stack && addr.is_ipv6() {
-        // Best effort: some systems (OpenBSD) have no dual-stack sockets at all.
-        let _ = s.set_only_v6(false);
-    }
     sock::bind(&s, addr)?;
-    sock::listen(&s)?;
-    let bound = sock::local_addr(&s)?;
-    Ok((sock::into_listener(s), bound))
+    let listener = sock::listen(s)?;
+    let bound = sock::local_addr(&listener)?;
+    Ok((listener, bound))
+}
+
+/// The address a server binds to listen on every local address, C's
+/// `INADDR_ANY` with `port`: `[::]:port`, which with [`sock::socket`]'s dual-stack
+/// socket takes IPv4 and IPv6 clients alike; `0.0.0.0:port` on a host without IPv6.
+pub fn wildcard(port: u16) -> SocketAddr {
+    static HAS_IPV6: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let has_ipv6 = *HAS_IPV6.get_or_init(|| {
+        socket2::Socket::new(socket2::Domain::IPV6, socket2::Type::STREAM, None).is_ok()
+    });
+    if has_ipv6 {
+        SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port)
+    } else {
+        SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), port)
+    }
 }
 
 /// UNP's `tcp_connect`: a TCP connection to `host` (a name, an IPv4 literal or an IPv6

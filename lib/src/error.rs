@@ -28,11 +28,13 @@ use nix::errno::Errno;
 /// `Result` with [`Error`]: what every wrapper in this crate returns.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// A failed call: its name, an optional detail (an address, a path) and the cause.
+/// A failed call: its name, an optional detail (an address, a path), optionally the
+/// peer it concerns, and the cause. Adding a detail or a peer keeps the errno.
 #[derive(Debug)]
 pub struct Error {
     call: Cow<'static, str>,
     detail: Option<String>,
+    peer: Option<String>,
     cause: Cause,
 }
 
@@ -50,6 +52,7 @@ impl Error {
         Error {
             call: call.into(),
             detail: None,
+            peer: None,
             cause: Cause::Io(err),
         }
     }
@@ -69,14 +72,29 @@ impl Error {
         Error {
             call: Cow::Borrowed(""),
             detail: None,
+            peer: None,
             cause: Cause::Message(message.into()),
         }
     }
 
-    /// Adds what the call was about: `open error for x.txt: No such file ...`.
+    /// Adds what the call was about: `open error for x.txt: No such file ...`; on a
+    /// message without a call: `MESSAGE (x.txt)`.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Error {
         self.detail = Some(detail.into());
         self
+    }
+
+    /// Names the peer the failure concerns, printed in front so that the lines of many
+    /// clients can be told apart: `127.0.0.1:5555: read error: Connection reset by peer
+    /// (ECONNRESET)`. The errno is kept ([`Error::raw_os_error`]).
+    pub fn with_peer(mut self, peer: impl Into<String>) -> Error {
+        self.peer = Some(peer.into());
+        self
+    }
+
+    /// The peer named by [`Error::with_peer`], if any.
+    pub fn peer(&self) -> Option<&str> {
+        self.peer.as_deref()
     }
 
     /// The name of the failed call (`"bind"`); empty for [`Error::msg`].
@@ -131,8 +149,14 @@ pub fn strerror(code: i32) -> &'static str {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(p) = &self.peer {
+            write!(f, "{p}: ")?;
+        }
         match &self.cause {
-            Cause::Message(m) => f.write_str(m),
+            Cause::Message(m) => match &self.detail {
+                Some(d) => write!(f, "{m} ({d})"),
+                None => f.write_str(m),
+            },
             Cause::Io(e) => {
                 write!(f, "{} error", self.call)?;
                 if let Some(d) = &self.detail {
@@ -343,6 +367,25 @@ mod tests {
             e.to_string(),
             "open error for x.txt: No such file or directory (ENOENT)"
         );
+    }
+
+    #[test]
+    fn a_peer_goes_in_front_and_keeps_the_errno() {
+        let e = Error::errno("read", Errno::ECONNRESET).with_peer("127.0.0.1:5555");
+        assert_eq!(
+            e.to_string(),
+            "127.0.0.1:5555: read error: Connection reset by peer (ECONNRESET)"
+        );
+        assert_eq!(e.raw_os_error(), Some(Errno::ECONNRESET as i32));
+        assert_eq!(e.peer(), Some("127.0.0.1:5555"));
+    }
+
+    #[test]
+    fn a_message_shows_its_detail() {
+        let e = Error::msg("no address found").with_detail("nowhere.invalid");
+        assert_eq!(e.to_string(), "no address found (nowhere.invalid)");
+        let e = e.with_peer("[::1]:7");
+        assert_eq!(e.to_string(), "[::1]:7: no address found (nowhere.invalid)");
     }
 
     #[test]

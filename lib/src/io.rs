@@ -6,9 +6,47 @@
 //! a program that needs one line reads until `\n`, which is what [`LineReader`] does.
 
 use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
+use std::os::fd::AsFd;
 
 use crate::MAXLINE;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
+
+/// `read(2)`: reads what the peer has sent so far, at most `buf.len()` bytes; 0 means
+/// the peer closed its side (EOF: its FIN arrived).
+///
+/// Adds UNP's `again:` loop — a read interrupted by a signal handler (`EINTR`) is simply
+/// called again — and the context `read error: ...`. One read is *not* one message: TCP
+/// may hand over part of what the peer wrote, or two writes at once (see [`readn`]).
+pub fn read(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            r => return r.map_err(|e| Error::os("read", e)),
+        }
+    }
+}
+
+/// Plain `write(2)` on a descriptor, as the C programs' `Write`; returns the count.
+///
+/// Why not `std::io::Write`: on Linux std's `TcpStream` sends with
+/// `send(..., MSG_NOSIGNAL)`, which never raises SIGPIPE (and Rust programs ignore
+/// SIGPIPE anyway). UNP's SIGPIPE lessons (tcpcli11, tsigpipe) need the C behaviour.
+pub fn write_fd(fd: &impl AsFd, buf: &[u8]) -> Result<usize> {
+    nix::unistd::write(fd, buf).context("write")
+}
+
+/// [`write_fd`] until all of `buf` is written: UNP's `writen` over plain `write(2)`,
+/// `EINTR` retried.
+pub fn writen_fd(fd: &impl AsFd, mut buf: &[u8]) -> Result<()> {
+    while !buf.is_empty() {
+        match nix::unistd::write(fd, buf) {
+            Ok(n) => buf = &buf[n..],
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(Error::errno("writen", e)),
+        }
+    }
+    Ok(())
+}
 
 /// UNP's `readn`: reads until `buf` is full or the peer closed the connection.
 ///
@@ -135,6 +173,42 @@ mod tests {
             sizes: sizes.to_vec(),
             call: 0,
         }
+    }
+
+    #[test]
+    fn read_returns_what_one_read_gives_and_zero_at_eof() {
+        let mut r = chunked(b"hello world", &[5, 6]);
+        let mut buf = [0u8; 64];
+        assert_eq!(read(&mut r, &mut buf).unwrap(), 5);
+        assert_eq!(&buf[..5], b"hello");
+        assert_eq!(read(&mut r, &mut buf).unwrap(), 6);
+        assert_eq!(read(&mut r, &mut buf).unwrap(), 0);
+    }
+
+    #[test]
+    fn read_calls_again_after_eintr_and_names_itself_on_errors() {
+        struct Flaky(u8);
+        impl Read for Flaky {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.0 += 1;
+                match self.0 {
+                    1 | 2 => Err(io::Error::from(ErrorKind::Interrupted)),
+                    3 => {
+                        buf[0] = b'x';
+                        Ok(1)
+                    }
+                    _ => Err(io::Error::from_raw_os_error(nix::libc::ECONNRESET)),
+                }
+            }
+        }
+        let mut r = Flaky(0);
+        let mut buf = [0u8; 4];
+        assert_eq!(read(&mut r, &mut buf).unwrap(), 1);
+        let err = read(&mut r, &mut buf).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "read error: Connection reset by peer (ECONNRESET)"
+        );
     }
 
     #[test]

@@ -12,6 +12,14 @@
 //! | [`process`] | fork per client, zombies, wait vs waitpid | `Fork`, `Wait`, `Waitpid` |
 //! | [`signal`] | handlers, `SA_RESTART` vs `EINTR`, reaping every child | `Signal`, `Signal_intr`, `sig_chld` |
 //! | [`addr`] | protocol-independent listen/connect, IPv4 and IPv6 | `tcp_listen`, `tcp_connect`, `sock_ntop` |
+//! | [`serve`] | how to serve many clients: one at a time, a process per client, a thread per client | tcpserv01.c, tcpserv04.c, threads/tcpserv01.c |
+//!
+//! Armour, beside the lessons and named for what it protects against:
+//!
+//! | module | protects against |
+//! |---|---|
+//! | [`shortage`] | a server dying when it runs out of descriptors, memory or processes |
+//! | [`error::printable`] | a peer's bytes forging log lines or driving the terminal |
 //!
 //! A program's `main` is `unp::run(|| { ... })`: the body uses `?` on every wrapper and
 //! [`run`] prints the error the UNP way and exits 1.
@@ -33,15 +41,15 @@ pub mod addr;
 pub mod error;
 pub mod io;
 pub mod process;
+pub mod serve;
+pub mod shortage;
 pub mod signal;
 pub mod sock;
-#[cfg(feature = "testkit")]
-pub mod testkit;
 
 pub use addr::{sock_ntop, tcp_connect, tcp_listen};
-pub use error::{Context, Error, Result, err_msg, err_ret, log, print_flush, run};
-pub use io::{LineReader, readn, writen};
-pub use sock::accept;
+pub use error::{Context, Error, Result, err_msg, err_ret, log, print_flush, printable, run};
+pub use io::{LineReader, read, readn, write_fd, writen, writen_fd};
+pub use sock::{accept, bind, close, connect, listen, set_reuseaddr, socket};
 
 /// UNP's `SERV_PORT`: the default port of the echo and sum servers.
 pub const SERV_PORT: u16 = 9877;

@@ -25,15 +25,22 @@ use crate::error::{Context, Error, Result};
 
 /// `socket(2)`: a new TCP socket for `addr`'s family (IPv4 or IPv6).
 ///
-/// Adds only the error context `socket error: ...`. The descriptor is close-on-exec, as
-/// socket2 always makes it.
+/// Adds the error context `socket error: ...`, and one thing for IPv6: the socket is
+/// made dual-stack (`IPV6_V6ONLY` off, where the system allows it), so that a server
+/// bound to `[::]` also takes IPv4 clients, whatever the system's default. The
+/// descriptor is close-on-exec, as socket2 always makes it.
 pub fn socket(family: &SocketAddr) -> Result<Socket> {
-    Socket::new(
+    let sock = Socket::new(
         Domain::for_address(*family),
         Type::STREAM,
         Some(Protocol::TCP),
     )
-    .context("socket")
+    .context("socket")?;
+    if family.is_ipv6() {
+        // Best effort: some systems (OpenBSD) have no dual-stack sockets at all.
+        let _ = sock.set_only_v6(false);
+    }
+    Ok(sock)
 }
 
 /// `bind(2)`: gives the socket its local address (port 0 lets the kernel choose).
@@ -47,12 +54,15 @@ pub fn bind(sock: &Socket, addr: &SocketAddr) -> Result<()> {
 /// The backlog is how many connections the kernel completes (three-way handshake done)
 /// and queues before the program calls `accept`; a client in that queue is connected but
 /// nobody reads what it sends yet.
-pub fn listen(sock: &Socket) -> Result<()> {
+///
+/// Returns the socket as std's [`TcpListener`], ready for [`accept`].
+pub fn listen(sock: Socket) -> Result<TcpListener> {
     let backlog = std::env::var("LISTENQ")
         .ok()
         .and_then(|v| v.trim().parse::<i32>().ok())
         .unwrap_or(LISTENQ);
-    sock.listen(backlog).context("listen")
+    sock.listen(backlog).context("listen")?;
+    Ok(sock.into())
 }
 
 /// `accept(2)`: waits for a completed connection and returns it with the peer address.
@@ -79,58 +89,6 @@ pub fn accept(listener: &impl AsFd) -> Result<(TcpStream, SocketAddr)> {
                 ) => {}
             Err(e) => return Err(Error::os("accept", e)),
         }
-    }
-}
-
-/// True for failures that come from a shortage of resources at this moment, not from
-/// the socket: out of descriptors (`EMFILE`, `ENFILE`), memory or buffers (`ENOMEM`,
-/// `ENOBUFS`), processes or threads (`EAGAIN` from `fork` or `pthread_create`).
-///
-/// A server must not exit on them: a thousand idle clients would otherwise stop it for
-/// everyone. It reports the error, drops what it could not serve, waits
-/// [`SHORTAGE_PAUSE`] (the pending connections stay queued in the kernel meanwhile) and
-/// accepts again.
-pub fn is_resource_shortage(err: &Error) -> bool {
-    matches!(
-        err.raw_os_error().map(Errno::from_raw),
-        Some(Errno::EMFILE | Errno::ENFILE | Errno::ENOMEM | Errno::ENOBUFS | Errno::EAGAIN)
-    )
-}
-
-/// How long a server waits after a resource shortage before it accepts again.
-pub const SHORTAGE_PAUSE: Duration = Duration::from_millis(100);
-
-/// What a server does with a failed `accept`, `fork` or `pthread_create`: a resource
-/// shortage ([`is_resource_shortage`]) is reported with [`crate::err_ret`]
-/// (`accept error: Too many open files (EMFILE)`, `fork error: Resource temporarily
-/// unavailable (EAGAIN)`), followed by a wait of [`SHORTAGE_PAUSE`] so that the server
-/// does not spin while it lasts, and the server goes on (`Ok`); any other error is
-/// handed back.
-pub fn pause_if_shortage(err: Error) -> Result<()> {
-    if !is_resource_shortage(&err) {
-        return Err(err);
-    }
-    crate::err_ret(&err);
-    std::thread::sleep(SHORTAGE_PAUSE);
-    Ok(())
-}
-
-/// [`accept`] for a server's loop: `Ok(None)` means "nothing accepted, call again".
-///
-/// That is the answer to two failures that say nothing about the listening socket:
-/// - `EINTR`: a signal handler (SIGCHLD when a child exits) interrupted the blocked
-///   call. UNP's tcpserv04 lesson: a server that treats it as fatal dies the first time
-///   a child exits.
-/// - a resource shortage ([`is_resource_shortage`], e.g. `EMFILE` when every
-///   descriptor is held by a client): reported and paused for ([`pause_if_shortage`]);
-///   the connection stays queued in the kernel and is accepted once a client leaves.
-///
-/// Any other error is returned.
-pub fn accept_or_pause(listener: &impl AsFd) -> Result<Option<(TcpStream, SocketAddr)>> {
-    match accept(listener) {
-        Ok(accepted) => Ok(Some(accepted)),
-        Err(e) if e.is_interrupted() => Ok(None),
-        Err(e) => pause_if_shortage(e).map(|()| None),
     }
 }
 
@@ -195,7 +153,28 @@ fn sock_addr(addr: io::Result<SockAddr>, call: &'static str) -> Result<SocketAdd
         .ok_or_else(|| Error::msg(format!("{call}: not an IP socket address")))
 }
 
-/// Turns a bound, listening socket2 socket into std's listener.
-pub fn into_listener(sock: Socket) -> TcpListener {
-    sock.into()
+/// Transitional: use [`crate::shortage::is_shortage`].
+#[doc(hidden)]
+pub fn is_resource_shortage(err: &Error) -> bool {
+    crate::shortage::is_shortage(err)
+}
+
+/// Transitional: use [`crate::shortage::pause`].
+#[doc(hidden)]
+pub fn pause_if_shortage(err: Error) -> Result<()> {
+    if crate::shortage::pause(&err) {
+        Ok(())
+    } else {
+        Err(err)
+    }
+}
+
+/// Transitional: write the accept loop out with [`crate::shortage::pause`].
+#[doc(hidden)]
+pub fn accept_or_pause(listener: &impl AsFd) -> Result<Option<(TcpStream, SocketAddr)>> {
+    match accept(listener) {
+        Ok(accepted) => Ok(Some(accepted)),
+        Err(e) if e.is_interrupted() => Ok(None),
+        Err(e) => pause_if_shortage(e).map(|()| None),
+    }
 }

@@ -7,7 +7,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 
 use lottery::proto::Command as Lottery;
-use unp::testkit::{self, Headless, Server, TIMEOUT, run_with_input, wait_until};
+use testkit::{self, Headless, Server, TIMEOUT, run_with_input, wait_until};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_lotteryserver");
 const CLIENT: &str = env!("CARGO_BIN_EXE_lotteryclient");
@@ -65,7 +65,7 @@ fn thread_mode_survives_pthread_create_failing() {
 /// `PREFIX... (EAGAIN)`, and once the two leave a new client is served.
 fn survives_running_out_of_processes(mode: &str, prefix: &str) {
     let mut cmd = server_cmd(mode);
-    if !unp::testkit::limit_processes_as_fresh_user(&mut cmd, SERVER, 3) {
+    if !testkit::limit_processes_as_fresh_user(&mut cmd, SERVER, 3) {
         return;
     }
     let mut s = Server::spawn_cmd(&mut cmd);

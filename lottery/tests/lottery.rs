@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use lottery::draw::Draw;
 use lottery::proto::{Command, Reply};
-use unp::testkit::{Proc, Server, TIMEOUT, run_with_input, sees_close, wait_until};
+use testkit::{Proc, Server, TIMEOUT, run_with_input, sees_close, wait_until};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_lotteryserver");
 const CLIENT: &str = env!("CARGO_BIN_EXE_lotteryclient");
@@ -252,10 +252,10 @@ fn ten_clients_at_once(mode: &str) -> (Server, Vec<Vec<String>>) {
 fn assert_no_zombies(s: &Server) {
     let pid = s.proc.pid();
     assert!(
-        wait_until(TIMEOUT, || unp::testkit::children_with_state(pid)
+        wait_until(TIMEOUT, || testkit::children_with_state(pid)
             .is_empty()),
         "children left: {:?}",
-        unp::testkit::children_with_state(pid)
+        testkit::children_with_state(pid)
     );
 }
 
@@ -300,7 +300,7 @@ fn thread_mode_serves_ten_at_once_sharing_one_draw() {
     );
     #[cfg(target_os = "linux")]
     assert!(
-        unp::testkit::children_with_state(s.proc.pid()).is_empty(),
+        testkit::children_with_state(s.proc.pid()).is_empty(),
         "threads, no processes"
     );
 }

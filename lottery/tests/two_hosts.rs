@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 use lottery::draw::Draw;
 use lottery::proto::Reply;
-use unp::testkit::{Proc, Server, TIMEOUT, wait_until};
+use testkit::{Proc, Server, TIMEOUT, wait_until};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_lotteryserver");
 const CLIENT: &str = env!("CARGO_BIN_EXE_lotteryclient");

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 
-use unp::testkit::{self, Headless, Server, TIMEOUT, read_exactly, wait_until};
+use testkit::{self, Headless, Server, TIMEOUT, read_exactly, wait_until};
 
 macro_rules! bin {
     ($name:literal) => {
@@ -27,7 +27,7 @@ fn with_nofile(bin: &str, args: &[&str], n: u64) -> Command {
 fn with_nproc(bin: &str, args: &[&str], n: u64) -> Option<Command> {
     let mut cmd = Command::new(bin);
     cmd.args(args);
-    unp::testkit::limit_processes_as_fresh_user(&mut cmd, bin, n).then_some(cmd)
+    testkit::limit_processes_as_fresh_user(&mut cmd, bin, n).then_some(cmd)
 }
 
 /// Connects, sends `msg`, and reads the echo; `None` if the server is not there or did
@@ -187,7 +187,7 @@ fn one_shot_server(want: usize, reply: &'static [u8]) -> u16 {
 #[test]
 fn clients_escape_what_the_server_sent() {
     let port = one_shot_server(3, b"a\x1b[2J\x1b]0;pwned\x07\tb\r\n");
-    let (status, out, _) = unp::testkit::run_with_input(
+    let (status, out, _) = testkit::run_with_input(
         bin!("tcpcli01"),
         &["127.0.0.1", "-p", &port.to_string()],
         b"hi\n",
@@ -196,7 +196,7 @@ fn clients_escape_what_the_server_sent() {
     assert_eq!(out, "a\\x1b[2J\\x1b]0;pwned\\x07\\tb\r\n");
 
     let port = one_shot_server(4, b"\x1b[2J");
-    let (_, out, _) = unp::testkit::run_with_input(
+    let (_, out, _) = testkit::run_with_input(
         bin!("echoclient"),
         &["127.0.0.1", &port.to_string()],
         b"abcd\n",
@@ -204,7 +204,7 @@ fn clients_escape_what_the_server_sent() {
     assert_eq!(out, "Echo from Server: \\x1b[2J\n");
 
     let port = one_shot_server(0, b"Tue Sep  5 11:04:47 2017\x1b[2J\r\n");
-    let (status, out, _) = unp::testkit::run_with_input(
+    let (status, out, _) = testkit::run_with_input(
         bin!("daytimetcpcli"),
         &["127.0.0.1", "-p", &port.to_string()],
         b"",

@@ -6,7 +6,7 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::ExitStatusExt;
 
 use tcpcliserv::proto::{daytime, sum_binary};
-use unp::testkit::{Proc, Server, TIMEOUT, read_exactly, run_with_input, sees_close, wait_until};
+use testkit::{Proc, Server, TIMEOUT, read_exactly, run_with_input, sees_close, wait_until};
 
 macro_rules! bin {
     ($name:literal) => {
@@ -184,7 +184,7 @@ fn servers_print_the_real_port_and_a_second_one_fails_with_eaddrinuse() {
 #[cfg(target_os = "linux")]
 mod zombies {
     use super::*;
-    use unp::testkit::{children_with_state, zombie_children};
+    use testkit::{children_with_state, zombie_children};
 
     /// Connects `n` clients, has each make one exchange (so its child is serving), and
     /// returns them.

@@ -1,4 +1,4 @@
-//! Helpers for the integration tests of unplab's programs (feature `testkit`).
+//! Helpers for the integration tests of unplab's programs (a dev-only crate: never in `unp`).
 //!
 //! Tests spawn the real binaries on loopback with port 0. Every server prints
 //! `listening on ADDR` as its first line of stdout; [`Server::spawn`] waits for that line
@@ -295,7 +295,7 @@ pub fn children_with_state(parent: u32) -> Vec<(u32, char)> {
 /// Reads from `stream` until `n` bytes arrived or the peer closed (then fewer).
 pub fn read_exactly(stream: &mut impl Read, n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
-    let got = crate::readn(stream, &mut buf).expect("read from server");
+    let got = unp::readn(stream, &mut buf).expect("read from server");
     buf.truncate(got);
     buf
 }
