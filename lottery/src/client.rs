@@ -35,7 +35,7 @@ pub fn run(host: &str, port: u16, input: &mut impl BufRead) -> Result<()> {
             let handshake: Result<()> = unp::connect(&sockfd, &servaddr);
             match handshake {
                 Ok(()) => break 'connected sockfd.into(),
-                Err(e) => failure = Some(e), // ECONNREFUSED: nobody listens there
+                Err(e) => failure = Some(e), // refused, unreachable: try the next address
             }
         }
         return Err(failure.unwrap_or_else(|| Error::msg(format!("no address for {host}"))));
