@@ -281,6 +281,20 @@ fn fork_mode_serves_ten_at_once_each_with_its_own_draw_and_no_zombies() {
 }
 
 #[test]
+fn unseeded_fork_mode_children_seed_after_the_fork() {
+    // Seeded before the fork, every child would copy one generator state and every
+    // client would draw the same six numbers.
+    let s = server(&["--concurrency", "fork"]);
+    let mut a = s.connect();
+    let mut b = s.connect();
+    let draws: Vec<Vec<String>> = [&mut a, &mut b]
+        .into_iter()
+        .map(|c| (0..6).map(|_| send_gen(c)).collect())
+        .collect();
+    assert_ne!(draws[0], draws[1]);
+}
+
+#[test]
 fn thread_mode_serves_ten_at_once_sharing_one_draw() {
     let (mut s, answers) = ten_clients_at_once("thread");
     let draw = expected_draw(1);
