@@ -19,6 +19,8 @@
 
 pub mod capture;
 pub mod decode;
+#[cfg(target_os = "linux")]
+pub mod labnet;
 pub mod packet;
 pub mod render;
 pub mod tcp;
