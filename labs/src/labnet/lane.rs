@@ -70,6 +70,11 @@ impl Lane {
         }
     }
 
+    /// What this lane applies.
+    pub fn impairments(&self) -> &Impairments {
+        &self.imp
+    }
+
     /// True when a packet can go straight through: nothing to apply, nothing queued.
     pub fn passes_through(&self) -> bool {
         self.imp.is_none() && self.queue.is_empty()

@@ -2,7 +2,7 @@
 //! its TUN device and writes it into the server's (and the other way), through one
 //! [`Lane`] per direction, and writes every packet it delivers to the capture.
 //!
-//! One thread, one `poll(2)` over both TUN descriptors; its timeout is the time until
+//! One thread, one `ppoll(2)` over both TUN descriptors; its timeout is the time until
 //! the next queued packet is due (at most 100 ms, so a stop request is seen quickly).
 
 use std::fs::File;
@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::{PollFd, PollFlags, ppoll};
+use nix::sys::time::TimeSpec;
 use rand::rngs::StdRng;
 
 use super::impair::{Impairments, PerDirection};
@@ -25,6 +26,9 @@ pub const PANIC_AFTER_ENV: &str = "LABNET_TEST_PANIC_AFTER";
 
 /// Packets read from one side before the other gets its turn.
 const BATCH: usize = 64;
+
+/// The longest a finishing link waits for quiet.
+const MAX_LINGER: Duration = Duration::from_secs(5);
 
 /// How long `poll` may sleep when nothing is queued.
 const IDLE: Duration = Duration::from_millis(100);
@@ -62,19 +66,40 @@ impl Link {
         }
     }
 
-    /// Moves packets until `stop` becomes true; then flushes the capture.
-    pub fn run(&mut self, stop: &AtomicBool) -> unp::Result<()> {
+    /// Moves packets until `stop` becomes true, or, once `finish` is true, until the
+    /// link has been quiet for a while (the last ACKs of a close still in flight cross
+    /// it; see [`Link::quiet_time`]); then flushes the capture.
+    pub fn run(&mut self, stop: &AtomicBool, finish: &AtomicBool) -> unp::Result<()> {
         let mut buf = vec![0u8; 65536];
+        let mut last_packet = Instant::now();
+        let mut finish_by = None;
         while !stop.load(Ordering::Relaxed) {
             let ready = self.wait(self.timeout())?;
             for (from, readable) in ready.into_iter().enumerate() {
                 if readable {
                     self.read_side(from, &mut buf)?;
+                    last_packet = Instant::now();
                 }
             }
             self.deliver_due()?;
+            if finish.load(Ordering::Relaxed) {
+                let now = Instant::now();
+                let by = *finish_by.get_or_insert(now + MAX_LINGER);
+                let idle = self.lanes.iter().all(|l| l.next_due().is_none())
+                    && now - last_packet >= self.quiet_time();
+                if idle || now >= by {
+                    break;
+                }
+            }
         }
         self.flush()
+    }
+
+    /// How long the link must carry nothing before a finishing run ends: a round trip
+    /// (with jitter) and 200 ms more.
+    pub fn quiet_time(&self) -> Duration {
+        let trip = |l: &Lane| l.impairments().delay + l.impairments().jitter;
+        trip(&self.lanes[0]) + trip(&self.lanes[1]) + Duration::from_millis(200)
     }
 
     /// What each direction did so far.
@@ -94,16 +119,15 @@ impl Link {
             .fold(IDLE, Duration::min)
     }
 
-    /// Sleeps in poll(2) for at most `timeout`; which TUN devices have packets.
+    /// Sleeps in ppoll(2) for at most `timeout`; which TUN devices have packets.
     fn wait(&self, timeout: Duration) -> unp::Result<[bool; 2]> {
-        // Round up: waking a little late keeps the delay, waking early would spin.
-        let ms = timeout.as_micros().div_ceil(1000);
-        let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
         let mut fds = [
             PollFd::new(self.tuns[0].as_fd(), PollFlags::POLLIN),
             PollFd::new(self.tuns[1].as_fd(), PollFlags::POLLIN),
         ];
-        match poll(&mut fds, timeout) {
+        // ppoll: poll(2) with a timeout in nanoseconds, not milliseconds, so that a
+        // 100 ms delay is 100 ms, not up to 101.
+        match ppoll(&mut fds, Some(TimeSpec::from(timeout)), None) {
             Ok(_) => {}
             Err(Errno::EINTR) => return Ok([false; 2]),
             Err(e) => return Err(unp::Error::errno("poll", e)),

@@ -36,8 +36,8 @@ impl Drop for SetOnDrop<'_> {
     }
 }
 
-/// Builds network `names`, runs `during` while the link carries packets, then stops the
-/// link and tears everything down, whatever happened. `stop` (set by a signal, or by the
+/// Builds network `names`, runs `during` while the link carries packets, then lets the
+/// link go quiet, stops it and tears everything down, whatever happened. `stop` (set by a signal, or by the
 /// link when it ends) tells `during` to give up.
 pub fn with_network<T>(
     names: &Names,
@@ -53,13 +53,15 @@ pub fn with_network<T>(
             .map_err(|e| unp::Error::msg(format!("getrandom error: {e}")))?,
     };
     let mut link = Link::new(client, server, opts.impairments, Some(pcap), rng);
+    let finish = AtomicBool::new(false);
     let (result, linked) = std::thread::scope(|s| {
         let carrier = s.spawn(|| {
             let _tell = SetOnDrop(stop);
-            link.run(stop)
+            link.run(stop, &finish)
         });
         let result = during(net.names());
-        stop.store(true, Ordering::Relaxed);
+        // Packets still in flight (the close's last ACK) cross before the link stops.
+        finish.store(true, Ordering::Relaxed);
         (result, carrier.join())
     });
     let stats = link.stats();
