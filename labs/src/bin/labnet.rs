@@ -107,15 +107,13 @@ mod cli {
 
     impl LinkArgs {
         fn impairments(&self) -> PerDirection<Impairments> {
-            let pick = |to_server: bool| {
-                Impairments {
-                    loss: way(self.loss, to_server).unwrap_or(0.0),
-                    delay: way(self.delay, to_server).unwrap_or_default(),
-                    jitter: way(self.jitter, to_server).unwrap_or_default(),
-                    reorder: way(self.reorder, to_server).unwrap_or(0.0),
-                    duplicate: way(self.duplicate, to_server).unwrap_or(0.0),
-                    rate: way(self.rate, to_server).flatten(),
-                }
+            let pick = |to_server: bool| Impairments {
+                loss: way(self.loss, to_server).unwrap_or(0.0),
+                delay: way(self.delay, to_server).unwrap_or_default(),
+                jitter: way(self.jitter, to_server).unwrap_or_default(),
+                reorder: way(self.reorder, to_server).unwrap_or(0.0),
+                duplicate: way(self.duplicate, to_server).unwrap_or(0.0),
+                rate: way(self.rate, to_server).flatten(),
             };
             PerDirection {
                 to_server: pick(true),
@@ -208,8 +206,11 @@ mod cli {
                 limit,
                 link,
             } => {
-                let workdir = std::env::temp_dir()
-                    .join(format!("labnet-{}-{}", link.name, std::process::id()));
+                let workdir = std::env::temp_dir().join(format!(
+                    "labnet-{}-{}",
+                    link.name,
+                    std::process::id()
+                ));
                 let play = Play {
                     scenario,
                     ipv6,

@@ -22,7 +22,12 @@ pub fn ip_quiet(args: &[&str]) -> unp::Result<String> {
         .output()
         .map_err(|e| unp::Error::os("ip", e).with_detail("install iproute2"))?;
     if !out.status.success() {
-        let what: Vec<&str> = args.iter().copied().filter(|a| *a != "-n").take(2).collect();
+        let what: Vec<&str> = args
+            .iter()
+            .copied()
+            .filter(|a| *a != "-n")
+            .take(2)
+            .collect();
         return Err(unp::Error::msg(format!(
             "ip {} error: {}",
             what.join(" "),

@@ -76,6 +76,5 @@ fn link_pid(names: &Names) -> Option<Pid> {
 
 /// Whether `pid` is alive and runs labnet (a recycled pid is left alone).
 fn is_labnet(pid: Pid) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .is_ok_and(|comm| comm.trim() == "labnet")
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "labnet")
 }

@@ -145,7 +145,9 @@ pub fn rate(s: &str) -> Result<Option<u64>, String> {
     };
     let bits = n * scale;
     if !(1000.0..=1e12).contains(&bits) && bits != 0.0 {
-        return Err(format!("`{s}`: a rate is between 1kbit and 1000gbit (0: no limit)"));
+        return Err(format!(
+            "`{s}`: a rate is between 1kbit and 1000gbit (0: no limit)"
+        ));
     }
     Ok((bits > 0.0).then_some(bits as u64))
 }

@@ -241,6 +241,10 @@ mod tests {
         }
         assert_eq!(l.next_due(), Some(t0 + Duration::from_millis(1)));
         assert_eq!(drain(&mut l, t0 + Duration::from_millis(10)).len(), 10);
-        assert!(l.stats.overflowed > 90 && l.stats.overflowed < 100, "{:?}", l.stats);
+        assert!(
+            l.stats.overflowed > 90 && l.stats.overflowed < 100,
+            "{:?}",
+            l.stats
+        );
     }
 }

@@ -44,8 +44,9 @@ impl Network {
             names: names.clone(),
         };
         let write = |file: &str, text: String| {
-            fs::write(dir.join(file), text)
-                .map_err(|e| unp::Error::os("write", e).with_detail(dir.join(file).display().to_string()))
+            fs::write(dir.join(file), text).map_err(|e| {
+                unp::Error::os("write", e).with_detail(dir.join(file).display().to_string())
+            })
         };
         write("pid", format!("{}\n", std::process::id()))?;
         write("index", format!("{}\n", names.index()))?;

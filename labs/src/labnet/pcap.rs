@@ -23,9 +23,8 @@ impl PcapWriter<File> {
     pub fn create(path: &Path) -> unp::Result<PcapWriter<File>> {
         let file = File::create(path)
             .map_err(|e| unp::Error::os("open", e).with_detail(path.display().to_string()))?;
-        PcapWriter::new(file).map_err(|e| {
-            unp::Error::os("write", e).with_detail(path.display().to_string())
-        })
+        PcapWriter::new(file)
+            .map_err(|e| unp::Error::os("write", e).with_detail(path.display().to_string()))
     }
 }
 

@@ -50,7 +50,9 @@ pub fn start(ns: &str, name: &str, args: &[String], input: &str) -> unp::Result<
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| unp::Error::os("spawn", e).with_detail(format!("ip netns exec {ns} {name}")))?;
+        .map_err(|e| {
+            unp::Error::os("spawn", e).with_detail(format!("ip netns exec {ns} {name}"))
+        })?;
     let (tx, lines) = channel();
     if let Some(out) = child.stdout.take() {
         collect(out, tx.clone());
@@ -108,10 +110,18 @@ impl Running {
 
     /// Waits for the program to exit by itself, for at most `limit` (or until `stop`);
     /// after that it is killed. Returns its status and all it printed.
-    pub fn finish(mut self, limit: Duration, stop: &AtomicBool) -> unp::Result<(ExitStatus, Vec<String>)> {
+    pub fn finish(
+        mut self,
+        limit: Duration,
+        stop: &AtomicBool,
+    ) -> unp::Result<(ExitStatus, Vec<String>)> {
         let deadline = Instant::now() + limit;
         loop {
-            if let Some(status) = self.child.try_wait().map_err(|e| unp::Error::os("waitpid", e))? {
+            if let Some(status) = self
+                .child
+                .try_wait()
+                .map_err(|e| unp::Error::os("waitpid", e))?
+            {
                 return Ok((status, self.drain()));
             }
             if Instant::now() >= deadline || stop.load(Ordering::Relaxed) {

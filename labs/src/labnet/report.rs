@@ -30,7 +30,9 @@ pub fn explain(pcap: &Path) -> unp::Result<()> {
             lines.len() - HEAD - TAIL,
             pcap.display()
         );
-        lines[lines.len() - TAIL..].iter().for_each(|l| println!("{l}"));
+        lines[lines.len() - TAIL..]
+            .iter()
+            .for_each(|l| println!("{l}"));
     }
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
     Ok(())

@@ -113,7 +113,10 @@ fn script(play: &Play, server: IpAddr) -> Script {
             server_ends: true,
         },
         Scenario::Ft => Script {
-            server: ("ftserver", args(&["10000", "--root", &root.display().to_string()])),
+            server: (
+                "ftserver",
+                args(&["10000", "--root", &root.display().to_string()]),
+            ),
             client: (
                 "ftclient",
                 args(&[&addr, "10000", "data.bin", &copy.display().to_string()]),
@@ -169,7 +172,10 @@ pub fn play(names: &Names, play: &Play, stop: &AtomicBool) -> unp::Result<Played
     terminal(Side::Server, s.server.0, &s.server.1, "", &server_out?);
     terminal(Side::Client, s.client.0, &s.client.1, s.input, &client_out);
     if !client_status.success() {
-        return Err(unp::Error::msg(format!("{} failed: {client_status}", s.client.0)));
+        return Err(unp::Error::msg(format!(
+            "{} failed: {client_status}",
+            s.client.0
+        )));
     }
     let mut played = Played {
         client_time,
@@ -222,7 +228,8 @@ fn make_file(path: &Path, size: u64) -> unp::Result<()> {
 /// Checks that the copy equals the original; returns its length.
 fn compare(workdir: &Path) -> unp::Result<u64> {
     let read = |p: PathBuf| {
-        std::fs::read(&p).map_err(|e| unp::Error::os("open", e).with_detail(p.display().to_string()))
+        std::fs::read(&p)
+            .map_err(|e| unp::Error::os("open", e).with_detail(p.display().to_string()))
     };
     let original = read(workdir.join("root").join("data.bin"))?;
     let copy = read(workdir.join("copy.bin"))?;

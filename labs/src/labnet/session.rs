@@ -68,7 +68,9 @@ pub fn with_network<T>(
     drop(link);
     drop(net);
     match linked {
-        Err(_) => Err(unp::Error::msg("the link panicked; the network is torn down")),
+        Err(_) => Err(unp::Error::msg(
+            "the link panicked; the network is torn down",
+        )),
         Ok(Err(e)) => Err(e),
         Ok(Ok(())) => result.map(|t| (t, stats)),
     }

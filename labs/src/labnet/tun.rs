@@ -42,7 +42,11 @@ pub fn open_in(netns: &str, dev: &str) -> unp::Result<File> {
             open_tun(&dev)
         })
         .join()
-        .unwrap_or_else(|_| Err(unp::Error::msg("the thread opening the TUN device panicked")))
+        .unwrap_or_else(|_| {
+            Err(unp::Error::msg(
+                "the thread opening the TUN device panicked",
+            ))
+        })
     })
 }
 
