@@ -85,6 +85,18 @@ fn leftovers(name: &str) -> Vec<String> {
         .chain([format!("/run/labnet/{name}")])
         .filter(|p| Path::new(p).exists())
         .collect();
+    // A process of labnet's: the link (`labnet ... --name NAME`) or a program in the
+    // network's namespaces (those end with the namespaces, checked above).
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        let is_labnet = args.first().is_some_and(|a| a.ends_with(b"labnet"));
+        if is_labnet && args.windows(2).any(|w| w == [b"--name", name.as_bytes()]) {
+            left.push(format!("process {:?}", entry.file_name()));
+        }
+    }
     let list = Command::new("ip").args(["netns", "list"]).output();
     if let Ok(out) = list {
         let list = String::from_utf8_lossy(&out.stdout);
@@ -518,4 +530,18 @@ fn ft_with_reordering_is_seen_out_of_order_by_tshark() {
     assert!(t.contains("identical"), "{t}");
     assert!(t.contains("reordered"), "{t}");
     assert!(tshark_count(&pcap, "tcp.analysis.out_of_order") > 0, "{t}");
+}
+
+#[test]
+fn a_client_that_overruns_its_time_is_killed_and_everything_torn_down() {
+    if skip("overrun") || !programs_built("overrun", &["ftserver", "ftclient", "labtrace"]) {
+        return;
+    }
+    // 8 MB at 1 Mbit/s takes a minute; the client gets 1 s.
+    let args = ["ft", "--size", "8000000", "--rate", "1mbit", "--limit", "1"];
+    let (out, _pcap, _dir) = run_scenario("over", &args);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains("ftclient did not finish in 1s (killed)"), "{t}");
+    assert!(t.contains("ip netns delete"), "{t}");
 }

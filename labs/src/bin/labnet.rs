@@ -188,8 +188,15 @@ mod cli {
         let _ = std::fs::remove_dir_all(&workdir);
         let (_, stats) = result?;
         println!("{}", link::describe(&stats));
-        if let Some(n) = report::count(&opts.pcap, "tcp.analysis.retransmission") {
-            println!("tshark: {n} retransmissions in {}", opts.pcap.display());
+        let retrans = report::count(&opts.pcap, "tcp.analysis.retransmission");
+        let late = report::count(&opts.pcap, "tcp.analysis.out_of_order");
+        if let (Some(r), Some(o)) = (retrans, late) {
+            // The capture is of what leaves the link: a segment the link dropped is not
+            // in it, so its retransmission often looks like an out-of-order segment.
+            println!(
+                "tshark: {r} retransmissions, {o} out-of-order segments in {}",
+                opts.pcap.display()
+            );
         }
         report::explain(&opts.pcap)
     }
