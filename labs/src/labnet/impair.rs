@@ -132,10 +132,11 @@ pub fn rate(s: &str) -> Result<Option<u64>, String> {
         .unwrap_or(lower.len());
     let (num, unit) = lower.split_at(split);
     let n: f64 = num.parse().map_err(|_| bad())?;
-    let unit = unit
-        .trim_end_matches("/s")
-        .trim_end_matches("ps")
-        .trim_end_matches("bit");
+    let unit = unit.trim_end_matches("/s");
+    let unit = ["bps", "bit"]
+        .iter()
+        .find_map(|tail| unit.strip_suffix(tail))
+        .unwrap_or(unit);
     let scale = match unit {
         "" | "b" => 1e0,
         "k" => 1e3,
