@@ -329,7 +329,8 @@ fn loss_10_percent_drops_a_binomial_share_each_way_and_down_tears_down() {
     if skip("loss") {
         return;
     }
-    let net = Net::up("loss", &["--loss", "10%", "--seed", "7"], &[]);
+    let args = ["--loss", "10%", "--seed", "7", "--capture", "both"];
+    let net = Net::up("loss", &args, &[]);
     let n = 600;
     let count = n.to_string();
     let server = &net.addrs[2];
@@ -347,14 +348,25 @@ fn loss_10_percent_drops_a_binomial_share_each_way_and_down_tears_down() {
     assert!(down.status.success(), "labnet down: {}", text(&down));
     assert!(text(&down).contains("+ kill "), "{}", text(&down));
     assert_eq!(leftovers(&net.name), Vec::<String>::new());
-    // The capture holds what the link delivered: about 90% of the requests.
+    // The capture of what was sent holds every request, the delivered one about 90%.
+    let delivered = delivered_path(&net.pcap);
     let requests = tshark_count(&net.pcap, "icmp.type == 8") as u32;
+    assert_eq!(
+        requests, n,
+        "the capture of what was sent has every request"
+    );
+    let crossed = tshark_count(&delivered, "icmp.type == 8") as u32;
     assert!(
-        within_4_sigma(requests, n, 0.9),
-        "{requests} of {n} requests crossed"
+        within_4_sigma(crossed, n, 0.9),
+        "{crossed} of {n} requests crossed"
     );
     let replies = tshark_count(&net.pcap, "icmp.type == 0") as u32;
-    assert_eq!(replies, got, "the capture shows the replies ping received");
+    assert_eq!(replies, crossed, "the server answered each request it got");
+    let replies = tshark_count(&delivered, "icmp.type == 0") as u32;
+    assert_eq!(
+        replies, got,
+        "the delivered capture shows the replies ping got"
+    );
 }
 
 #[test]
@@ -362,7 +374,15 @@ fn duplicates_show_in_the_capture_and_ping() {
     if skip("duplicate") {
         return;
     }
-    let mut net = Net::up("dup", &["--duplicate", "20%,0%", "--seed", "3"], &[]);
+    let args = [
+        "--duplicate",
+        "20%,0%",
+        "--seed",
+        "3",
+        "--capture",
+        "delivered",
+    ];
+    let mut net = Net::up("dup", &args, &[]);
     let out = net.exec(
         "client",
         &["ping", "-c", "200", "-i", "0.005", &net.addrs[2]],
@@ -504,7 +524,8 @@ fn ft_under_5_percent_loss_delivers_the_file_with_retransmissions() {
     if skip("ft") || !programs_built("ft", &["ftserver", "ftclient", "labtrace"]) {
         return;
     }
-    let (out, pcap, _dir) = run_scenario("ft", &["ft", "--loss", "5%", "--seed", "5"]);
+    let args = ["ft", "--loss", "5%", "--seed", "5", "--capture", "both"];
+    let (out, pcap, _dir) = run_scenario("ft", &args);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     assert!(
@@ -515,7 +536,54 @@ fn ft_under_5_percent_loss_delivers_the_file_with_retransmissions() {
         tshark_count(&pcap, "tcp.analysis.retransmission") > 0,
         "{t}"
     );
-    assert!(t.contains("lost"), "{t}");
+    let delivered = delivered_path(&pcap);
+    let (to_server, to_client) = (lost(&t, "client→server"), lost(&t, "server→client"));
+    // The capture of what was sent holds every packet, also those the link dropped.
+    let gone = tshark_count(&pcap, "ip") - tshark_count(&delivered, "ip");
+    assert_eq!(gone, to_server + to_client, "{t}");
+    // Data segments the link dropped (the client→server ones are ACKs, but one request).
+    let dropped = tshark_count(&pcap, "tcp.len > 0") - tshark_count(&delivered, "tcp.len > 0");
+    assert!(
+        dropped > 20 && dropped <= to_server + to_client,
+        "{dropped}: {t}"
+    );
+    assert!(to_client - dropped.min(to_client) <= 5, "{dropped}: {t}");
+    // The file arrived whole, so each dropped segment was sent again: in the capture of
+    // what was sent, tshark marks each repair a retransmission, or out-of-order when it
+    // comes within the first round trip of the segment before it.
+    let repairs = tshark_count(
+        &pcap,
+        "tcp.analysis.retransmission || tcp.analysis.out_of_order",
+    );
+    assert!(
+        repairs >= dropped && repairs <= dropped + 5 + dropped / 10,
+        "{repairs} repairs for {dropped} dropped data segments: {t}"
+    );
+    assert!(
+        t.contains(&format!("tshark: {repairs} segments sent again in")),
+        "{t}"
+    );
+}
+
+/// The number in the link's line for `direction`: `server→client: 776 packets in, 741
+/// out, 35 lost`.
+fn lost(text: &str, direction: &str) -> usize {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{direction}: ")))
+        .unwrap_or_else(|| panic!("no `{direction}:` line in:\n{text}"));
+    line.split(", ")
+        .find_map(|part| part.strip_suffix(" lost")?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// `run.pcap` → `run-delivered.pcap`: the capture of what the link delivered, next to
+/// the one of what was sent (`--capture both`).
+fn delivered_path(pcap: &Path) -> PathBuf {
+    pcap.with_file_name(format!(
+        "{}-delivered.pcap",
+        pcap.file_stem().unwrap().to_string_lossy()
+    ))
 }
 
 #[test]
@@ -524,12 +592,17 @@ fn ft_with_reordering_is_seen_out_of_order_by_tshark() {
         return;
     }
     let args = ["ft", "--reorder", "10%", "--delay", "5ms", "--seed", "9"];
-    let (out, pcap, _dir) = run_scenario("ro", &args);
+    let (out, pcap, _dir) = run_scenario("ro", &[&args[..], &["--capture", "both"]].concat());
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     assert!(t.contains("identical"), "{t}");
     assert!(t.contains("reordered"), "{t}");
-    assert!(tshark_count(&pcap, "tcp.analysis.out_of_order") > 0, "{t}");
+    // The link reorders: what it delivered is out of order, what was sent is not.
+    let delivered = delivered_path(&pcap);
+    assert!(
+        tshark_count(&delivered, "tcp.analysis.out_of_order") > 0,
+        "{t}"
+    );
 }
 
 #[test]

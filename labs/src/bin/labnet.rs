@@ -13,6 +13,7 @@ mod cli {
     use labs::labnet::names::{Names, Side, free_index};
     use labs::labnet::scenario::{self, Play, Scenario};
     use labs::labnet::session::{LinkOptions, with_network};
+    use labs::labnet::tap::CaptureMode;
     use labs::labnet::{command, control, link, report, signals};
 
     #[derive(Parser)]
@@ -103,6 +104,11 @@ mod cli {
         /// Where the capture of the link goes (default: NAME.pcap, NAME-SCENARIO.pcap)
         #[arg(long)]
         pcap: Option<PathBuf>,
+        /// Capture what each host sent (before the link's impairments: drops show),
+        /// what the link delivered (after them: duplicates, reordering show), or both
+        /// (the second file is FILE-delivered.pcap)
+        #[arg(long, default_value_t, value_parser = CaptureMode::parse)]
+        capture: CaptureMode,
     }
 
     impl LinkArgs {
@@ -126,6 +132,7 @@ mod cli {
                 impairments: self.impairments(),
                 seed: self.seed,
                 pcap: self.pcap.clone().unwrap_or_else(|| default_pcap.into()),
+                capture: self.capture,
             }
         }
     }
@@ -154,7 +161,7 @@ mod cli {
             "labnet: link client→server: {}; server→client: {}; capture: {}",
             imp.to_server,
             imp.to_client,
-            opts.pcap.display()
+            report::capture_files(&opts.pcap, opts.capture)
         );
     }
 
@@ -188,16 +195,7 @@ mod cli {
         let _ = std::fs::remove_dir_all(&workdir);
         let (_, stats) = result?;
         println!("{}", link::describe(&stats));
-        let retrans = report::count(&opts.pcap, "tcp.analysis.retransmission");
-        let late = report::count(&opts.pcap, "tcp.analysis.out_of_order");
-        if let (Some(r), Some(o)) = (retrans, late) {
-            // The capture is of what leaves the link: a segment the link dropped is not
-            // in it, so its retransmission often looks like an out-of-order segment.
-            println!(
-                "tshark: {r} retransmissions, {o} out-of-order segments in {}",
-                opts.pcap.display()
-            );
-        }
+        report::repairs(&opts.pcap, opts.capture);
         report::explain(&opts.pcap)
     }
 

@@ -1,6 +1,7 @@
 //! The link: the labnet process reads each packet the client's namespace sends into
 //! its TUN device and writes it into the server's (and the other way), through one
-//! [`Lane`] per direction, and writes every packet it delivers to the capture.
+//! [`Lane`] per direction, and writes every packet to the capture as it enters the
+//! link (what the host sent), as it leaves it (what was delivered), or both (see [`Tap`]).
 //!
 //! One thread, one `ppoll(2)` over both TUN descriptors; its timeout is the time until
 //! the next queued packet is due (at most 100 ms, so a stop request is seen quickly).
@@ -9,7 +10,7 @@ use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, ppoll};
@@ -18,7 +19,7 @@ use rand::rngs::StdRng;
 
 use super::impair::{Impairments, PerDirection};
 use super::lane::{Lane, LaneStats};
-use super::pcap::PcapWriter;
+use super::tap::Tap;
 
 /// Test-only: with this variable set to N, the link panics after forwarding N packets,
 /// so that tests can check that a panic still tears the network down.
@@ -33,11 +34,11 @@ const MAX_LINGER: Duration = Duration::from_secs(5);
 /// How long `poll` may sleep when nothing is queued.
 const IDLE: Duration = Duration::from_millis(100);
 
-/// The two TUN devices, the two lanes and the capture.
+/// The two TUN devices, the two lanes and the captures.
 pub struct Link {
     tuns: [File; 2],
     lanes: [Lane; 2],
-    pcap: Option<PcapWriter<File>>,
+    tap: Tap,
     rng: StdRng,
     panic_after: Option<u64>,
 }
@@ -51,7 +52,7 @@ impl Link {
         client: File,
         server: File,
         imp: PerDirection<Impairments>,
-        pcap: Option<PcapWriter<File>>,
+        tap: Tap,
         rng: StdRng,
     ) -> Link {
         let panic_after = std::env::var(PANIC_AFTER_ENV)
@@ -60,7 +61,7 @@ impl Link {
         Link {
             tuns: [client, server],
             lanes: [Lane::new(imp.to_server), Lane::new(imp.to_client)],
-            pcap,
+            tap,
             rng,
             panic_after,
         }
@@ -145,6 +146,7 @@ impl Link {
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(unp::Error::os("read", e).with_detail("TUN device")),
             };
+            self.tap.sent(&buf[..n])?;
             if self.lanes[from].passes_through() {
                 self.lanes[from].passed_through();
                 self.deliver(1 - from, &buf[..n])?;
@@ -168,10 +170,7 @@ impl Link {
 
     /// Writes `packet` into the TUN device of side `to`, and to the capture.
     fn deliver(&mut self, to: usize, packet: &[u8]) -> unp::Result<()> {
-        if let Some(pcap) = &mut self.pcap {
-            pcap.packet(SystemTime::now(), packet)
-                .map_err(|e| unp::Error::os("write", e).with_detail("capture"))?;
-        }
+        self.tap.delivered(packet)?;
         // A full or downed device drops the packet, as a real interface would.
         let _ = self.tuns[to].write(packet);
         if let Some(left) = &mut self.panic_after {
@@ -184,12 +183,7 @@ impl Link {
     }
 
     fn flush(&mut self) -> unp::Result<()> {
-        match &mut self.pcap {
-            Some(p) => p
-                .flush()
-                .map_err(|e| unp::Error::os("write", e).with_detail("capture")),
-            None => Ok(()),
-        }
+        self.tap.flush()
     }
 }
 

@@ -6,8 +6,8 @@
 //! ranges. The labnet process itself is the cable between them: it reads every packet
 //! one namespace sends into its TUN and writes it into the other's, after the
 //! impairments of that direction (loss, delay and jitter, reordering, duplication, a
-//! rate limit), and writes each packet it forwards to a pcap file, so the capture is a
-//! capture *of the link*. The kernel needs no `netem` for any of it (the idea is
+//! rate limit), and writes each packet to a pcap file as it enters the link (what
+//! each host sent; or, with `--capture delivered|both`, also as it leaves it). The kernel needs no `netem` for any of it (the idea is
 //! mahimahi's: a link in user space between two virtual interfaces).
 //!
 //! | module | what it does |
@@ -20,6 +20,7 @@
 //! | [`lane`] | one direction of the link: each packet's fate and its time-ordered queue |
 //! | [`link`] | the link itself: moves packets between the TUN devices through the lanes |
 //! | [`pcap`] | writes the capture of the link (LINKTYPE_RAW) |
+//! | [`tap`] | where the link is captured: what the hosts sent, what it delivered, or both |
 //! | [`session`] | build, run the link in a thread while something happens, tear down |
 //! | [`programs`] | the lab programs, started inside a namespace, their output collected |
 //! | [`scenario`] | `labnet run`: a lab's server and client across the link, with a transcript |
@@ -40,4 +41,5 @@ pub mod report;
 pub mod scenario;
 pub mod session;
 pub mod signals;
+pub mod tap;
 pub mod tun;

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use super::programs::bin_path;
+use super::tap::CaptureMode;
 
 /// Lines of labtrace's output shown from the start, and from the end.
 const HEAD: usize = 60;
@@ -36,6 +37,54 @@ pub fn explain(pcap: &Path) -> unp::Result<()> {
     }
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
     Ok(())
+}
+
+/// The capture files of `mode`, for the announcement: `run.pcap (what each host
+/// sent), run-delivered.pcap (what the link delivered)`.
+pub fn capture_files(pcap: &Path, mode: CaptureMode) -> String {
+    let (sent, delivered) = mode.paths(pcap);
+    let sent = sent.map(|p| format!("{} (what each host sent)", p.display()));
+    let delivered = delivered.map(|p| format!("{} (what the link delivered)", p.display()));
+    [sent, delivered]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Prints what tshark finds in each capture of `mode` (nothing without tshark).
+///
+/// In the capture of what was sent, every segment that starts below the highest
+/// sequence number already sent is TCP sending data again: a repair. tshark marks it
+/// `retransmission`, or `out_of_order` when it follows the previous segment within the
+/// connection's first round trip (its heuristic for reordering, which a capture taken
+/// at the sender cannot hold); both together count the repairs. In the capture of what
+/// was delivered, a dropped segment is missing and only reordering and duplicates show.
+pub fn repairs(pcap: &Path, mode: CaptureMode) {
+    let (sent, delivered) = mode.paths(pcap);
+    let counts = |file: &Path| {
+        let r = count(file, "tcp.analysis.retransmission")?;
+        Some((r, count(file, "tcp.analysis.out_of_order")?))
+    };
+    if let Some(file) = sent {
+        if let Some((r, o)) = counts(&file) {
+            println!(
+                "tshark: {} segments sent again in {} (what each host sent): {r} marked \
+                 retransmission, {o} out-of-order",
+                r + o,
+                file.display()
+            );
+        }
+    }
+    if let Some(file) = delivered {
+        if let Some((r, o)) = counts(&file) {
+            println!(
+                "tshark: {r} retransmissions, {o} out-of-order segments in {} (what the link \
+                 delivered)",
+                file.display()
+            );
+        }
+    }
 }
 
 /// How many packets of the capture match the Wireshark display filter `filter`

@@ -14,7 +14,7 @@ use super::impair::{Impairments, PerDirection};
 use super::link::{Link, LinkStats};
 use super::names::Names;
 use super::netns::Network;
-use super::pcap::PcapWriter;
+use super::tap::{CaptureMode, Tap};
 
 /// How the link is set up.
 #[derive(Debug, Clone)]
@@ -25,6 +25,8 @@ pub struct LinkOptions {
     pub seed: Option<u64>,
     /// Where the capture of the link goes.
     pub pcap: PathBuf,
+    /// What is captured: what the hosts sent, what the link delivered, or both.
+    pub capture: CaptureMode,
 }
 
 /// Sets `stop` when dropped: the link thread's way of saying it ended, also by a panic.
@@ -46,13 +48,13 @@ pub fn with_network<T>(
     during: impl FnOnce(&Names) -> unp::Result<T> + Send,
 ) -> unp::Result<(T, LinkStats)> {
     let (net, (client, server)) = Network::up(names)?;
-    let pcap = PcapWriter::create(&opts.pcap)?;
+    let tap = Tap::create(&opts.pcap, opts.capture)?;
     let rng = match opts.seed {
         Some(seed) => StdRng::seed_from_u64(seed),
         None => StdRng::try_from_rng(&mut SysRng)
             .map_err(|e| unp::Error::msg(format!("getrandom error: {e}")))?,
     };
-    let mut link = Link::new(client, server, opts.impairments, Some(pcap), rng);
+    let mut link = Link::new(client, server, opts.impairments, tap, rng);
     let finish = AtomicBool::new(false);
     let (result, linked) = std::thread::scope(|s| {
         let carrier = s.spawn(|| {
