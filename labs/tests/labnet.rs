@@ -13,15 +13,10 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 const LABNET: &str = env!("CARGO_BIN_EXE_labnet");
-
-/// The first `ip netns add` on a machine mounts /run/netns; two at once can race, so
-/// this process starts one network at a time.
-static STARTING: Mutex<()> = Mutex::new(());
 
 /// Why labnet cannot run here, if it cannot.
 fn why_not() -> Option<String> {
@@ -132,11 +127,15 @@ impl Drop for TempDir {
 impl Net {
     /// `labnet up --name NAME ARGS`, waiting until the link carries packets.
     fn up(tag: &str, args: &[&str], env: &[(&str, &str)]) -> Net {
+        Net::start(tag, args, env).ready()
+    }
+
+    /// `labnet up --name NAME ARGS`, started; [`Net::ready`] waits for it.
+    fn start(tag: &str, args: &[&str], env: &[(&str, &str)]) -> Net {
         let name = net_name(tag);
         let dir = std::env::temp_dir().join(format!("labnet-test-{name}"));
         std::fs::create_dir_all(&dir).unwrap();
         let pcap = dir.join("link.pcap");
-        let _one = STARTING.lock().unwrap_or_else(|e| e.into_inner());
         let mut child = Command::new(LABNET)
             .args(["up", "--name", &name, "--pcap"])
             .arg(&pcap)
@@ -167,14 +166,19 @@ impl Net {
                 }
             });
         }
-        let mut net = Net {
+        Net {
             name,
             up: Some(child),
             lines,
             pcap,
             addrs: Default::default(),
             _dir: TempDir(dir),
-        };
+        }
+    }
+
+    /// Waits until `labnet up` announced its addresses and is up.
+    fn ready(mut self) -> Net {
+        let net = &mut self;
         // labnet: NAME-client 192.0.2.1 / 2001:db8::1 <-> NAME-server 192.0.2.2 / 2001:db8::2
         let announced = net.wait_line(" <-> ").unwrap_or_default();
         let words: Vec<&str> = announced.split_whitespace().collect();
@@ -187,7 +191,7 @@ impl Net {
             "labnet up did not come up ({announced}): {:?}",
             net.output()
         );
-        net
+        self
     }
 
     /// Waits (at most 20 s) for a line of `labnet up` containing `text`.
@@ -459,6 +463,59 @@ fn two_networks_at_once_do_not_clash() {
     }
 }
 
+#[test]
+fn networks_started_at_the_same_moment_get_different_addresses() {
+    if skip("race") {
+        return;
+    }
+    // Each picks the lowest free index under a lock; without it, they would all read
+    // the same free index before any had recorded its own (each waits 200 ms between
+    // the two, so that the test does not depend on luck).
+    let tags = ["r0", "r1", "r2", "r3"];
+    let at_once = std::sync::Barrier::new(tags.len());
+    let started: Vec<Net> = std::thread::scope(|s| {
+        let starting: Vec<_> = tags
+            .iter()
+            .map(|tag| {
+                s.spawn(|| {
+                    at_once.wait();
+                    Net::start(tag, &[], &[("LABNET_TEST_INDEX_PAUSE_MS", "200")])
+                })
+            })
+            .collect();
+        starting.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let nets: Vec<Net> = started.into_iter().map(Net::ready).collect();
+    // The IPv6 prefix holds the whole index (2001:db8:INDEX::1).
+    let mut prefixes: Vec<&str> = nets
+        .iter()
+        .map(|n| n.addrs[1].trim_end_matches("::1"))
+        .collect();
+    prefixes.sort_unstable();
+    prefixes.dedup();
+    assert_eq!(
+        prefixes.len(),
+        nets.len(),
+        "{:?}",
+        nets.iter().map(|n| &n.addrs).collect::<Vec<_>>()
+    );
+    for net in &nets {
+        let out = net.exec("client", &["ping", "-c", "1", "-W", "2", &net.addrs[3]]);
+        assert!(out.status.success(), "{}: {}", net.name, text(&out));
+        // exec and shell find the network's own addresses, not the next free ones.
+        let shell = Command::new(LABNET)
+            .args(["shell", "--name", &net.name, "client"])
+            .env("SHELL", "/bin/true")
+            .output()
+            .expect("labnet shell");
+        let said = text(&shell);
+        assert!(
+            said.contains(&format!("({}, {})", net.addrs[0], net.addrs[1])),
+            "{said}"
+        );
+    }
+}
+
 /// Runs `labnet run ARGS` with a capture in a fresh directory; returns the output and
 /// the capture's path (the directory is removed by the guard).
 fn run_scenario(tag: &str, args: &[&str]) -> (Output, PathBuf, TempDir) {
@@ -466,7 +523,6 @@ fn run_scenario(tag: &str, args: &[&str]) -> (Output, PathBuf, TempDir) {
     let dir = std::env::temp_dir().join(format!("labnet-test-{name}"));
     std::fs::create_dir_all(&dir).unwrap();
     let pcap = dir.join("run.pcap");
-    let _one = STARTING.lock().unwrap_or_else(|e| e.into_inner());
     let out = Command::new(LABNET)
         .args(["run", "--name", &name, "--pcap"])
         .arg(&pcap)

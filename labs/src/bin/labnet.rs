@@ -10,7 +10,7 @@ mod cli {
 
     use clap::{Args, Parser, Subcommand};
     use labs::labnet::impair::{self, Impairments, PerDirection};
-    use labs::labnet::names::{Names, Side, free_index};
+    use labs::labnet::names::{Names, Side};
     use labs::labnet::scenario::{self, Play, Scenario};
     use labs::labnet::session::{LinkOptions, with_network};
     use labs::labnet::tap::CaptureMode;
@@ -142,8 +142,10 @@ mod cli {
         o.map(|p| if to_server { p.to_server } else { p.to_client })
     }
 
+    /// A network's names; its index is the one it has (exec, shell, down), or is
+    /// chosen when it is built (up, run).
     fn names(name: &str) -> unp::Result<Names> {
-        Names::new(name, free_index()).map_err(unp::Error::msg)
+        Names::existing(name).map_err(unp::Error::msg)
     }
 
     fn announce(names: &Names, opts: &LinkOptions) {

@@ -2,6 +2,11 @@
 //! `NAME-server`, their addresses, and the state directory `/run/labnet/NAME/` that
 //! holds the link's pid (for `labnet down`) and the network's index.
 //!
+//! Two `labnet up` started at the same moment must not pick the same index: each
+//! takes [`StateLock`] (an `flock(2)` on `/run/labnet/lock`) before it looks for a free
+//! index, and keeps it until its state directory records the index it took. The kernel
+//! releases the lock when its holder exits, even by SIGKILL, so no stale lock is left.
+//!
 //! Addresses come from the documentation ranges (RFC 5737, RFC 3849). The first network
 //! (index 0) uses 192.0.2.0/24 and 2001:db8::/64, the next 198.51.100.0/24 and
 //! 2001:db8:1::/64, then 203.0.113.0/24 and 2001:db8:2::/64; the client is `.1`/`::1`,
@@ -9,8 +14,12 @@
 //! pair of namespaces), so the index only keeps their captures easy to tell apart.
 
 use std::fmt;
+use std::fs::{File, OpenOptions};
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
+
+use nix::libc;
 
 /// Where every network's state directory lives.
 pub const STATE_ROOT: &str = "/run/labnet";
@@ -87,6 +96,22 @@ impl Names {
         self.index
     }
 
+    /// The same network with index `index`.
+    pub fn with_index(self, index: u16) -> Names {
+        Names { index, ..self }
+    }
+
+    /// The network `name` as it exists: its index is the one its state directory
+    /// records (0 when there is none).
+    pub fn existing(name: &str) -> Result<Names, String> {
+        let names = Names::new(name, 0)?;
+        let index = std::fs::read_to_string(names.state_dir().join("index"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0);
+        Ok(names.with_index(index))
+    }
+
     /// The namespace of one side: `labnet-client`.
     pub fn netns(&self, side: Side) -> String {
         format!("{}-{side}", self.name)
@@ -122,7 +147,8 @@ fn host(side: Side) -> u8 {
     }
 }
 
-/// The lowest index no live network uses (read from `/run/labnet/*/index`).
+/// The lowest index no live network uses (read from `/run/labnet/*/index`). Only
+/// meaningful while holding the [`StateLock`].
 pub fn free_index() -> u16 {
     let used: Vec<u16> = std::fs::read_dir(STATE_ROOT)
         .into_iter()
@@ -132,6 +158,39 @@ pub fn free_index() -> u16 {
         .filter_map(|s| s.trim().parse().ok())
         .collect();
     (0..).find(|i| !used.contains(i)).unwrap_or(0)
+}
+
+/// An exclusive `flock(2)` on `/run/labnet/lock`, held while a network picks its
+/// index and creates its state directory; released when dropped (or when the process
+/// ends, however it ends).
+pub struct StateLock {
+    _file: File,
+}
+
+impl StateLock {
+    /// Waits for the lock (another labnet holds it for the time of a few `ip`
+    /// commands at most).
+    pub fn take() -> unp::Result<StateLock> {
+        std::fs::create_dir_all(STATE_ROOT)
+            .map_err(|e| unp::Error::os("mkdir", e).with_detail(STATE_ROOT))?;
+        let path = PathBuf::from(STATE_ROOT).join("lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| unp::Error::os("open", e).with_detail(path.display().to_string()))?;
+        loop {
+            // SAFETY: flock(2) on a descriptor this function owns; no memory is passed.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                return Ok(StateLock { _file: file });
+            }
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(unp::Error::os("flock", err).with_detail(path.display().to_string()));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -14,8 +14,22 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use super::command::{ip, trace};
-use super::names::{Names, STATE_ROOT, Side, TUN_NAME};
+use super::names::{Names, Side, StateLock, TUN_NAME, free_index};
 use super::tun;
+
+/// Test-only: with this variable set to N, `up` waits N ms between choosing its index
+/// and recording it, so that a test can check that networks started together still
+/// get different indexes.
+pub const INDEX_PAUSE_ENV: &str = "LABNET_TEST_INDEX_PAUSE_MS";
+
+fn pause_for_test() {
+    let ms = std::env::var(INDEX_PAUSE_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok());
+    if let Some(ms) = ms {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
 
 /// A network this process built; torn down when dropped.
 pub struct Network {
@@ -26,12 +40,16 @@ pub struct Network {
 pub type Tuns = (File, File);
 
 impl Network {
-    /// Builds the network `names`, or says why not (it exists already: `labnet down`).
+    /// Builds the network `names` with the lowest free index, or says why not (it
+    /// exists already: `labnet down`).
     pub fn up(names: &Names) -> unp::Result<(Network, Tuns)> {
+        // Held until the index is recorded and the namespaces exist: two labnets
+        // starting at once take turns (and `ip netns add` mounts /run/netns only once).
+        let lock = StateLock::take()?;
+        let names = &names.clone().with_index(free_index());
+        pause_for_test();
         refuse_if_exists(names)?;
         let dir = names.state_dir();
-        fs::create_dir_all(STATE_ROOT)
-            .map_err(|e| unp::Error::os("mkdir", e).with_detail(STATE_ROOT))?;
         fs::create_dir(&dir).map_err(|e| {
             unp::Error::os("mkdir", e).with_detail(format!(
                 "{} (is another labnet starting? else: labnet down --name {})",
@@ -53,6 +71,7 @@ impl Network {
         for side in Side::BOTH {
             ip(&["netns", "add", &names.netns(side)])?;
         }
+        drop(lock);
         let client = net.configure(Side::Client)?;
         let server = net.configure(Side::Server)?;
         Ok((net, (client, server)))
