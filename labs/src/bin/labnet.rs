@@ -109,6 +109,11 @@ mod cli {
         /// (the second file is FILE-delivered.pcap)
         #[arg(long, default_value_t, value_parser = CaptureMode::parse)]
         capture: CaptureMode,
+        /// Bytes of each packet the capture keeps (e.g. 128: headers only, a smaller
+        /// file and a faster link; the payloads are cut)
+        #[arg(long, default_value_t = labs::labnet::pcap::SNAPLEN,
+              value_parser = clap::value_parser!(u32).range(1..=65535))]
+        snaplen: u32,
     }
 
     impl LinkArgs {
@@ -133,6 +138,7 @@ mod cli {
                 seed: self.seed,
                 pcap: self.pcap.clone().unwrap_or_else(|| default_pcap.into()),
                 capture: self.capture,
+                snaplen: self.snaplen,
             }
         }
     }

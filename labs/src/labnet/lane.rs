@@ -9,6 +9,10 @@
 //!
 //! The packet is then queued by the time it leaves the link; equal times keep their
 //! arrival order. The queue is the only place packets can overtake each other.
+//!
+//! A queued packet is copied into a buffer the lane keeps for reuse: once delivered,
+//! the buffer goes back to the lane ([`Lane::recycle`]), so a busy link with a delay
+//! does not allocate for every packet.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -27,6 +31,12 @@ pub const REORDER_HOLD: Duration = Duration::from_millis(1);
 
 /// At most this many packets wait in one direction (a bound on memory).
 pub const MAX_QUEUED: usize = 100_000;
+
+/// At most this many delivered packets' buffers are kept for reuse.
+const MAX_SPARE: usize = 4096;
+
+/// A new buffer holds at least this many bytes (an Ethernet-sized packet).
+const BUFFER: usize = 2048;
 
 /// What happened to the packets of one direction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,6 +64,7 @@ pub struct Lane {
     busy_until: Instant,
     queue: BinaryHeap<Queued>,
     arrivals: u64,
+    spare: Vec<Vec<u8>>,
     /// What happened so far.
     pub stats: LaneStats,
 }
@@ -66,6 +77,7 @@ impl Lane {
             busy_until: Instant::now(),
             queue: BinaryHeap::new(),
             arrivals: 0,
+            spare: Vec::new(),
             stats: LaneStats::default(),
         }
     }
@@ -80,8 +92,9 @@ impl Lane {
         self.imp.is_none() && self.queue.is_empty()
     }
 
-    /// Decides the fate of `packet`, which arrived at `now`, and queues what survives.
-    pub fn admit(&mut self, now: Instant, packet: Vec<u8>, rng: &mut StdRng) {
+    /// Decides the fate of `packet`, which arrived at `now`, and queues what survives
+    /// (a copy of it).
+    pub fn admit(&mut self, now: Instant, packet: &[u8], rng: &mut StdRng) {
         self.stats.received += 1;
         let imp = self.imp;
         if imp.loss > 0.0 && rng.random_bool(imp.loss) {
@@ -90,12 +103,19 @@ impl Lane {
         }
         if imp.duplicate > 0.0 && rng.random_bool(imp.duplicate) {
             self.stats.duplicated += 1;
-            self.enqueue(now, packet.clone(), rng);
+            self.enqueue(now, packet, rng);
         }
         self.enqueue(now, packet, rng);
     }
 
-    fn enqueue(&mut self, now: Instant, packet: Vec<u8>, rng: &mut StdRng) {
+    /// Gives back the buffer of a delivered packet, for the next one to use.
+    pub fn recycle(&mut self, buffer: Vec<u8>) {
+        if self.spare.len() < MAX_SPARE {
+            self.spare.push(buffer);
+        }
+    }
+
+    fn enqueue(&mut self, now: Instant, data: &[u8], rng: &mut StdRng) {
         if self.queue.len() >= MAX_QUEUED {
             self.stats.overflowed += 1;
             return;
@@ -108,11 +128,17 @@ impl Lane {
                 self.stats.overflowed += 1;
                 return;
             }
-            let bits = packet.len() as f64 * 8.0;
+            let bits = data.len() as f64 * 8.0;
             self.busy_until = start + Duration::from_secs_f64(bits / rate as f64);
             leaves = self.busy_until;
         }
         let travel = self.travel_time(rng);
+        let mut packet = self
+            .spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(BUFFER.max(data.len())));
+        packet.clear();
+        packet.extend_from_slice(data);
         self.arrivals += 1;
         self.queue
             .push(Reverse((leaves + travel, self.arrivals, packet)));
@@ -143,7 +169,8 @@ impl Lane {
         self.queue.peek().map(|Reverse((t, _, _))| *t)
     }
 
-    /// The next packet due at `now`, taken off the queue.
+    /// The next packet due at `now`, taken off the queue ([`Lane::recycle`] its
+    /// buffer once it is delivered).
     pub fn pop_due(&mut self, now: Instant) -> Option<Vec<u8>> {
         if self.next_due()? > now {
             return None;
@@ -180,7 +207,7 @@ mod tests {
             ..Default::default()
         });
         let t0 = Instant::now();
-        l.admit(t0, vec![1], &mut rng);
+        l.admit(t0, &[1], &mut rng);
         assert!(l.pop_due(t0 + Duration::from_millis(99)).is_none());
         assert_eq!(l.pop_due(t0 + Duration::from_millis(100)), Some(vec![1]));
     }
@@ -193,7 +220,7 @@ mod tests {
         });
         let t0 = Instant::now();
         for _ in 0..10_000 {
-            l.admit(t0, vec![0], &mut rng);
+            l.admit(t0, &[0], &mut rng);
         }
         // 4 standard deviations of Binomial(10000, 0.1): 120.
         assert!((880..=1120).contains(&l.stats.lost), "{:?}", l.stats);
@@ -209,7 +236,7 @@ mod tests {
         });
         let t0 = Instant::now();
         for i in 0..50 {
-            l.admit(t0 + Duration::from_micros(i), vec![i as u8], &mut rng);
+            l.admit(t0 + Duration::from_micros(i), &[i as u8], &mut rng);
         }
         let order = drain(&mut l, t0 + Duration::from_secs(1));
         assert_eq!(order.len(), 50);
@@ -224,9 +251,25 @@ mod tests {
             ..Default::default()
         });
         let t0 = Instant::now();
-        l.admit(t0, vec![7], &mut rng);
+        l.admit(t0, &[7], &mut rng);
         assert_eq!(drain(&mut l, t0), vec![7, 7]);
         assert_eq!(l.stats.duplicated, 1);
+    }
+
+    #[test]
+    fn delivered_buffers_are_reused() {
+        let (mut l, mut rng) = lane(Impairments {
+            delay: Duration::from_millis(1),
+            ..Default::default()
+        });
+        let t0 = Instant::now();
+        l.admit(t0, &[1; 100], &mut rng);
+        let first = l.pop_due(t0 + Duration::from_secs(1)).unwrap();
+        let place = first.as_ptr();
+        l.recycle(first);
+        l.admit(t0, &[2; 50], &mut rng);
+        let second = l.pop_due(t0 + Duration::from_secs(1)).unwrap();
+        assert_eq!((second.as_ptr(), second.len(), second[0]), (place, 50, 2));
     }
 
     #[test]
@@ -237,7 +280,7 @@ mod tests {
         });
         let t0 = Instant::now();
         for _ in 0..200 {
-            l.admit(t0, vec![0; 1000], &mut rng); // 1 ms each
+            l.admit(t0, &[0; 1000], &mut rng); // 1 ms each
         }
         assert_eq!(l.next_due(), Some(t0 + Duration::from_millis(1)));
         assert_eq!(drain(&mut l, t0 + Duration::from_millis(10)).len(), 10);

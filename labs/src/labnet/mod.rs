@@ -18,7 +18,9 @@
 //! | [`tun`] | opens a TUN device inside a namespace (`setns` in a short-lived thread) |
 //! | [`impair`] | the impairments: parsing `--loss 10%`, `--delay 100ms`, `--rate 10mbit` |
 //! | [`lane`] | one direction of the link: each packet's fate and its time-ordered queue |
-//! | [`link`] | the link itself: moves packets between the TUN devices through the lanes |
+//! | [`way`] | one direction's thread: reads a TUN device, the lane, writes the other |
+//! | [`link`] | the link itself: the two directions' threads and the shared capture |
+//! | [`profile`] | timing counters of the link's loop (`LABNET_PROFILE=1`) |
 //! | [`pcap`] | writes the capture of the link (LINKTYPE_RAW) |
 //! | [`tap`] | where the link is captured: what the hosts sent, what it delivered, or both |
 //! | [`session`] | build, run the link in a thread while something happens, tear down |
@@ -36,6 +38,7 @@ pub mod link;
 pub mod names;
 pub mod netns;
 pub mod pcap;
+pub mod profile;
 pub mod programs;
 pub mod report;
 pub mod scenario;
@@ -43,3 +46,4 @@ pub mod session;
 pub mod signals;
 pub mod tap;
 pub mod tun;
+pub mod way;

@@ -10,20 +10,26 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// LINKTYPE_RAW: each packet starts with its IP header.
 pub const LINKTYPE_RAW: u32 = 101;
 
-/// Packets longer than this are cut in the file (the TUN MTU is far below it).
+/// By default, packets longer than this are cut in the file (the TUN MTU is far below
+/// it, so nothing is cut).
 pub const SNAPLEN: u32 = 65535;
+
+/// The capture is written in chunks of this size: one `write(2)` per 4 MiB.
+const CHUNK: usize = 4 << 20;
 
 /// Writes packets to a pcap file.
 pub struct PcapWriter<W: Write> {
     out: BufWriter<W>,
+    snaplen: u32,
 }
 
 impl PcapWriter<File> {
-    /// Creates (or truncates) `path` and writes the file header.
-    pub fn create(path: &Path) -> unp::Result<PcapWriter<File>> {
+    /// Creates (or truncates) `path` and writes the file header; at most `snaplen`
+    /// bytes of each packet are kept (`tcpdump -s`).
+    pub fn create(path: &Path, snaplen: u32) -> unp::Result<PcapWriter<File>> {
         let file = File::create(path)
             .map_err(|e| unp::Error::os("open", e).with_detail(path.display().to_string()))?;
-        PcapWriter::new(file)
+        PcapWriter::new(file, snaplen)
             .map_err(|e| unp::Error::os("write", e).with_detail(path.display().to_string()))
     }
 }
@@ -31,22 +37,23 @@ impl PcapWriter<File> {
 impl<W: Write> PcapWriter<W> {
     /// Writes the 24-byte file header (microsecond timestamps, this host's byte order,
     /// which the magic number tells readers) to `out`.
-    pub fn new(out: W) -> io::Result<PcapWriter<W>> {
-        let mut out = BufWriter::with_capacity(1 << 20, out);
+    pub fn new(out: W, snaplen: u32) -> io::Result<PcapWriter<W>> {
+        let snaplen = snaplen.max(1);
+        let mut out = BufWriter::with_capacity(CHUNK, out);
         out.write_all(&0xa1b2_c3d4u32.to_ne_bytes())?;
         out.write_all(&2u16.to_ne_bytes())?; // version 2.4
         out.write_all(&4u16.to_ne_bytes())?;
         out.write_all(&0i32.to_ne_bytes())?; // time zone: UTC
         out.write_all(&0u32.to_ne_bytes())?; // timestamp accuracy
-        out.write_all(&SNAPLEN.to_ne_bytes())?;
+        out.write_all(&snaplen.to_ne_bytes())?;
         out.write_all(&LINKTYPE_RAW.to_ne_bytes())?;
-        Ok(PcapWriter { out })
+        Ok(PcapWriter { out, snaplen })
     }
 
     /// Appends one packet, stamped with `time`.
     pub fn packet(&mut self, time: SystemTime, data: &[u8]) -> io::Result<()> {
         let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let kept = data.len().min(SNAPLEN as usize);
+        let kept = data.len().min(self.snaplen as usize);
         let seconds = u32::try_from(since.as_secs()).unwrap_or(u32::MAX);
         self.out.write_all(&seconds.to_ne_bytes())?;
         self.out.write_all(&since.subsec_micros().to_ne_bytes())?;
@@ -70,7 +77,7 @@ mod tests {
     fn header_and_record_are_laid_out_as_libpcap_reads_them() {
         let mut buf = Vec::new();
         {
-            let mut w = PcapWriter::new(&mut buf).unwrap();
+            let mut w = PcapWriter::new(&mut buf, SNAPLEN).unwrap();
             let t = UNIX_EPOCH + Duration::from_micros(5_000_007);
             w.packet(t, &[0x45, 0, 0, 3]).unwrap();
             w.flush().unwrap();
@@ -84,10 +91,24 @@ mod tests {
     }
 
     #[test]
+    fn a_snaplen_keeps_the_start_of_each_packet_and_its_length() {
+        let mut buf = Vec::new();
+        {
+            let mut w = PcapWriter::new(&mut buf, 3).unwrap();
+            w.packet(UNIX_EPOCH, &[1, 2, 3, 4, 5]).unwrap();
+            w.flush().unwrap();
+        }
+        assert_eq!(u32::from_ne_bytes(buf[16..20].try_into().unwrap()), 3);
+        assert_eq!(u32::from_ne_bytes(buf[32..36].try_into().unwrap()), 3);
+        assert_eq!(u32::from_ne_bytes(buf[36..40].try_into().unwrap()), 5);
+        assert_eq!(&buf[40..], &[1, 2, 3]);
+    }
+
+    #[test]
     fn labtrace_reads_the_file() {
         let mut buf = Vec::new();
         {
-            let mut w = PcapWriter::new(&mut buf).unwrap();
+            let mut w = PcapWriter::new(&mut buf, SNAPLEN).unwrap();
             w.packet(SystemTime::now(), &[0x45; 20]).unwrap();
             w.flush().unwrap();
         }

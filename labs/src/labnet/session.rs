@@ -27,6 +27,8 @@ pub struct LinkOptions {
     pub pcap: PathBuf,
     /// What is captured: what the hosts sent, what the link delivered, or both.
     pub capture: CaptureMode,
+    /// How many bytes of each packet the capture keeps.
+    pub snaplen: u32,
 }
 
 /// Sets `stop` when dropped: the link thread's way of saying it ended, also by a panic.
@@ -48,13 +50,13 @@ pub fn with_network<T>(
     during: impl FnOnce(&Names) -> unp::Result<T> + Send,
 ) -> unp::Result<(T, LinkStats)> {
     let (net, (client, server)) = Network::up(names)?;
-    let tap = Tap::create(&opts.pcap, opts.capture)?;
+    let tap = Tap::create(&opts.pcap, opts.capture, opts.snaplen)?;
     let rng = match opts.seed {
         Some(seed) => StdRng::seed_from_u64(seed),
         None => StdRng::try_from_rng(&mut SysRng)
             .map_err(|e| unp::Error::msg(format!("getrandom error: {e}")))?,
     };
-    let mut link = Link::new(client, server, opts.impairments, tap, rng);
+    let mut link = Link::new(client, server, opts.impairments, tap, rng)?;
     let finish = AtomicBool::new(false);
     let (result, linked) = std::thread::scope(|s| {
         let carrier = s.spawn(|| {

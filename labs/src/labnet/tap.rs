@@ -79,14 +79,24 @@ pub struct Tap {
 }
 
 impl Tap {
-    /// Creates the files `mode` asks for.
-    pub fn create(pcap: &Path, mode: CaptureMode) -> unp::Result<Tap> {
+    /// Creates the files `mode` asks for, keeping `snaplen` bytes of each packet.
+    pub fn create(pcap: &Path, mode: CaptureMode, snaplen: u32) -> unp::Result<Tap> {
         let (sent, delivered) = mode.paths(pcap);
-        let open = |p: Option<PathBuf>| p.map(|p| PcapWriter::create(&p)).transpose();
+        let open = |p: Option<PathBuf>| p.map(|p| PcapWriter::create(&p, snaplen)).transpose();
         Ok(Tap {
             sent: open(sent)?,
             delivered: open(delivered)?,
         })
+    }
+
+    /// Whether packets entering the link are captured.
+    pub fn takes_sent(&self) -> bool {
+        self.sent.is_some()
+    }
+
+    /// Whether packets leaving the link are captured.
+    pub fn takes_delivered(&self) -> bool {
+        self.delivered.is_some()
     }
 
     /// Records a packet as it enters the link.
