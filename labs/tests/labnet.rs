@@ -648,7 +648,8 @@ fn ft_with_reordering_is_seen_out_of_order_by_tshark() {
         return;
     }
     let args = ["ft", "--reorder", "10%", "--delay", "5ms", "--seed", "9"];
-    let (out, pcap, _dir) = run_scenario("ro", &[&args[..], &["--capture", "both"]].concat());
+    let more = ["--capture", "both", "--snaplen", "100"];
+    let (out, pcap, _dir) = run_scenario("ro", &[&args[..], &more].concat());
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     assert!(t.contains("identical"), "{t}");
@@ -659,6 +660,10 @@ fn ft_with_reordering_is_seen_out_of_order_by_tshark() {
         tshark_count(&delivered, "tcp.analysis.out_of_order") > 0,
         "{t}"
     );
+    // --snaplen 100: each packet's first 100 bytes, and its true length.
+    let all = tshark_count(&pcap, "frame");
+    assert_eq!(tshark_count(&pcap, "frame.cap_len <= 100"), all);
+    assert!(tshark_count(&pcap, "frame.len > 1000") > 500, "{t}");
 }
 
 #[test]
