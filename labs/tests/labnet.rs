@@ -643,6 +643,52 @@ fn delivered_path(pcap: &Path) -> PathBuf {
 }
 
 #[test]
+fn bench_prints_a_row_per_loss_and_delay_and_draws_the_chart() {
+    if skip("bench") || !programs_built("bench", &["ftserver", "ftclient"]) {
+        return;
+    }
+    let name = net_name("bench");
+    let dir = TempDir(std::env::temp_dir().join(format!("labnet-test-{name}")));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let svg = dir.0.join("ft.svg");
+    let out = Command::new(LABNET)
+        .args([
+            "bench", "ft", "--name", &name, "--loss", "0,20", "--delay", "0,5ms",
+        ])
+        .args(["--size", "256KiB", "--seed", "3", "--svg"])
+        .arg(&svg)
+        .output()
+        .expect("labnet bench");
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert_eq!(leftovers(&name), Vec::<String>::new(), "{t}");
+    assert!(!t.contains("+ ip netns"), "the commands are not shown: {t}");
+    let rows: Vec<Vec<&str>> = t
+        .lines()
+        .filter(|l| l.starts_with("| 0ms") || l.starts_with("| 5ms"))
+        .map(|l| l.split('|').map(str::trim).collect())
+        .collect();
+    assert_eq!(rows.len(), 4, "{t}");
+    for row in &rows {
+        // | delay | loss | time | Mbit/s | lost | sent again |
+        let lost: usize = row[5].parse().unwrap();
+        let repairs: usize = row[6].parse().unwrap();
+        assert!(row[4].parse::<f64>().unwrap() > 0.0, "{t}");
+        if row[2] == "0%" {
+            assert_eq!((lost, repairs), (0, 0), "{t}");
+        } else {
+            assert!(
+                lost > 10 && repairs + 3 >= lost && repairs <= lost + 5,
+                "{t}"
+            );
+        }
+    }
+    let chart = std::fs::read_to_string(&svg).expect("the chart");
+    assert_eq!(chart.matches("<polyline").count(), 2, "{chart}");
+    assert!(chart.contains("delay 5ms"), "{chart}");
+}
+
+#[test]
 fn ft_with_reordering_is_seen_out_of_order_by_tshark() {
     if skip("reorder") || !programs_built("reorder", &["ftserver", "ftclient", "labtrace"]) {
         return;

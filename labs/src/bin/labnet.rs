@@ -14,7 +14,7 @@ mod cli {
     use labs::labnet::scenario::{self, Play, Scenario};
     use labs::labnet::session::{LinkOptions, with_network};
     use labs::labnet::tap::CaptureMode;
-    use labs::labnet::{command, control, link, report, signals};
+    use labs::labnet::{bench, command, control, link, report, signals};
 
     #[derive(Parser)]
     #[command(
@@ -40,8 +40,8 @@ mod cli {
             /// The client uses the server's IPv6 address
             #[arg(long)]
             ipv6: bool,
-            /// Size of the file the ft scenario transfers, in bytes
-            #[arg(long, default_value_t = 1 << 20)]
+            /// Size of the file the ft scenario transfers (4096, 1MiB, 200MB)
+            #[arg(long, default_value = "1MiB", value_parser = bench::size)]
             size: u64,
             /// How long the client may run, in seconds
             #[arg(long, default_value_t = 120)]
@@ -49,6 +49,8 @@ mod cli {
             #[command(flatten)]
             link: LinkArgs,
         },
+        /// Measure ft's throughput for each loss and delay: a table, and a chart (--svg)
+        Bench(BenchArgs),
         /// Run a command inside the client's or the server's namespace
         Exec {
             /// client or server
@@ -73,6 +75,42 @@ mod cli {
             #[arg(long, default_value = "labnet")]
             name: String,
         },
+    }
+
+    #[derive(Args)]
+    struct BenchArgs {
+        /// The scenario measured: ft
+        #[arg(value_parser = |s: &str| match Scenario::parse(s)? {
+            Scenario::Ft => Ok(Scenario::Ft),
+            _ => Err("only ft can be measured".to_string()),
+        })]
+        scenario: Scenario,
+        /// Loss rates, each applied both ways (a bare number is in %)
+        #[arg(long, value_delimiter = ',', default_value = "0,1,5,10",
+              value_parser = impair::percent)]
+        loss: Vec<f64>,
+        /// One-way delays, each applied both ways (a bare number is in ms)
+        #[arg(long, value_delimiter = ',', default_value = "0,50,200",
+              value_parser = impair::duration)]
+        delay: Vec<Duration>,
+        /// Size of the file transferred (4096, 1MiB, 200MB)
+        #[arg(long, default_value = "1MiB", value_parser = bench::size)]
+        size: u64,
+        /// Transfers per row; the row shows the one of median time
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=99))]
+        runs: u64,
+        /// Seed of the first run's random draws (the next runs take the next seeds)
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// How long one transfer may take, in seconds
+        #[arg(long, default_value_t = 120)]
+        limit: u64,
+        /// Also draw throughput against loss, a line per delay, into this SVG file
+        #[arg(long)]
+        svg: Option<PathBuf>,
+        /// Network name (built and removed for each transfer)
+        #[arg(long, default_value = "labnet-bench")]
+        name: String,
     }
 
     #[derive(Args)]
@@ -176,14 +214,14 @@ mod cli {
     fn up(args: &LinkArgs, stop: &AtomicBool) -> unp::Result<()> {
         let names = names(&args.name)?;
         let opts = args.options(format!("{}.pcap", args.name));
-        let ((), stats) = with_network(&names, &opts, stop, |n| {
+        let ((), stats) = with_network(&names, &opts, stop, |n, ended| {
             announce(n, &opts);
             println!(
                 "labnet: up; in other terminals: `labnet shell server`, `labnet shell client` \
                  (--name {0}); Ctrl-C or `labnet down --name {0}` ends it",
                 n.name()
             );
-            while !stop.load(Ordering::Relaxed) {
+            while !ended.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(50));
             }
             Ok(())
@@ -196,15 +234,47 @@ mod cli {
         let names = names(&args.name)?;
         let opts = args.options(format!("{}-{}.pcap", args.name, play.scenario));
         let workdir = play.workdir.clone();
-        let result = with_network(&names, &opts, stop, |n| {
+        let result = with_network(&names, &opts, stop, |n, ended| {
             announce(n, &opts);
-            scenario::play(n, &play, stop)
+            scenario::play(n, &play, ended)
         });
         let _ = std::fs::remove_dir_all(&workdir);
         let (_, stats) = result?;
         println!("{}", link::describe(&stats));
         report::repairs(&opts.pcap, opts.capture);
         report::explain(&opts.pcap)
+    }
+
+    fn bench(args: BenchArgs, stop: &AtomicBool) -> unp::Result<()> {
+        let plan = bench::Plan {
+            workdir: std::env::temp_dir().join(format!(
+                "labnet-{}-{}",
+                args.name,
+                std::process::id()
+            )),
+            name: args.name,
+            losses: args.loss,
+            delays: args.delay,
+            size: args.size,
+            runs: args.runs as usize,
+            seed: args.seed,
+            limit: Duration::from_secs(args.limit),
+        };
+        println!(
+            "labnet bench {}: {} bytes, {} run(s) per row from seed {}; each run builds a \
+             network, transfers, tears it down (the `ip` commands are not shown)",
+            args.scenario, plan.size, plan.runs, plan.seed
+        );
+        command::set_quiet(true);
+        let rows = bench::measure(&plan, stop);
+        command::set_quiet(false);
+        let rows = rows?;
+        if let Some(path) = args.svg {
+            std::fs::write(&path, bench::chart(&rows, plan.size))
+                .map_err(|e| unp::Error::os("write", e).with_detail(path.display().to_string()))?;
+            println!("labnet: chart written to {}", path.display());
+        }
+        Ok(())
     }
 
     pub fn main() -> unp::Result<()> {
@@ -230,9 +300,11 @@ mod cli {
                     size,
                     workdir,
                     limit: Duration::from_secs(limit),
+                    transcript: true,
                 };
                 run(&link, play, &*signals::stop_flag()?)
             }
+            Cmd::Bench(args) => bench(args, &*signals::stop_flag()?),
             Cmd::Exec {
                 side,
                 command,

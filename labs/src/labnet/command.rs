@@ -2,10 +2,21 @@
 //! labnet-client`), so that a student sees, and can type, every step labnet takes.
 
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Stops (or resumes) printing the command trace: `labnet bench` builds a network for
+/// each measurement, and its table would drown in the same commands.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
 
 /// Prints a line of the command trace (`+ WORDS`) on stdout.
 pub fn trace(line: impl std::fmt::Display) {
-    println!("+ {line}");
+    if !QUIET.load(Ordering::Relaxed) {
+        println!("+ {line}");
+    }
 }
 
 /// Runs `ip ARGS`, printed first; returns its standard output. A failure is reported

@@ -27,9 +27,12 @@
 //! | [`programs`] | the lab programs, started inside a namespace, their output collected |
 //! | [`scenario`] | `labnet run`: a lab's server and client across the link, with a transcript |
 //! | [`report`] | after a run: labtrace's story of the capture, tshark's counts |
+//! | [`bench`] | `labnet bench ft`: throughput for each loss and delay, a table and a chart |
+//! | [`plot`] | the chart: an SVG line chart written by hand |
 //! | [`control`] | `labnet exec`, `labnet shell`, `labnet down` |
 //! | [`signals`] | Ctrl-C and SIGTERM become a flag the link checks |
 
+pub mod bench;
 pub mod command;
 pub mod control;
 pub mod impair;
@@ -38,6 +41,7 @@ pub mod link;
 pub mod names;
 pub mod netns;
 pub mod pcap;
+pub mod plot;
 pub mod profile;
 pub mod programs;
 pub mod report;

@@ -16,6 +16,10 @@ use nix::unistd::Pid;
 /// How often a wait checks the stop flag.
 const TICK: Duration = Duration::from_millis(50);
 
+/// How often [`Running::finish`] checks whether the program exited: the client's
+/// running time is the transfer's time, so it is measured to the millisecond.
+const EXIT_CHECK: Duration = Duration::from_millis(1);
+
 /// The path of the workspace program `name`, built next to labnet.
 pub fn bin_path(name: &str) -> unp::Result<PathBuf> {
     let exe = std::env::current_exe().map_err(|e| unp::Error::os("current_exe", e))?;
@@ -133,7 +137,7 @@ impl Running {
                     self.name
                 )));
             }
-            std::thread::sleep(TICK);
+            std::thread::sleep(EXIT_CHECK);
         }
     }
 

@@ -39,6 +39,9 @@ pub fn explain(pcap: &Path) -> unp::Result<()> {
     Ok(())
 }
 
+/// The display filter of TCP's repairs in a capture of what was sent (see [`repairs`]).
+pub const REPAIRS: &str = "tcp.analysis.retransmission || tcp.analysis.out_of_order";
+
 /// The capture files of `mode`, for the announcement: `run.pcap (what each host
 /// sent), run-delivered.pcap (what the link delivered)`.
 pub fn capture_files(pcap: &Path, mode: CaptureMode) -> String {

@@ -80,6 +80,8 @@ pub struct Play {
     pub workdir: PathBuf,
     /// How long the client may take.
     pub limit: Duration,
+    /// Print both terminals and the ft check (`labnet run`), or nothing (`labnet bench`).
+    pub transcript: bool,
 }
 
 /// What a run measured (the `ft` scenario's transfer).
@@ -169,11 +171,18 @@ pub fn play(names: &Names, play: &Play, stop: &AtomicBool) -> unp::Result<Played
         Ok(server.terminate())
     };
     let (client_status, client_out) = client?;
-    terminal(Side::Server, s.server.0, &s.server.1, "", &server_out?);
-    terminal(Side::Client, s.client.0, &s.client.1, s.input, &client_out);
+    let server_out = server_out?;
+    if play.transcript {
+        terminal(Side::Server, s.server.0, &s.server.1, "", &server_out);
+        terminal(Side::Client, s.client.0, &s.client.1, s.input, &client_out);
+    }
     if !client_status.success() {
+        let printed = match play.transcript {
+            true => String::new(),
+            false => format!("; it printed: {}", client_out.join(" / ")),
+        };
         return Err(unp::Error::msg(format!(
-            "{} failed: {client_status}",
+            "{} failed: {client_status}{printed}",
             s.client.0
         )));
     }
@@ -184,8 +193,11 @@ pub fn play(names: &Names, play: &Play, stop: &AtomicBool) -> unp::Result<Played
     if play.scenario == Scenario::Ft {
         played.bytes = compare(&play.workdir)?;
         let secs = client_time.as_secs_f64().max(1e-9);
+        if !play.transcript {
+            return Ok(played);
+        }
         println!(
-            "ft: copy.bin is identical to data.bin: {} bytes in {:.2} s ({:.1} Mbit/s)",
+            "ft: copy.bin is identical to data.bin: {} bytes in {:.3} s ({:.1} Mbit/s)",
             played.bytes,
             secs,
             played.bytes as f64 * 8.0 / secs / 1e6

@@ -31,7 +31,7 @@ pub struct LinkOptions {
     pub snaplen: u32,
 }
 
-/// Sets `stop` when dropped: the link thread's way of saying it ended, also by a panic.
+/// Sets its flag when dropped: the link thread's way of saying it ended, also by a panic.
 struct SetOnDrop<'a>(&'a AtomicBool);
 
 impl Drop for SetOnDrop<'_> {
@@ -41,13 +41,14 @@ impl Drop for SetOnDrop<'_> {
 }
 
 /// Builds network `names`, runs `during` while the link carries packets, then lets the
-/// link go quiet, stops it and tears everything down, whatever happened. `stop` (set by a signal, or by the
-/// link when it ends) tells `during` to give up.
+/// link go quiet, stops it and tears everything down, whatever happened. `stop` (set by
+/// a signal) ends the link; `during` gets a flag that says the link has ended (after
+/// `stop`, an error or a panic), so that it gives up.
 pub fn with_network<T>(
     names: &Names,
     opts: &LinkOptions,
     stop: &AtomicBool,
-    during: impl FnOnce(&Names) -> unp::Result<T> + Send,
+    during: impl FnOnce(&Names, &AtomicBool) -> unp::Result<T> + Send,
 ) -> unp::Result<(T, LinkStats)> {
     let (net, (client, server)) = Network::up(names)?;
     let tap = Tap::create(&opts.pcap, opts.capture, opts.snaplen)?;
@@ -58,12 +59,13 @@ pub fn with_network<T>(
     };
     let mut link = Link::new(client, server, opts.impairments, tap, rng)?;
     let finish = AtomicBool::new(false);
+    let ended = AtomicBool::new(false);
     let (result, linked) = std::thread::scope(|s| {
         let carrier = s.spawn(|| {
-            let _tell = SetOnDrop(stop);
+            let _tell = SetOnDrop(&ended);
             link.run(stop, &finish)
         });
-        let result = during(net.names());
+        let result = during(net.names(), &ended);
         // Packets still in flight (the close's last ACK) cross before the link stops.
         finish.store(true, Ordering::Relaxed);
         (result, carrier.join())
