@@ -575,6 +575,151 @@ fn the_lottery_across_a_200ms_link() {
     assert!(last >= 1, "{t}");
 }
 
+/// What `labnet run` printed: the addresses it announced (client IPv4, client IPv6,
+/// server IPv4, server IPv6), the server's terminal and the client's (each from its
+/// `[side] $ COMMAND` line to the next terminal or the teardown's commands).
+struct Transcript {
+    addrs: [String; 4],
+    server: Vec<String>,
+    client: Vec<String>,
+}
+
+fn transcript(t: &str) -> Transcript {
+    let announced = t.lines().find(|l| l.contains(" <-> ")).unwrap_or_default();
+    let words: Vec<&str> = announced.split_whitespace().collect();
+    let addrs = match words[..] {
+        [_, _, c4, _, c6, _, _, s4, _, s6] => [c4, c6, s4, s6].map(String::from),
+        _ => panic!("no addresses announced in:\n{t}"),
+    };
+    let terminal = |side: &str| -> Vec<String> {
+        t.lines()
+            .skip_while(|l| !l.starts_with(&format!("[{side}] $ ")))
+            .take_while(|l| !l.starts_with("client→server:") && !l.starts_with("+ "))
+            .enumerate()
+            .take_while(|(i, l)| *i == 0 || !l.starts_with('['))
+            .map(|(_, l)| l.to_string())
+            .collect()
+    };
+    Transcript {
+        addrs,
+        server: terminal("server"),
+        client: terminal("client"),
+    }
+}
+
+/// The lines of labtrace's story (after `$ labtrace`) that contain `text`.
+fn traced<'a>(t: &'a str, text: &str) -> Vec<&'a str> {
+    t.lines()
+        .skip_while(|l| !l.starts_with("$ labtrace "))
+        .filter(|l| l.contains(text))
+        .collect()
+}
+
+#[test]
+fn echo_across_the_link_over_ipv4_and_ipv6() {
+    let programs = ["tcpserv04", "tcpcli01", "labtrace"];
+    if skip("echo") || !programs_built("echo", &programs) {
+        return;
+    }
+    for (tag, ipv6) in [("e4", false), ("e6", true)] {
+        let args: &[&str] = if ipv6 { &["echo", "--ipv6"] } else { &["echo"] };
+        let (out, pcap, _dir) = run_scenario(tag, args);
+        let t = text(&out);
+        assert!(out.status.success(), "{t}");
+        let tr = transcript(&t);
+        let (client, server) = match ipv6 {
+            false => (tr.addrs[0].clone(), tr.addrs[2].clone()),
+            true => (format!("[{}]", tr.addrs[1]), tr.addrs[3].clone()),
+        };
+        let typed = "printf 'hello across the link\\nsecond line\\n' | tcpcli01";
+        assert_eq!(
+            tr.client,
+            [
+                format!("[client] $ {typed} {server} -p 9877"),
+                "hello across the link".into(),
+                "second line".into(),
+            ],
+            "{t}"
+        );
+        assert_eq!(
+            tr.server[..2],
+            ["[server] $ tcpserv04 -p 9877", "listening on [::]:9877"]
+        );
+        assert!(tr.server[2].contains(&format!(" serves {client}:")), "{t}");
+        let server = if ipv6 { format!("[{server}]") } else { server };
+        let story = traced(&t, "Connection 1: ");
+        assert!(
+            story[0].contains(&format!("→ server {server}:9877 (echo)")),
+            "{t}"
+        );
+        // Each line goes to the server and comes back.
+        assert_eq!(traced(&t, "\"hello across the link\\n\"").len(), 2, "{t}");
+        assert_eq!(traced(&t, "\"second line\\n\"").len(), 2, "{t}");
+        let (v4, v6) = (tshark_count(&pcap, "ip"), tshark_count(&pcap, "ipv6"));
+        assert_eq!(
+            (v4 > 0, v6 > 0),
+            (!ipv6, ipv6),
+            "{v4} IPv4, {v6} IPv6 packets"
+        );
+    }
+}
+
+#[test]
+fn daytime_across_the_link_is_the_servers_time() {
+    let programs = ["daytimetcpsrv", "daytimetcpcli", "labtrace"];
+    if skip("daytime") || !programs_built("daytime", &programs) {
+        return;
+    }
+    let (out, _pcap, _dir) = run_scenario("day", &["daytime"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    let tr = transcript(&t);
+    assert_eq!(tr.client.len(), 2, "{t}");
+    assert_eq!(
+        tr.client[0],
+        format!("[client] $ daytimetcpcli {} -p 13", tr.addrs[2])
+    );
+    // `Mon Nov 30 10:22:57 2026\r`: RFC 867's line, its CR shown escaped.
+    let date = &tr.client[1];
+    assert!(date.len() == 26 && date.ends_with("\\r"), "{date:?}");
+    assert!(
+        tr.server[2].starts_with(&format!("connection from {}:", tr.addrs[0])),
+        "{t}"
+    );
+    assert_eq!(traced(&t, "(daytime)").len(), 1, "{t}");
+    assert_eq!(
+        traced(&t, &format!("daytime \"{date}\\n\"")).len(),
+        1,
+        "{t}"
+    );
+}
+
+#[test]
+fn sum_across_a_25ms_link_answers_each_line_a_round_trip_later() {
+    let programs = ["tcpserv08", "tcpcli08", "labtrace"];
+    if skip("sum") || !programs_built("sum", &programs) {
+        return;
+    }
+    let (out, pcap, _dir) = run_scenario("sum", &["sum", "--delay", "25ms"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    let tr = transcript(&t);
+    let command = format!(
+        "[client] $ printf '2 5\\n10 20\\n' | tcpcli08 {} -p 9877",
+        tr.addrs[2]
+    );
+    assert_eq!(tr.client, [command, "7".into(), "30".into()], "{t}");
+    assert_eq!(traced(&t, "(sum08)").len(), 1, "{t}");
+    assert_eq!(traced(&t, "sum 2 + 5").len(), 1, "{t}");
+    assert_eq!(traced(&t, "sum 10 + 20").len(), 1, "{t}");
+    // SYN at 0, SYN-ACK sent at 25 ms, the first line at 50, its sum at 75 ms or later.
+    let answers = "ip.src == {} && tcp.len == 2";
+    let answers = answers.replace("{}", &tr.addrs[2]);
+    assert_eq!(tshark_count(&pcap, &answers), 1, "{t}");
+    let late = format!("{answers} && frame.time_relative >= 0.075");
+    assert_eq!(tshark_count(&pcap, &late), 1, "{t}");
+}
+
 #[test]
 fn ft_under_5_percent_loss_delivers_the_file_with_retransmissions() {
     if skip("ft") || !programs_built("ft", &["ftserver", "ftclient", "labtrace"]) {

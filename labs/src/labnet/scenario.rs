@@ -7,7 +7,7 @@
 //! | `ft` | `ftserver 10000 --root DIR` | `ftclient ADDR 10000 data.bin COPY` | — (a file of `--size` bytes) |
 //! | `echo` | `tcpserv04 -p 9877` | `tcpcli01 ADDR -p 9877` | two lines |
 //! | `daytime` | `daytimetcpsrv -p 13` | `daytimetcpcli ADDR -p 13` | — |
-//! | `sum` | `tcpserv08 -p 9877` | `tcpcli08 ADDR -p 9877` | `2 5`, `10 -3` |
+//! | `sum` | `tcpserv08 -p 9877` | `tcpcli08 ADDR -p 9877` | `2 5`, `10 20` |
 
 use std::fmt;
 use std::net::IpAddr;
@@ -141,7 +141,7 @@ fn script(play: &Play, server: IpAddr) -> Script {
         Scenario::Sum => Script {
             server: ("tcpserv08", args(&["-p", "9877"])),
             client: ("tcpcli08", args(&[&addr, "-p", "9877"])),
-            input: "2 5\n10 -3\n",
+            input: "2 5\n10 20\n",
             server_ends: false,
         },
     }
