@@ -1,298 +1,29 @@
 //! labnet, measured: the delay, loss, duplication and reordering it promises are what
-//! ping and tshark see; the scenarios' transcripts and captures; and no namespace,
-//! state file or process is left after any way the link can end (SIGTERM, `labnet
-//! down`, SIGKILL then `labnet down`, a panic).
+//! ping and tshark see; no namespace, state file or process is left after any way the
+//! link can end (SIGTERM, `labnet down`, SIGKILL then `labnet down`, a panic), also
+//! none of a user's shells and commands; networks started together get different
+//! addresses. The scenarios of `labnet run` and `labnet bench` are in
+//! `labnet/scenarios.rs`, the docs' three-terminal session in `labnet/docs_session.rs`,
+//! what they share in `labnet/harness.rs`.
 //!
 //! The tests need root, `/dev/net/tun`, iproute2's `ip`, `ping` and `tshark`; without
 //! them they skip with a printed reason, unless UNPLAB_REQUIRE_NETNS=1 (CI), where they
 //! fail instead. Each test uses its own network name and removes it when it ends, also
-//! on failure (the [`Net`] guard).
+//! on failure (the `Net` guard).
 
 #![cfg(target_os = "linux")]
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+#[path = "labnet/docs_session.rs"]
+mod docs_session;
+#[path = "labnet/harness.rs"]
+mod harness;
+#[path = "labnet/scenarios.rs"]
+mod scenarios;
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const LABNET: &str = env!("CARGO_BIN_EXE_labnet");
-
-/// Why labnet cannot run here, if it cannot.
-fn why_not() -> Option<String> {
-    // SAFETY: geteuid(2) only reads the process's credentials.
-    if unsafe { nix::libc::geteuid() } != 0 {
-        return Some("labnet needs root".into());
-    }
-    if !Path::new("/dev/net/tun").exists() {
-        return Some("no /dev/net/tun (modprobe tun)".into());
-    }
-    for (tool, arg) in [("ip", "-V"), ("ping", "-V"), ("tshark", "-v")] {
-        let ok = Command::new(tool)
-            .arg(arg)
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !ok {
-            return Some(format!(
-                "cannot run `{tool}`: install it (iproute2, iputils-ping, tshark)"
-            ));
-        }
-    }
-    None
-}
-
-/// True (after printing why) when the test must skip; fails when UNPLAB_REQUIRE_NETNS=1.
-fn skip(test: &str) -> bool {
-    let Some(why) = why_not() else { return false };
-    assert!(
-        std::env::var("UNPLAB_REQUIRE_NETNS").as_deref() != Ok("1"),
-        "{test}: labnet is required (UNPLAB_REQUIRE_NETNS=1) but: {why}"
-    );
-    eprintln!("SKIPPED {test}: {why}");
-    true
-}
-
-/// A network name for this test: unique per process and test, at most 24 characters.
-fn net_name(tag: &str) -> String {
-    format!("t{}{tag}", std::process::id() % 100_000)
-}
-
-fn labnet(args: &[&str]) -> Output {
-    Command::new(LABNET)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("labnet {args:?}: {e}"))
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// Whatever of network `name` is left: namespaces, state directory.
-fn leftovers(name: &str) -> Vec<String> {
-    let mut left: Vec<String> = ["client", "server"]
-        .iter()
-        .map(|s| format!("/run/netns/{name}-{s}"))
-        .chain([format!("/run/labnet/{name}")])
-        .filter(|p| Path::new(p).exists())
-        .collect();
-    // A process of labnet's: the link (`labnet ... --name NAME`) or a program in the
-    // network's namespaces (those end with the namespaces, checked above).
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-        let is_labnet = args.first().is_some_and(|a| a.ends_with(b"labnet"));
-        if is_labnet && args.windows(2).any(|w| w == [b"--name", name.as_bytes()]) {
-            left.push(format!("process {:?}", entry.file_name()));
-        }
-    }
-    let list = Command::new("ip").args(["netns", "list"]).output();
-    if let Ok(out) = list {
-        let list = String::from_utf8_lossy(&out.stdout);
-        left.extend(
-            list.lines()
-                .filter(|l| l.starts_with(&format!("{name}-")))
-                .map(|l| format!("ip netns list: {l}")),
-        );
-    }
-    left
-}
-
-/// A network a test started with `labnet up`; on drop the link is killed and the
-/// network removed, whatever the test did.
-struct Net {
-    name: String,
-    up: Option<Child>,
-    lines: Receiver<String>,
-    pcap: PathBuf,
-    /// The addresses labnet announced: client IPv4, client IPv6, server IPv4, server IPv6.
-    addrs: [String; 4],
-    _dir: TempDir,
-}
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl Net {
-    /// `labnet up --name NAME ARGS`, waiting until the link carries packets.
-    fn up(tag: &str, args: &[&str], env: &[(&str, &str)]) -> Net {
-        Net::start(tag, args, env).ready()
-    }
-
-    /// `labnet up --name NAME ARGS`, started; [`Net::ready`] waits for it.
-    fn start(tag: &str, args: &[&str], env: &[(&str, &str)]) -> Net {
-        let name = net_name(tag);
-        let dir = std::env::temp_dir().join(format!("labnet-test-{name}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let pcap = dir.join("link.pcap");
-        let mut child = Command::new(LABNET)
-            .args(["up", "--name", &name, "--pcap"])
-            .arg(&pcap)
-            .args(args)
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn labnet up");
-        let (tx, lines) = channel();
-        for pipe in [
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for l in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    let _ = tx.send(l);
-                }
-            });
-        }
-        Net {
-            name,
-            up: Some(child),
-            lines,
-            pcap,
-            addrs: Default::default(),
-            _dir: TempDir(dir),
-        }
-    }
-
-    /// Waits until `labnet up` announced its addresses and is up.
-    fn ready(mut self) -> Net {
-        let net = &mut self;
-        // labnet: NAME-client 192.0.2.1 / 2001:db8::1 <-> NAME-server 192.0.2.2 / 2001:db8::2
-        let announced = net.wait_line(" <-> ").unwrap_or_default();
-        let words: Vec<&str> = announced.split_whitespace().collect();
-        if let [_, _, c4, _, c6, _, _, s4, _, s6] = words[..] {
-            net.addrs = [c4, c6, s4, s6].map(String::from);
-        }
-        let seen = net.wait_line("labnet: up;");
-        assert!(
-            seen.is_some() && !net.addrs[0].is_empty(),
-            "labnet up did not come up ({announced}): {:?}",
-            net.output()
-        );
-        self
-    }
-
-    /// Waits (at most 20 s) for a line of `labnet up` containing `text`.
-    fn wait_line(&self, text: &str) -> Option<String> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(l) if l.contains(text) => return Some(l),
-                Ok(_) => {}
-                Err(_) => return None,
-            }
-        }
-        None
-    }
-
-    /// All `labnet up` printed so far.
-    fn output(&self) -> Vec<String> {
-        self.lines.try_iter().collect()
-    }
-
-    /// `labnet exec --name NAME SIDE ARGS`.
-    fn exec(&self, side: &str, args: &[&str]) -> Output {
-        let mut all = vec!["exec", "--name", &self.name, side];
-        all.extend_from_slice(args);
-        labnet(&all)
-    }
-
-    /// Sends `signal` to `labnet up` and waits (at most 20 s) for it to exit.
-    fn signal_and_wait(&mut self, signal: nix::sys::signal::Signal) -> std::process::ExitStatus {
-        let child = self.up.as_mut().expect("labnet up is running");
-        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-        nix::sys::signal::kill(pid, signal).expect("kill");
-        self.wait_exit()
-    }
-
-    /// Waits (at most 20 s) for `labnet up` to exit by itself.
-    fn wait_exit(&mut self) -> std::process::ExitStatus {
-        let mut child = self.up.take().expect("labnet up is running");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = child.try_wait().expect("waitpid") {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("labnet up did not exit: {:?}", self.output());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Net {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.up.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        if !leftovers(&self.name).is_empty() {
-            let _ = labnet(&["down", "--name", &self.name]);
-        }
-    }
-}
-
-/// `ping`'s summary: (transmitted, received, minimum and average RTT in ms).
-fn ping_summary(out: &Output) -> (u32, u32, f64, f64) {
-    let t = text(out);
-    let num = |after: &str| -> Option<u32> {
-        let i = t.find(after)?;
-        t[..i].split_whitespace().last()?.parse().ok()
-    };
-    let sent = num(" packets transmitted").unwrap_or_else(|| panic!("no ping summary: {t}"));
-    let got = num(" received").unwrap_or_else(|| panic!("no ping summary: {t}"));
-    let rtt = |i: usize| {
-        t.split("min/avg/max/mdev = ")
-            .nth(1)
-            .and_then(|r| r.split('/').nth(i))
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(f64::NAN)
-    };
-    (sent, got, rtt(0), rtt(1))
-}
-
-/// How many packets of `pcap` match the display filter.
-fn tshark_count(pcap: &Path, filter: &str) -> usize {
-    let out = Command::new("tshark")
-        .arg("-r")
-        .arg(pcap)
-        .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
-        .output()
-        .expect("tshark");
-    assert!(out.status.success(), "tshark: {}", text(&out));
-    String::from_utf8_lossy(&out.stdout).lines().count()
-}
-
-/// Binomial(n, p) within 4 standard deviations of its mean.
-fn within_4_sigma(count: u32, n: u32, p: f64) -> bool {
-    let mean = f64::from(n) * p;
-    let sd = (f64::from(n) * p * (1.0 - p)).sqrt();
-    (f64::from(count) - mean).abs() <= 4.0 * sd
-}
+use harness::*;
 
 #[test]
 fn delay_100ms_makes_a_200ms_round_trip_and_sigterm_tears_down() {
@@ -516,357 +247,54 @@ fn networks_started_at_the_same_moment_get_different_addresses() {
     }
 }
 
-/// Runs `labnet run ARGS` with a capture in a fresh directory; returns the output and
-/// the capture's path (the directory is removed by the guard).
-fn run_scenario(tag: &str, args: &[&str]) -> (Output, PathBuf, TempDir) {
-    let name = net_name(tag);
-    let dir = std::env::temp_dir().join(format!("labnet-test-{name}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let pcap = dir.join("run.pcap");
-    let out = Command::new(LABNET)
-        .args(["run", "--name", &name, "--pcap"])
-        .arg(&pcap)
-        .args(args)
-        .output()
-        .expect("labnet run");
-    assert_eq!(leftovers(&name), Vec::<String>::new(), "{}", text(&out));
-    (out, pcap, TempDir(dir))
-}
-
-/// The scenarios run the workspace's programs, which `cargo test -p labs` alone does not
-/// build.
-fn programs_built(test: &str, programs: &[&str]) -> bool {
-    let dir = Path::new(LABNET).parent().unwrap();
-    let missing: Vec<&&str> = programs.iter().filter(|p| !dir.join(p).exists()).collect();
-    if missing.is_empty() {
-        return true;
-    }
-    assert!(
-        std::env::var("UNPLAB_REQUIRE_NETNS").as_deref() != Ok("1"),
-        "{test}: {missing:?} not built in {}: run `cargo build --workspace --bins`",
-        dir.display()
-    );
-    eprintln!("SKIPPED {test}: {missing:?} not built (cargo build --workspace --bins)");
-    false
-}
-
 #[test]
-fn the_lottery_across_a_200ms_link() {
-    if skip("lottery") || !programs_built("lottery", &["lotteryserver", "lotteryclient"]) {
+fn teardown_ends_the_users_shells_and_commands_in_the_namespaces() {
+    if skip("users") {
         return;
     }
-    let (out, pcap, _dir) = run_scenario("lot", &["lottery", "--delay", "100ms"]);
-    let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    for expected in [
-        "+ ip netns add ",
-        "[server] $ lotteryserver 10000 --seed 1",
-        "connection from ",
-        "[client] $ printf '0\\n0\\n0\\n1\\n2\\n' | lotteryclient ",
-        "New number generated: ",
-        "numbers: ",
-        "(lottery)",
-        "close 4/4",
-    ] {
-        assert!(t.contains(expected), "no `{expected}` in:\n{t}");
-    }
-    // Each GEN waits a round trip: the five requests take at least a second.
-    let last = tshark_count(&pcap, "tcp.flags.fin == 1 && frame.time_relative > 1.0");
-    assert!(last >= 1, "{t}");
-}
-
-/// What `labnet run` printed: the addresses it announced (client IPv4, client IPv6,
-/// server IPv4, server IPv6), the server's terminal and the client's (each from its
-/// `[side] $ COMMAND` line to the next terminal or the teardown's commands).
-struct Transcript {
-    addrs: [String; 4],
-    server: Vec<String>,
-    client: Vec<String>,
-}
-
-fn transcript(t: &str) -> Transcript {
-    let announced = t.lines().find(|l| l.contains(" <-> ")).unwrap_or_default();
-    let words: Vec<&str> = announced.split_whitespace().collect();
-    let addrs = match words[..] {
-        [_, _, c4, _, c6, _, _, s4, _, s6] => [c4, c6, s4, s6].map(String::from),
-        _ => panic!("no addresses announced in:\n{t}"),
+    let mut net = Net::up("users", &[], &[]);
+    let spawn = |args: &[&str]| {
+        Command::new(LABNET)
+            .args(args)
+            .env("SHELL", "/bin/sh")
+            .stdin(Stdio::piped()) // kept open: the shell waits for a command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn labnet")
     };
-    let terminal = |side: &str| -> Vec<String> {
-        t.lines()
-            .skip_while(|l| !l.starts_with(&format!("[{side}] $ ")))
-            .take_while(|l| !l.starts_with("client→server:") && !l.starts_with("+ "))
-            .enumerate()
-            .take_while(|(i, l)| *i == 0 || !l.starts_with('['))
-            .map(|(_, l)| l.to_string())
-            .collect()
-    };
-    Transcript {
-        addrs,
-        server: terminal("server"),
-        client: terminal("client"),
-    }
-}
-
-/// The lines of labtrace's story (after `$ labtrace`) that contain `text`.
-fn traced<'a>(t: &'a str, text: &str) -> Vec<&'a str> {
-    t.lines()
-        .skip_while(|l| !l.starts_with("$ labtrace "))
-        .filter(|l| l.contains(text))
-        .collect()
-}
-
-#[test]
-fn echo_across_the_link_over_ipv4_and_ipv6() {
-    let programs = ["tcpserv04", "tcpcli01", "labtrace"];
-    if skip("echo") || !programs_built("echo", &programs) {
-        return;
-    }
-    for (tag, ipv6) in [("e4", false), ("e6", true)] {
-        let args: &[&str] = if ipv6 { &["echo", "--ipv6"] } else { &["echo"] };
-        let (out, pcap, _dir) = run_scenario(tag, args);
-        let t = text(&out);
-        assert!(out.status.success(), "{t}");
-        let tr = transcript(&t);
-        let (client, server) = match ipv6 {
-            false => (tr.addrs[0].clone(), tr.addrs[2].clone()),
-            true => (format!("[{}]", tr.addrs[1]), tr.addrs[3].clone()),
-        };
-        let typed = "printf 'hello across the link\\nsecond line\\n' | tcpcli01";
-        assert_eq!(
-            tr.client,
-            [
-                format!("[client] $ {typed} {server} -p 9877"),
-                "hello across the link".into(),
-                "second line".into(),
-            ],
-            "{t}"
-        );
-        assert_eq!(
-            tr.server[..2],
-            ["[server] $ tcpserv04 -p 9877", "listening on [::]:9877"]
-        );
-        assert!(tr.server[2].contains(&format!(" serves {client}:")), "{t}");
-        let server = if ipv6 { format!("[{server}]") } else { server };
-        let story = traced(&t, "Connection 1: ");
-        assert!(
-            story[0].contains(&format!("→ server {server}:9877 (echo)")),
-            "{t}"
-        );
-        // Each line goes to the server and comes back.
-        assert_eq!(traced(&t, "\"hello across the link\\n\"").len(), 2, "{t}");
-        assert_eq!(traced(&t, "\"second line\\n\"").len(), 2, "{t}");
-        let (v4, v6) = (tshark_count(&pcap, "ip"), tshark_count(&pcap, "ipv6"));
-        assert_eq!(
-            (v4 > 0, v6 > 0),
-            (!ipv6, ipv6),
-            "{v4} IPv4, {v6} IPv6 packets"
-        );
-    }
-}
-
-#[test]
-fn daytime_across_the_link_is_the_servers_time() {
-    let programs = ["daytimetcpsrv", "daytimetcpcli", "labtrace"];
-    if skip("daytime") || !programs_built("daytime", &programs) {
-        return;
-    }
-    let (out, _pcap, _dir) = run_scenario("day", &["daytime"]);
-    let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    let tr = transcript(&t);
-    assert_eq!(tr.client.len(), 2, "{t}");
-    assert_eq!(
-        tr.client[0],
-        format!("[client] $ daytimetcpcli {} -p 13", tr.addrs[2])
-    );
-    // `Mon Nov 30 10:22:57 2026\r`: RFC 867's line, its CR shown escaped.
-    let date = &tr.client[1];
-    assert!(date.len() == 26 && date.ends_with("\\r"), "{date:?}");
-    assert!(
-        tr.server[2].starts_with(&format!("connection from {}:", tr.addrs[0])),
-        "{t}"
-    );
-    assert_eq!(traced(&t, "(daytime)").len(), 1, "{t}");
-    assert_eq!(
-        traced(&t, &format!("daytime \"{date}\\n\"")).len(),
-        1,
-        "{t}"
-    );
-}
-
-#[test]
-fn sum_across_a_25ms_link_answers_each_line_a_round_trip_later() {
-    let programs = ["tcpserv08", "tcpcli08", "labtrace"];
-    if skip("sum") || !programs_built("sum", &programs) {
-        return;
-    }
-    let (out, pcap, _dir) = run_scenario("sum", &["sum", "--delay", "25ms"]);
-    let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    let tr = transcript(&t);
-    let command = format!(
-        "[client] $ printf '2 5\\n10 20\\n' | tcpcli08 {} -p 9877",
-        tr.addrs[2]
-    );
-    assert_eq!(tr.client, [command, "7".into(), "30".into()], "{t}");
-    assert_eq!(traced(&t, "(sum08)").len(), 1, "{t}");
-    assert_eq!(traced(&t, "sum 2 + 5").len(), 1, "{t}");
-    assert_eq!(traced(&t, "sum 10 + 20").len(), 1, "{t}");
-    // SYN at 0, SYN-ACK sent at 25 ms, the first line at 50, its sum at 75 ms or later.
-    let answers = "ip.src == {} && tcp.len == 2";
-    let answers = answers.replace("{}", &tr.addrs[2]);
-    assert_eq!(tshark_count(&pcap, &answers), 1, "{t}");
-    let late = format!("{answers} && frame.time_relative >= 0.075");
-    assert_eq!(tshark_count(&pcap, &late), 1, "{t}");
-}
-
-#[test]
-fn ft_under_5_percent_loss_delivers_the_file_with_retransmissions() {
-    if skip("ft") || !programs_built("ft", &["ftserver", "ftclient", "labtrace"]) {
-        return;
-    }
-    let args = ["ft", "--loss", "5%", "--seed", "5", "--capture", "both"];
-    let (out, pcap, _dir) = run_scenario("ft", &args);
-    let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    assert!(
-        t.contains("copy.bin is identical to data.bin: 1048576 bytes"),
-        "{t}"
-    );
-    assert!(
-        tshark_count(&pcap, "tcp.analysis.retransmission") > 0,
-        "{t}"
-    );
-    let delivered = delivered_path(&pcap);
-    let (to_server, to_client) = (lost(&t, "client→server"), lost(&t, "server→client"));
-    // The capture of what was sent holds every packet, also those the link dropped.
-    let gone = tshark_count(&pcap, "ip") - tshark_count(&delivered, "ip");
-    assert_eq!(gone, to_server + to_client, "{t}");
-    // Data segments the link dropped (the client→server ones are ACKs, but one request).
-    let dropped = tshark_count(&pcap, "tcp.len > 0") - tshark_count(&delivered, "tcp.len > 0");
-    assert!(
-        dropped > 20 && dropped <= to_server + to_client,
-        "{dropped}: {t}"
-    );
-    assert!(to_client - dropped.min(to_client) <= 5, "{dropped}: {t}");
-    // The file arrived whole, so each dropped segment was sent again: in the capture of
-    // what was sent, tshark marks each repair a retransmission, or out-of-order when it
-    // comes within the first round trip of the segment before it.
-    let repairs = tshark_count(
-        &pcap,
-        "tcp.analysis.retransmission || tcp.analysis.out_of_order",
-    );
-    assert!(
-        repairs >= dropped && repairs <= dropped + 5 + dropped / 10,
-        "{repairs} repairs for {dropped} dropped data segments: {t}"
-    );
-    assert!(
-        t.contains(&format!("tshark: {repairs} segments sent again in")),
-        "{t}"
-    );
-}
-
-/// The number in the link's line for `direction`: `server→client: 776 packets in, 741
-/// out, 35 lost`.
-fn lost(text: &str, direction: &str) -> usize {
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(&format!("{direction}: ")))
-        .unwrap_or_else(|| panic!("no `{direction}:` line in:\n{text}"));
-    line.split(", ")
-        .find_map(|part| part.strip_suffix(" lost")?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// `run.pcap` → `run-delivered.pcap`: the capture of what the link delivered, next to
-/// the one of what was sent (`--capture both`).
-fn delivered_path(pcap: &Path) -> PathBuf {
-    pcap.with_file_name(format!(
-        "{}-delivered.pcap",
-        pcap.file_stem().unwrap().to_string_lossy()
-    ))
-}
-
-#[test]
-fn bench_prints_a_row_per_loss_and_delay_and_draws_the_chart() {
-    if skip("bench") || !programs_built("bench", &["ftserver", "ftclient"]) {
-        return;
-    }
-    let name = net_name("bench");
-    let dir = TempDir(std::env::temp_dir().join(format!("labnet-test-{name}")));
-    std::fs::create_dir_all(&dir.0).unwrap();
-    let svg = dir.0.join("ft.svg");
-    let out = Command::new(LABNET)
-        .args([
-            "bench", "ft", "--name", &name, "--loss", "0,20", "--delay", "0,5ms",
-        ])
-        .args(["--size", "256KiB", "--seed", "3", "--svg"])
-        .arg(&svg)
-        .output()
-        .expect("labnet bench");
-    let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    assert_eq!(leftovers(&name), Vec::<String>::new(), "{t}");
-    assert!(!t.contains("+ ip netns"), "the commands are not shown: {t}");
-    let rows: Vec<Vec<&str>> = t
-        .lines()
-        .filter(|l| l.starts_with("| 0ms") || l.starts_with("| 5ms"))
-        .map(|l| l.split('|').map(str::trim).collect())
-        .collect();
-    assert_eq!(rows.len(), 4, "{t}");
-    for row in &rows {
-        // | delay | loss | time | Mbit/s | lost | sent again |
-        let lost: usize = row[5].parse().unwrap();
-        let repairs: usize = row[6].parse().unwrap();
-        assert!(row[4].parse::<f64>().unwrap() > 0.0, "{t}");
-        if row[2] == "0%" {
-            assert_eq!((lost, repairs), (0, 0), "{t}");
-        } else {
-            assert!(
-                lost > 10 && repairs + 3 >= lost && repairs <= lost + 5,
-                "{t}"
-            );
+    let mut shell = spawn(&["shell", "--name", &net.name, "client"]);
+    // A command that ignores SIGTERM, as an interactive shell does: SIGKILL ends it.
+    let stubborn = "trap '' TERM; exec sleep 600";
+    let mut command = spawn(&["exec", "--name", &net.name, "server", "sh", "-c", stubborn]);
+    // Both are in their namespaces once `ip netns pids` lists them.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for (ns, pid) in [("client", shell.id()), ("server", command.id())] {
+        let ns = format!("{}-{ns}", net.name);
+        while !pids_in(&ns).contains(&pid) {
+            assert!(Instant::now() < deadline, "{pid} never entered {ns}");
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
-    let chart = std::fs::read_to_string(&svg).expect("the chart");
-    assert_eq!(chart.matches("<polyline").count(), 2, "{chart}");
-    assert!(chart.contains("delay 5ms"), "{chart}");
+    net.signal_and_wait(nix::sys::signal::Signal::SIGTERM);
+    for (what, child) in [("labnet shell", &mut shell), ("labnet exec", &mut command)] {
+        let status = child.try_wait().expect("waitpid");
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(status.is_some(), "{what} still runs after teardown");
+    }
+    let said = net.output().join("\n");
+    assert_eq!(said.matches("+ kill ").count(), 3, "{said}");
+    assert_eq!(said.matches("+ kill -KILL ").count(), 1, "{said}");
+    assert_eq!(leftovers(&net.name), Vec::<String>::new());
 }
 
-#[test]
-fn ft_with_reordering_is_seen_out_of_order_by_tshark() {
-    if skip("reorder") || !programs_built("reorder", &["ftserver", "ftclient", "labtrace"]) {
-        return;
-    }
-    let args = ["ft", "--reorder", "10%", "--delay", "5ms", "--seed", "9"];
-    let more = ["--capture", "both", "--snaplen", "100"];
-    let (out, pcap, _dir) = run_scenario("ro", &[&args[..], &more].concat());
-    let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    assert!(t.contains("identical"), "{t}");
-    assert!(t.contains("reordered"), "{t}");
-    // The link reorders: what it delivered is out of order, what was sent is not.
-    let delivered = delivered_path(&pcap);
-    assert!(
-        tshark_count(&delivered, "tcp.analysis.out_of_order") > 0,
-        "{t}"
-    );
-    // --snaplen 100: each packet's first 100 bytes, and its true length.
-    let all = tshark_count(&pcap, "frame");
-    assert_eq!(tshark_count(&pcap, "frame.cap_len <= 100"), all);
-    assert!(tshark_count(&pcap, "frame.len > 1000") > 500, "{t}");
-}
-
-#[test]
-fn a_client_that_overruns_its_time_is_killed_and_everything_torn_down() {
-    if skip("overrun") || !programs_built("overrun", &["ftserver", "ftclient", "labtrace"]) {
-        return;
-    }
-    // 8 MB at 1 Mbit/s takes a minute; the client gets 1 s.
-    let args = ["ft", "--size", "8000000", "--rate", "1mbit", "--limit", "1"];
-    let (out, _pcap, _dir) = run_scenario("over", &args);
-    let t = text(&out);
-    assert!(!out.status.success(), "{t}");
-    assert!(t.contains("ftclient did not finish in 1s (killed)"), "{t}");
-    assert!(t.contains("ip netns delete"), "{t}");
+/// The pids `ip netns pids NS` lists.
+fn pids_in(ns: &str) -> Vec<u32> {
+    let out = Command::new("ip").args(["netns", "pids", ns]).output();
+    let out = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    out.unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
 }
