@@ -165,7 +165,9 @@ fn ft_under_5_percent_loss_delivers_the_file_with_retransmissions() {
     assert!(to_client - dropped.min(to_client) <= 5, "{dropped}: {t}");
     // The file arrived whole, so each dropped segment was sent again: in the capture of
     // what was sent, tshark marks each repair a retransmission, or out-of-order when it
-    // comes within the first round trip of the segment before it.
+    // comes within the first round trip of the segment before it. A few more are
+    // possible: a repair dropped in turn, a timeout or a tail loss probe resending
+    // what was not lost.
     let repairs = tshark_count(
         &pcap,
         "tcp.analysis.retransmission || tcp.analysis.out_of_order",
@@ -212,11 +214,13 @@ fn bench_prints_a_row_per_loss_and_delay_and_draws_the_chart() {
         let lost: usize = row[5].parse().unwrap();
         let repairs: usize = row[6].parse().unwrap();
         assert!(row[4].parse::<f64>().unwrap() > 0.0, "{t}");
+        // A few repairs of nothing are possible: on a busy machine, a link thread that
+        // waits its turn 10 ms makes TCP send a tail loss probe.
         if row[2] == "0%" {
-            assert_eq!((lost, repairs), (0, 0), "{t}");
+            assert!(lost == 0 && repairs <= 3, "{t}");
         } else {
             assert!(
-                lost > 10 && repairs + 3 >= lost && repairs <= lost + 5,
+                lost > 10 && repairs + 3 >= lost && repairs <= lost + 8,
                 "{t}"
             );
         }
