@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use filetransfer::fetch;
+use filetransfer::partial;
 use filetransfer::proto::{self, SEGMENT_SIZE};
 use testkit::{Proc, Server, run_with_input};
 
@@ -323,10 +323,7 @@ fn assert_raw_refused(port: u16, request: &[u8], message: &str) {
     let frame: &[u8; SEGMENT_SIZE] = wire[..].try_into().unwrap();
     assert_eq!(proto::segment_length(frame), -1);
     assert_eq!(
-        proto::decode_segment(frame)
-            .unwrap()
-            .error_message()
-            .as_deref(),
+        proto::parse(frame).unwrap().error_message().as_deref(),
         Some(message)
     );
 }
@@ -743,7 +740,7 @@ fn a_local_path_that_is_not_a_regular_file_is_refused_and_left_alone() {
             let t = std::fs::symlink_metadata(dir.join(name))
                 .unwrap()
                 .file_type();
-            assert_eq!(fetch::kind_of(t), kind, "{name} was replaced");
+            assert_eq!(partial::kind_of(t), kind, "{name} was replaced");
             assert_eq!(dir.names(), before, "files left behind");
         }
     }
