@@ -39,8 +39,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// If [`crate::partial::clean_up_on_interrupt`] was called, SIGINT and SIGTERM during
 /// the transfer remove the temporary file and end the process.
 pub fn fetch(host: &str, port: u16, remote: &str, local: &Path, opts: &Options) -> Result<u64> {
-    let request: &[u8] =
-        proto::encode_request(remote).map_err(|e| Error::msg(format!("{remote:?}: {e}")))?;
+    let request: &[u8] = proto::encode_request(remote)
+        .map_err(|e| Error::msg(format!("\"{}\": {e}", unp::printable(remote.as_bytes()))))?;
     // open(LOCAL), before connecting: armour: a temporary file beside LOCAL, renamed at the end
     let mut filefd = Download::create(local)?;
     let mut connected: Result<Socket> = Err(Error::msg(format!("no address found for {host}")));
