@@ -15,8 +15,9 @@ use unp::Error;
 use crate::jail::Refusal;
 use crate::proto;
 
-/// Refuses a request: sends the error segment that says why, waits for the client to
-/// close ([`drain`]), and returns the refusal as the error to report.
+/// Refuses a request: sends the error segment that says why, waits up to a second for
+/// the client to close (discarding what it still sends, so that no reset loses the
+/// segment), and returns the refusal as the error to report.
 pub fn refuse(conn: &TcpStream, refusal: Refusal) -> Error {
     let message = refusal.message();
     if let Err(e) = unp::writen(&mut &*conn, &proto::encode_error(&message)) {
