@@ -93,7 +93,7 @@ pub fn serve(args: &ServerArgs, clients: Clients) -> Result<()> {
                 // segment.len = len: 256 bytes each, then the end-of-file segment at the end
                 proto::encode_piece(&buf[..len], len < buf.len(), &mut segments);
                 // ㉗ write the segments to the client: all of them in one write(2)
-                unp::writen(&mut out, &segments).map_err(stall::explain)?;
+                unp::writen(&mut out, &segments).map_err(stall::stopped_reading)?;
                 if len < buf.len() {
                     break;
                 }

@@ -91,7 +91,7 @@ pub fn waiting_for_server(err: Error) -> Error {
 
 /// The error of a write to a [`Limited`] connection, said plainly when the client
 /// stopped reading: `timed out: the client stopped reading for 30 s`.
-pub fn explain(err: Error) -> Error {
+pub fn stopped_reading(err: Error) -> Error {
     if err.kind() != ErrorKind::TimedOut {
         return err;
     }
