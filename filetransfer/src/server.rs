@@ -79,11 +79,12 @@ pub fn serve(args: &ServerArgs, clients: Clients) -> Result<()> {
                 return Err(Error::msg("the client closed without sending a path"));
             }
             unp::log(format_args!("{}", unp::printable(&recv_msg[..len]))); // printf("%s\n")
+            // open(): armour: only a regular file below --root, else an error segment says why
             let filefd: File = root
-                .open(&recv_msg[..len]) // armour: the path policy; refused: an error segment
+                .open(&recv_msg[..len])
                 .map_err(|why| refusal::refuse(&connfd, why))?;
-            let mut file = SizeChecked::open(&filefd, &recv_msg[..len])?; // armour: file changed?
-            let mut out = stall::Limited::new(&connfd, args.timeout)?; // armour: client stalled?
+            let mut file = SizeChecked::open(&filefd, &recv_msg[..len])?; // armour: it may change
+            let mut out = stall::Limited::new(&connfd, args.timeout)?; // armour: --timeout
             let (mut buf, mut segments) = (vec![0u8; SEGMENTS_PER_WRITE * BUFSIZE], Vec::new());
             loop {
                 // ㉖ read data from the file: 1024 segments' worth at a time, less at the end
