@@ -8,7 +8,7 @@
 //! Every decoder comes from the crate that owns the protocol: `lottery::proto`,
 //! `filetransfer::proto` and the modules of `tcpcliserv::proto`. Their framing
 //! functions (`complete_requests`/`complete_replies`, [`lottery::proto::COMMAND_LEN`],
-//! [`filetransfer::proto::SEGMENT_SIZE`]) say how many bytes are whole messages; this
+//! [`filetransfer::proto::complete_replies`]) say how many bytes are whole messages; this
 //! module only dispatches and joins.
 
 use std::fmt::Write as _;
@@ -209,16 +209,13 @@ fn framed(
     }
 }
 
-/// The file server's whole 260-byte segments at the front of `stream`, described by
-/// `filetransfer::proto::SegmentDescriber`; a run of equal lines is written once.
+/// The file server's whole 260-byte segments at the front of `stream`, as
+/// `filetransfer::proto`'s framing counts and describes them; a run of equal lines is
+/// written once.
 fn ft_segments(stream: &[u8]) -> (String, usize) {
-    use filetransfer::proto::{SEGMENT_SIZE, SegmentDescriber};
-    let n = stream.len() / SEGMENT_SIZE * SEGMENT_SIZE;
-    let mut describer = SegmentDescriber::new();
-    let mut lines = describer.feed(&stream[..n]);
-    // Bytes after an error segment in the same stretch are counted, not decoded.
-    lines.extend(describer.finish());
-    (join_runs(&lines), n)
+    use filetransfer::proto::{complete_replies, describe_replies};
+    let n = complete_replies(stream);
+    (join_runs(&describe_replies(&stream[..n])), n)
 }
 
 /// Bytes as a quoted string when they are text, else as hex (at most 32 bytes shown).
