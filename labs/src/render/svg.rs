@@ -65,23 +65,14 @@ impl Svg {
                 continue;
             };
             let proto = info.proto.map_or("no payload", |p| p.name());
-            let _ = writeln!(
-                body,
-                "<text x=\"{mid}\" y=\"{}\" class=\"title\">{}</text>",
-                y + 14,
-                xml(&format!("Connection {id} ({proto})"))
-            );
+            let title = format!("Connection {id} ({proto})");
+            text(&mut body, mid, y + 14, "title", &title);
             y += 30;
             for (x, who, addr) in [
                 (left, "client", info.client),
                 (right, "server", info.server),
             ] {
-                let _ = writeln!(
-                    body,
-                    "<text x=\"{x}\" y=\"{}\" class=\"end\">{who} {}</text>",
-                    y + 12,
-                    xml(&addr.to_string())
-                );
+                text(&mut body, x, y + 12, "end", &format!("{who} {addr}"));
             }
             y += 24;
             let top = y;
@@ -92,12 +83,7 @@ impl Svg {
                 };
                 let (numbers, payload) = label_lines(row);
                 // Numbers above the arrow, payload below it; the arrow drops 14px.
-                let _ = writeln!(
-                    body,
-                    "<text x=\"{mid}\" y=\"{}\" class=\"label\">{}</text>",
-                    y + 14,
-                    xml(&numbers)
-                );
+                text(&mut body, mid, y + 14, "label", &numbers);
                 let _ = writeln!(
                     body,
                     "<line x1=\"{x1}\" y1=\"{}\" x2=\"{x2}\" y2=\"{}\" class=\"seg\" marker-end=\"url(#head)\"/>",
@@ -105,12 +91,7 @@ impl Svg {
                     y + 33
                 );
                 if !payload.is_empty() {
-                    let _ = writeln!(
-                        body,
-                        "<text x=\"{mid}\" y=\"{}\" class=\"payload\">{}</text>",
-                        y + 44,
-                        xml(&payload)
-                    );
+                    text(&mut body, mid, y + 44, "payload", &payload);
                 }
                 let _ = writeln!(
                     body,
@@ -136,11 +117,8 @@ impl Svg {
                 );
             }
             if *more > 0 {
-                let _ = writeln!(
-                    body,
-                    "<text x=\"{mid}\" y=\"{}\" class=\"label\">… {more} more segments not drawn</text>",
-                    y + 14
-                );
+                let note = format!("… {more} more segments not drawn");
+                text(&mut body, mid, y + 14, "label", &note);
                 y += 20;
             }
             y += 30;
@@ -173,6 +151,16 @@ fn label_lines(row: &Row) -> (String, String) {
     (numbers, payload)
 }
 
+/// Appends a `<text>` element of `class` at (`x`, `y`) holding `content`, escaped for XML.
+fn text(body: &mut String, x: usize, y: usize, class: &str, content: &str) {
+    let _ = writeln!(
+        body,
+        "<text x=\"{x}\" y=\"{y}\" class=\"{class}\">{}</text>",
+        xml(content)
+    );
+}
+
+/// `text` escaped for XML; control characters, which XML 1.0 forbids, become U+FFFD.
 fn xml(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     for c in text.chars() {
