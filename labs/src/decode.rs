@@ -286,6 +286,11 @@ mod tests {
             describe(Proto::Lottery, Side::Server, b"New number generated: 8"),
             ("\"New number generated: 8\"".into(), 23)
         );
+        // Peer bytes through unp::printable, as in every other decoder.
+        assert_eq!(
+            describe(Proto::Lottery, Side::Server, b"\x1b[2J"),
+            ("\"\\x1b[2J\" (not a lottery reply)".into(), 4)
+        );
     }
 
     #[test]

@@ -8,13 +8,14 @@
 //! for byte, as the C client speaks) and by labtrace's built captures.
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::net::SocketAddr;
 use std::path::Path;
 
 use labs::capture::Capture;
 use labs::packet::tcp_segment;
+use lottery::draw::Seeding;
 use lottery::proto::{Command, Reply};
-use lottery::server::{Seeding, serve_threads};
+use unp::serve::Concurrency;
 
 const COURSE_CAPTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -96,9 +97,16 @@ fn unplab_speaks_the_course_capture_byte_for_byte() {
         .collect();
 
     // ...and unplab's server, given the same commands, answers with the same forms.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || serve_threads(listener, Seeding::Fixed(2017)));
+    let servaddr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let (listening, bound) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let how = Concurrency::ThreadPerClient;
+        lottery::server::serve(servaddr, how, Seeding::Fixed(2017), |l| {
+            let _ = listening.send(unp::sock::local_addr(l));
+            Ok(())
+        })
+    });
+    let addr = bound.recv().unwrap().unwrap();
     let mut conn = std::net::TcpStream::connect(addr).unwrap();
     conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();

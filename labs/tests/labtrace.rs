@@ -321,11 +321,20 @@ fn bad_files_give_clear_errors_and_truncated_ones_a_warning() {
 }
 
 /// unplab's own lottery server (`lotteryserver --concurrency thread --seed 1`) on
-/// loopback, in a thread of the test.
-fn lottery_server(listener: TcpListener) {
+/// `bind` (loopback, port 0), in a thread of the test; returns the address it listens on.
+fn lottery_server(bind: &str) -> SocketAddr {
+    let servaddr: SocketAddr = bind.parse().expect("an address");
+    let (listening, addr) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        lottery::server::serve_threads(listener, lottery::server::Seeding::Fixed(1))
+        let how = unp::serve::Concurrency::ThreadPerClient;
+        lottery::server::serve(servaddr, how, lottery::draw::Seeding::Fixed(1), |l| {
+            let _ = listening.send(unp::sock::local_addr(l));
+            Ok(())
+        })
     });
+    addr.recv()
+        .expect("the server starts")
+        .expect("getsockname")
 }
 
 /// The first number a server seeded with 1 draws.
@@ -400,9 +409,7 @@ fn captured(
         return String::new();
     }
     let dir = tmpdir(test);
-    let listener = TcpListener::bind(bind).expect("bind");
-    let addr = listener.local_addr().unwrap();
-    lottery_server(listener);
+    let addr = lottery_server(bind);
     let file = dir.join("cap.pcap");
     capture(iface, addr.port(), &file, || traffic(addr));
     let bytes = std::fs::read(&file).unwrap();

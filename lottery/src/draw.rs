@@ -1,7 +1,11 @@
-//! The lottery's state: up to six distinct numbers from 1 to 45, drawn one per GEN.
+//! The lottery's state: up to six distinct numbers from 1 to 45, drawn one per GEN;
+//! and which draw each session answers from ([`Draws`]).
+
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rand::rngs::{StdRng, SysRng};
 use rand::{RngExt, SeedableRng};
+use unp::serve::Concurrency;
 
 use crate::proto::{Command, NUMBER_RANGE, Reply, SLOTS};
 
@@ -70,6 +74,79 @@ impl Draw {
     }
 }
 
+/// Where the numbers come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seeding {
+    /// The same numbers every run (docs, tests).
+    Fixed(u64),
+    /// Seeded from the operating system.
+    Os,
+}
+
+impl Seeding {
+    /// A fresh draw.
+    pub fn new_draw(self) -> unp::Result<Draw> {
+        match self {
+            Seeding::Fixed(seed) => Ok(Draw::seeded(seed)),
+            Seeding::Os => Draw::from_os(),
+        }
+    }
+}
+
+/// Which draw each session of a server answers from.
+///
+/// - One client at a time: one draw for the server's whole life; a client that leaves
+///   without END hands it on to the next.
+/// - A thread per client: the same, one draw shared by all threads under a mutex; six
+///   numbers in all, whoever asks.
+/// - A process per client: each child draws its own. A child gets a *copy* of the
+///   parent's memory, and processes share nothing unless told to. The child makes its
+///   draw itself, *after* the fork: seeded from the OS before the fork, every child
+///   would copy the same generator state and every client would draw the same numbers.
+///   With a fixed seed every child starts the same sequence (reproducible sessions).
+#[derive(Debug, Clone)]
+pub enum Draws {
+    /// One draw for every session.
+    Shared(SharedDraw),
+    /// A new draw per session, made in the session.
+    PerSession(Seeding),
+}
+
+impl Draws {
+    /// The draws of a server that serves clients the way `how` says.
+    pub fn new(how: Concurrency, seeding: Seeding) -> unp::Result<Draws> {
+        Ok(match how {
+            Concurrency::ProcessPerClient => Draws::PerSession(seeding),
+            Concurrency::OneAtATime | Concurrency::ThreadPerClient => {
+                Draws::Shared(SharedDraw(Arc::new(Mutex::new(seeding.new_draw()?))))
+            }
+        })
+    }
+
+    /// The draw a session starts with; called in the session (in a forked child, after
+    /// the fork).
+    pub fn for_session(&self) -> unp::Result<SharedDraw> {
+        match self {
+            Draws::Shared(shared) => Ok(shared.clone()),
+            Draws::PerSession(seeding) => Ok(SharedDraw(Arc::new(Mutex::new(seeding.new_draw()?)))),
+        }
+    }
+}
+
+/// A draw behind a mutex, as the sessions of one server share it.
+#[derive(Debug, Clone)]
+pub struct SharedDraw(Arc<Mutex<Draw>>);
+
+impl SharedDraw {
+    /// [`Draw::answer`], holding the lock for just that moment.
+    pub fn answer(&self, command: Command) -> Option<Reply> {
+        // A session that panicked cannot leave the draw half-updated (each update is
+        // one assignment), so a poisoned lock is still usable.
+        let mut draw = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        draw.answer(command)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +187,21 @@ mod tests {
         let mut d = Draw::seeded(1);
         assert_eq!(d.answer(Command::End), None);
         assert!(matches!(d.answer(Command::Gen), Some(Reply::NewNumber(_))));
+    }
+
+    #[test]
+    fn shared_draws_are_one_draw_per_session_draws_are_fresh() {
+        let first = six(&mut Draw::seeded(3))[0];
+        for how in [Concurrency::OneAtATime, Concurrency::ThreadPerClient] {
+            let draws = Draws::new(how, Seeding::Fixed(3)).unwrap();
+            let (a, b) = (draws.for_session().unwrap(), draws.for_session().unwrap());
+            assert_eq!(a.answer(Command::Gen), Some(Reply::NewNumber(first)));
+            assert_ne!(b.answer(Command::Gen), Some(Reply::NewNumber(first)));
+        }
+        let draws = Draws::new(Concurrency::ProcessPerClient, Seeding::Fixed(3)).unwrap();
+        for _ in 0..2 {
+            let s = draws.for_session().unwrap();
+            assert_eq!(s.answer(Command::Gen), Some(Reply::NewNumber(first)));
+        }
     }
 }

@@ -24,6 +24,14 @@
 //! uncongested network) 255 bytes written at once arrive in one segment. TCP itself has
 //! no message boundaries: a slow link or a small receive window could split a reply in
 //! two, and the client would print half of it.
+//!
+//! The interface every reader of the protocol uses (server, client, labtrace):
+//!
+//! | | client → server | server → client |
+//! |---|---|---|
+//! | complete, incomplete or invalid | [`Frame::parse`] | [`Reply::parse`] (what one `read` returned) |
+//! | encode | [`Command::encode`] | [`Reply::encode`] |
+//! | one line | `Display` of [`Frame`], [`Command`] | `Display` of [`Reply`] |
 
 use std::fmt;
 
@@ -124,21 +132,64 @@ impl fmt::Display for BadInput {
     }
 }
 
-/// What a server made of four command bytes.
+/// What the bytes at the front of a client's stream hold: the framing of the protocol,
+/// one place for the server (after `readn`) and labtrace (on captured segments).
+///
+/// ```
+/// use lottery::proto::{Command, Frame};
+/// assert_eq!(Frame::parse(&[1, 0, 0, 0]), Frame::Command(Command::List));
+/// assert_eq!(Frame::parse(&[7, 0, 0, 0]), Frame::Invalid(7));
+/// assert_eq!(Frame::parse(&[0, 0]), Frame::Incomplete(2));
+/// assert_eq!(Frame::parse(&[0, 0]).to_string(), "partial command (2 of 4 bytes)");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Request {
-    /// One of the three commands.
-    Known(Command),
-    /// Any other number; the server answers [`Reply::Unknown`].
-    Unknown(i32),
+pub enum Frame {
+    /// Four bytes holding one of the three commands.
+    Command(Command),
+    /// Four bytes holding any other number; the server answers [`Reply::Unknown`].
+    Invalid(i32),
+    /// Fewer than four bytes (this many): read more; at EOF, half a command.
+    Incomplete(usize),
 }
 
-/// Decodes the four bytes a client sent.
-pub fn decode_command(bytes: [u8; COMMAND_LEN]) -> Request {
-    let code = i32::from_le_bytes(bytes);
-    match Command::from_code(code) {
-        Some(c) => Request::Known(c),
-        None => Request::Unknown(code),
+impl Frame {
+    /// Frames the bytes at the front of `buf`, which starts at a command boundary (an
+    /// offset that is a multiple of 4 in the client's stream). Bytes after the first
+    /// four belong to the next frame.
+    pub fn parse(buf: &[u8]) -> Frame {
+        let Some(&four) = buf.first_chunk::<COMMAND_LEN>() else {
+            return Frame::Incomplete(buf.len());
+        };
+        let code = i32::from_le_bytes(four);
+        match Command::from_code(code) {
+            Some(c) => Frame::Command(c),
+            None => Frame::Invalid(code),
+        }
+    }
+
+    /// How many bytes of the buffer the frame takes: 4, or 0 while incomplete.
+    pub fn len(self) -> usize {
+        match self {
+            Frame::Incomplete(_) => 0,
+            _ => COMMAND_LEN,
+        }
+    }
+
+    /// True while the frame is incomplete (it takes no bytes yet).
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One line, for logs and traces: `GEN`, `unknown command 7`,
+/// `partial command (2 of 4 bytes)`.
+impl fmt::Display for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Frame::Command(c) => write!(f, "{c}"),
+            Frame::Invalid(code) => write!(f, "unknown command {code}"),
+            Frame::Incomplete(n) => write!(f, "partial command ({n} of {COMMAND_LEN} bytes)"),
+        }
     }
 }
 
@@ -204,34 +255,27 @@ impl fmt::Display for Reply {
     }
 }
 
-/// Describes bytes a client sent, for a trace: `GEN`, `LIST END`, `unknown command 7`,
-/// `partial command (2 of 4 bytes)`. `bytes` must start at a command boundary (offset a
-/// multiple of 4 in the client's stream).
+/// Describes bytes a client sent, for a trace: each frame's line joined with spaces,
+/// `GEN`, `LIST END`, `unknown command 7`, `partial command (2 of 4 bytes)`. `bytes`
+/// must start at a command boundary.
 pub fn describe_client(bytes: &[u8]) -> String {
-    let mut parts = Vec::new();
-    for chunk in bytes.chunks(COMMAND_LEN) {
-        match <[u8; COMMAND_LEN]>::try_from(chunk) {
-            Ok(four) => parts.push(match decode_command(four) {
-                Request::Known(c) => c.name().to_string(),
-                Request::Unknown(code) => format!("unknown command {code}"),
-            }),
-            Err(_) => parts.push(format!(
-                "partial command ({} of {COMMAND_LEN} bytes)",
-                chunk.len()
-            )),
-        }
-    }
-    parts.join(" ")
+    let frames: Vec<String> = bytes
+        .chunks(COMMAND_LEN)
+        .map(|chunk| Frame::parse(chunk).to_string())
+        .collect();
+    frames.join(" ")
 }
 
 /// Describes bytes the server sent, for a trace: the reply text in quotes
 /// (`"New number generated: 8"`), marked when it is not one of the protocol's replies.
+/// A reply has no length and no terminator: what one `read` returns is the reply. Peer
+/// bytes are made printable by [`unp::printable`] (ESC shows as `\x1b`).
 pub fn describe_server(bytes: &[u8]) -> String {
-    let shown = String::from_utf8_lossy(bytes);
+    let shown = unp::printable(bytes);
     if Reply::parse(bytes).is_some() {
-        format!("{shown:?}")
+        format!("\"{shown}\"")
     } else {
-        format!("{shown:?} (not a lottery reply)")
+        format!("\"{shown}\" (not a lottery reply)")
     }
 }
 
@@ -245,11 +289,11 @@ mod tests {
         assert_eq!(Command::List.encode(), [1, 0, 0, 0]);
         assert_eq!(Command::End.encode(), [2, 0, 0, 0]);
         for c in [Command::Gen, Command::List, Command::End] {
-            assert_eq!(decode_command(c.encode()), Request::Known(c));
+            assert_eq!(Frame::parse(&c.encode()), Frame::Command(c));
         }
-        assert_eq!(decode_command([7, 0, 0, 0]), Request::Unknown(7));
-        assert_eq!(decode_command([0, 0, 0, 1]), Request::Unknown(16_777_216));
-        assert_eq!(decode_command([0xff; 4]), Request::Unknown(-1));
+        assert_eq!(Frame::parse(&[7, 0, 0, 0]), Frame::Invalid(7));
+        assert_eq!(Frame::parse(&[0, 0, 0, 1]), Frame::Invalid(16_777_216));
+        assert_eq!(Frame::parse(&[0xff; 4]), Frame::Invalid(-1));
     }
 
     #[test]
@@ -320,5 +364,23 @@ mod tests {
             "\"New number generated: 8\""
         );
         assert_eq!(describe_server(b"hello"), "\"hello\" (not a lottery reply)");
+        assert_eq!(
+            describe_server(b"\x1b[2Jhi\n"),
+            "\"\\x1b[2Jhi\\n\" (not a lottery reply)"
+        );
+    }
+
+    #[test]
+    fn framing_complete_incomplete_invalid() {
+        assert_eq!(Frame::parse(&[]), Frame::Incomplete(0));
+        assert_eq!(Frame::parse(&[1, 0, 0]), Frame::Incomplete(3));
+        assert_eq!(
+            Frame::parse(&[1, 0, 0, 0, 9]),
+            Frame::Command(Command::List)
+        );
+        assert_eq!(Frame::parse(&[1, 0, 0]).len(), 0);
+        assert_eq!(Frame::parse(&[9, 0, 0, 0]).len(), COMMAND_LEN);
+        assert_eq!(Frame::Command(Command::Gen).to_string(), "GEN");
+        assert_eq!(Frame::Invalid(-1).to_string(), "unknown command -1");
     }
 }

@@ -252,8 +252,7 @@ fn ten_clients_at_once(mode: &str) -> (Server, Vec<Vec<String>>) {
 fn assert_no_zombies(s: &Server) {
     let pid = s.proc.pid();
     assert!(
-        wait_until(TIMEOUT, || testkit::children_with_state(pid)
-            .is_empty()),
+        wait_until(TIMEOUT, || testkit::children_with_state(pid).is_empty()),
         "children left: {:?}",
         testkit::children_with_state(pid)
     );
@@ -279,6 +278,20 @@ fn fork_mode_serves_ten_at_once_each_with_its_own_draw_and_no_zombies() {
     );
     let mut c = s.connect();
     assert_eq!(send_gen(&mut c), format!("New number generated: {first}"));
+}
+
+#[test]
+fn unseeded_fork_mode_children_seed_after_the_fork() {
+    // Seeded before the fork, every child would copy one generator state and every
+    // client would draw the same six numbers.
+    let s = server(&["--concurrency", "fork"]);
+    let mut a = s.connect();
+    let mut b = s.connect();
+    let draws: Vec<Vec<String>> = [&mut a, &mut b]
+        .into_iter()
+        .map(|c| (0..6).map(|_| send_gen(c)).collect())
+        .collect();
+    assert_ne!(draws[0], draws[1]);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `lotteryclient IP PORT`
 //!
-//! Lab 3 Practice 3's LotteryClient. See `lottery::client` for the socket calls.
+//! Lab 3 Practice 3's LotteryClient. The socket calls, blanks ⑦ to ⑩, are in
+//! `lottery::client::run` (`lottery/src/client.rs`).
 
 use clap::Parser;
 
@@ -16,8 +17,5 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    unp::run(|| {
-        let conn = unp::tcp_connect(&args.ip, args.port)?;
-        lottery::client::run(&conn, &mut std::io::stdin().lock())
-    })
+    unp::run(|| lottery::client::run(&args.ip, args.port, &mut std::io::stdin().lock()))
 }

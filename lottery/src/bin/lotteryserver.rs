@@ -1,9 +1,11 @@
 //! `lotteryserver PORT [--seed N] [--concurrency iterative|fork|thread]`
 //!
-//! Lab 3 Practice 3's LotteryServer. See `lottery::server` for the socket calls.
+//! Lab 3 Practice 3's LotteryServer. The socket calls, blanks ① to ⑥, are in
+//! `lottery::server::serve` (`lottery/src/server.rs`).
 
 use clap::{Parser, ValueEnum};
-use lottery::server::{Concurrency, Seeding, serve};
+use lottery::draw::Seeding;
+use unp::serve::Concurrency;
 
 /// The lottery server of Lab 3 Practice 3: answers GEN (0), LIST (1) and END (2).
 #[derive(Parser)]
@@ -30,14 +32,13 @@ enum Mode {
 
 fn main() {
     let args = Args::parse();
-    let concurrency = match args.concurrency {
-        Mode::Iterative => Concurrency::Iterative,
-        Mode::Fork => Concurrency::Fork,
-        Mode::Thread => Concurrency::Thread,
+    let how = match args.concurrency {
+        Mode::Iterative => Concurrency::OneAtATime,
+        Mode::Fork => Concurrency::ProcessPerClient,
+        Mode::Thread => Concurrency::ThreadPerClient,
     };
     let seeding = args.seed.map_or(Seeding::Os, Seeding::Fixed);
-    unp::run(|| {
-        let listener = unp::addr::listen_announced(args.port, "lotteryserver 10000")?;
-        serve(listener, concurrency, seeding)
-    })
+    // INADDR_ANY: [::]:PORT takes IPv4 and IPv6 clients
+    let servaddr = unp::addr::wildcard(args.port);
+    unp::run(|| lottery::server::serve(servaddr, how, seeding, unp::serve::announce))
 }
