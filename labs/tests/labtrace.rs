@@ -1067,8 +1067,6 @@ fn echo_payloads_show_esc_and_newline_as_printable_escapes() {
 }
 
 #[test]
-#[ignore = "lottery::proto::describe_server quotes the reply with {:?} (ESC as \\u{1b}); \
-            passes once the lottery crate escapes with unp::printable"]
 fn lottery_payloads_show_esc_and_newline_as_printable_escapes() {
     let dir = tmpdir("escape-lottery");
     let file = one_exchange(&dir, &[0, 0, 0, 0], b"\x1b[2JNew number generated: 8\n");
