@@ -719,6 +719,14 @@ fn assert_lines(out: &str, wants: &[&str]) {
     }
 }
 
+/// A thread per client running `service`, as tcpservthread serves (its accept loop is
+/// in its own `src/bin` file).
+fn serve_threads(listener: TcpListener, service: fn(&TcpStream) -> unp::Result<()>) {
+    while let Ok((conn, peer)) = unp::accept(&listener) {
+        let _ = unp::serve::thread_per_client(conn, &peer, move |c, _| service(c));
+    }
+}
+
 fn connect(addr: SocketAddr) -> TcpStream {
     let s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -727,15 +735,20 @@ fn connect(addr: SocketAddr) -> TcpStream {
 
 #[test]
 fn tcpserv08_and_tcpcli08_sums_are_decoded() {
-    use tcpcliserv::{client, server};
+    use tcpcliserv::{client, service};
     let out = capture_lab(
         "sum08",
         "lo",
         "127.0.0.1:0",
-        |l| drop(server::serve_threads(l, server::str_echo08)),
+        |l| serve_threads(l, service::str_echo08),
         |a| {
             let conn = connect(a);
-            client::str_cli(&b"3 4\n11 123\nhello\n"[..], &conn).unwrap();
+            client::str_cli(
+                &b"3 4\n11 123\nhello\n"[..],
+                &conn,
+                client::LineWrite::Whole,
+            )
+            .unwrap();
             1
         },
     );
@@ -757,12 +770,12 @@ fn tcpserv08_and_tcpcli08_sums_are_decoded() {
 
 #[test]
 fn tcpserv09_and_tcpcli09_binary_sums_are_decoded() {
-    use tcpcliserv::{client, server};
+    use tcpcliserv::{client, service};
     let out = capture_lab(
         "sum09",
         "lo",
         "127.0.0.1:0",
-        |l| drop(server::serve_threads(l, server::str_echo09)),
+        |l| serve_threads(l, service::str_echo09),
         |a| {
             let conn = connect(a);
             client::str_cli09(&b"3 4\n-5 5\n"[..], &conn).unwrap();
@@ -784,15 +797,15 @@ fn tcpserv09_and_tcpcli09_binary_sums_are_decoded() {
 
 #[test]
 fn echo_server_and_client_are_decoded() {
-    use tcpcliserv::{client, server};
+    use tcpcliserv::{client, service};
     let out = capture_lab(
         "echo",
         "lo",
         "127.0.0.1:0",
-        |l| drop(server::serve_threads(l, server::str_echo)),
+        |l| serve_threads(l, service::str_echo),
         |a| {
             let conn = connect(a);
-            client::str_cli(&b"hello, world\n"[..], &conn).unwrap();
+            client::str_cli(&b"hello, world\n"[..], &conn, client::LineWrite::Whole).unwrap();
             1
         },
     );
@@ -814,7 +827,11 @@ fn daytime_over_ipv6_on_any_is_decoded() {
         "daytime",
         "any",
         "[::1]:0",
-        |l| drop(tcpcliserv::daytime::serve(l)),
+        |l| {
+            serve_threads(l, |c| {
+                unp::writen(&mut &*c, &tcpcliserv::daytime::reply_now()?)
+            })
+        },
         |a| {
             let mut conn = connect(a);
             let mut line = String::new();

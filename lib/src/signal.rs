@@ -117,11 +117,23 @@ pub fn reap_children() -> Result<()> {
 /// Reaps every child that has already exited, without blocking; returns how many.
 /// Async-signal-safe.
 pub fn reap_exited() -> usize {
+    reap_exited_each(|_| {})
+}
+
+/// UNP's `while ((pid = waitpid(-1, &stat, WNOHANG)) > 0)`: reaps every child that has
+/// already exited and hands each status to `each` (tcpcliserv's `sig_chld_waitpid`
+/// prints `child PID terminated`); returns how many. Stops when `waitpid` reports no
+/// exited child left (`StillAlive`) or no child at all (`ECHILD`); `WNOHANG` keeps it
+/// from blocking on children that are still running. Async-signal-safe if `each` is.
+pub fn reap_exited_each(mut each: impl FnMut(WaitStatus)) -> usize {
     let mut reaped = 0;
     loop {
         match nix::sys::wait::waitpid(None, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::StillAlive) | Err(_) => return reaped,
-            Ok(_) => reaped += 1,
+            Ok(status) => {
+                each(status);
+                reaped += 1;
+            }
         }
     }
 }

@@ -1,14 +1,13 @@
-//! Daytime (UNP intro/daytimetcpsrv.c and daytimetcpcli.c): the first client and server
-//! of the book. The server answers every connection with the time and closes it; the
-//! client prints everything it reads until the server's FIN.
+//! Daytime (UNP intro/daytimetcpsrv.c and daytimetcpcli.c): the port and the local
+//! time the server sends. The programs themselves are `src/bin/daytimetcpsrv.rs` and
+//! `src/bin/daytimetcpcli.rs`; the bytes on the wire are [`crate::proto::daytime`].
 
-use std::io::{ErrorKind, Read};
-use std::net::TcpListener;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use unp::{Error, Result, writen};
+use unp::{Error, Result};
 
-use crate::proto::daytime::{self, CivilTime};
+use crate::proto::Message;
+use crate::proto::daytime::{CivilTime, Reply};
 
 /// RFC 867's port. Below 1024, so listening on it needs root.
 pub const DAYTIME_PORT: u16 = 13;
@@ -45,47 +44,8 @@ pub fn now_local() -> Result<CivilTime> {
     })
 }
 
-/// The iterative daytime server: for each connection, write the time line and close.
-/// Prints `connection from ADDR` for each client (as UNP's daytimetcpsrv1 does).
-///
-/// Nothing one client does stops it: a failed write or close is reported with the
-/// client's address, a shortage of descriptors pauses it
-/// ([`crate::server::accept_restarting`]).
-pub fn serve(listener: TcpListener) -> Result<()> {
-    loop {
-        let Some((mut conn, peer)) = crate::server::accept_restarting(&listener)? else {
-            continue;
-        };
-        let peer = unp::sock_ntop(&peer);
-        unp::log(format_args!("connection from {peer}"));
-        let reply = daytime::encode_reply(&now_local()?);
-        if let Err(e) = writen(&mut conn, &reply) {
-            crate::server::client_error(&peer, &e);
-        }
-        if let Err(e) = unp::sock::close(conn) {
-            // FIN: the end of the reply
-            crate::server::client_error(&peer, &e);
-        }
-    }
-}
-
-/// The daytime client: connects, copies everything the server sends to stdout until
-/// EOF (each `read` may return part of the line: TCP has no message boundaries).
-///
-/// Line ends pass through; other control characters are shown as escapes
-/// ([`crate::client::TextPrinter`]), so a hostile server cannot drive the terminal.
-pub fn client(host: &str, port: u16) -> Result<()> {
-    let mut conn = unp::tcp_connect(host, port)?;
-    let mut buf = [0u8; unp::MAXLINE];
-    let mut printer = crate::client::TextPrinter::default();
-    loop {
-        let n = match conn.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::os("read", e)),
-        };
-        printer.print(&buf[..n])?;
-    }
-    printer.finish()
+/// What the server sends now: [`now_local`] as `ctime` shows it, cut to 24 characters,
+/// and `\r\n` ([`crate::proto::daytime::Reply`]).
+pub fn reply_now() -> Result<Vec<u8>> {
+    Ok(Reply::at(&now_local()?).encode())
 }

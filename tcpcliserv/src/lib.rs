@@ -1,24 +1,30 @@
 //! # tcpcliserv — the first programs of UNP (chapters 1 and 5) and the Lab 3 echo pair
 //!
-//! Where is what a student looks for:
+//! Each program's lesson is in its own file, `src/bin/PROG.rs`: `socket`, `bind`,
+//! `listen`, the `accept` loop (servers) or the connection (clients), commented where
+//! the lesson happens, as in the book's `main`. What they share is here:
 //!
 //! | module | what it teaches | UNP source |
 //! |---|---|---|
-//! | [`proto`] | the bytes on the wire: daytime, echo, text and binary sum (pure functions, no sockets) | intro/, tcpcliserv/str_echo*.c |
-//! | [`server`] | `listen` + the "listening on" line; `str_echo`; **the fork** ([`server::serve_forking`]), the thread per client, the iterative server; `EINTR` from `accept` | tcpcliserv/tcpserv0*.c, threads/tcpserv01.c |
+//! | [`proto`] | the bytes on the wire: daytime, echo, text and binary sum (one framing interface, no sockets) | intro/, tcpcliserv/str_echo*.c |
+//! | [`service`] | what a server does with one client: `str_echo`, the two sums, the lab's echo (`read`, `write`) | tcpcliserv/str_echo.c, str_echo08.c, str_echo09.c |
 //! | [`sigchld`] | reaping children: `wait` once per signal vs a `waitpid(WNOHANG)` loop | tcpcliserv/sigchldwait.c, sigchldwaitpid.c |
-//! | [`client`] | `str_cli` and its variants: binary requests, writing a line in two parts | tcpcliserv/str_cli*.c |
-//! | [`daytime`] | the daytime server and client, `ctime` in local time | intro/daytimetcp*.c |
+//! | [`client`] | `str_cli` and its variants (`write`, `read`): binary requests, writing a line in two parts | tcpcliserv/str_cli*.c |
+//! | [`daytime`] | the daytime port, `ctime` in local time | intro/daytimetcp*.c |
 //! | [`args`] | the command lines: `-p PORT` for servers, `HOST -p PORT` for clients | — |
+//! | [`terminal`] | armour: a peer's bytes reaching the terminal | — |
 //!
-//! The programs (`src/bin/`) are a few lines each, so they can be compared:
+//! Where is the fork? In `src/bin/tcpserv01.rs`, `tcpserv02.rs` and `tcpserv04.rs`,
+//! written out as in the book; tcpserv08 and 09 use [`unp::serve::process_per_client`],
+//! tcpservthread [`unp::serve::thread_per_client`], echoserver
+//! [`unp::serve::one_at_a_time`] (the three ways to serve many clients, written once).
 //!
 //! | program | what it shows |
 //! |---|---|
 //! | `daytimetcpsrv`, `daytimetcpcli` | the smallest server and client; the server closes to end the reply |
 //! | `tcpserv01` | fork per client and no SIGCHLD handler: every finished child stays a zombie |
 //! | `tcpserv02` | a handler that calls `wait` once per signal: simultaneous exits still leave zombies |
-//! | `tcpserv04` | a `waitpid` loop, and `accept` interrupted by the handler (`EINTR`) is restarted: the correct server |
+//! | `tcpserv04` | a `waitpid` loop, and `accept` interrupted by the handler (`EINTR`) is called again: the correct server |
 //! | `tcpservthread` | a thread per client: no processes, no zombies |
 //! | `tcpserv08`/`tcpcli08`, `tcpserv09`/`tcpcli09` | the sum as text and as binary |
 //! | `tcpcli01` | `str_cli`: line in, echo out |
@@ -33,5 +39,6 @@ pub mod args;
 pub mod client;
 pub mod daytime;
 pub mod proto;
-pub mod server;
+pub mod service;
 pub mod sigchld;
+pub mod terminal;

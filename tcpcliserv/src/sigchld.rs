@@ -5,8 +5,9 @@
 //! `child PID terminated`; they differ in how many children they collect per signal.
 //!
 //! - [`sig_chld_wait`] (UNP sigchldwait.c, used by tcpserv02) calls `wait` once.
-//! - [`sig_chld_waitpid`] (UNP sigchldwaitpid.c, used by tcpserv04) calls
-//!   `waitpid(-1, WNOHANG)` until no exited child is left.
+//! - [`sig_chld_waitpid`] (UNP sigchldwaitpid.c, used by tcpserv04, 08 and 09) calls
+//!   `waitpid(-1, WNOHANG)` until no exited child is left. The loop is
+//!   [`unp::signal::reap_exited_each`], the one every unplab reaper uses.
 //!
 //! Standard signals are not queued: while SIGCHLD is pending, more SIGCHLDs are merged
 //! into it. When five children exit at the same moment (tcpcli04 closing its five
@@ -21,7 +22,7 @@
 use std::ffi::c_int;
 
 use nix::errno::Errno;
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::sys::wait::WaitStatus;
 use unp::signal::SafeLine;
 
 /// Prints `child PID terminated` with one `write(2)`.
@@ -47,17 +48,14 @@ pub extern "C" fn sig_chld_wait(_signo: c_int) {
     Errno::set_raw(saved);
 }
 
-/// UNP's sigchldwaitpid.c: reaps *every* exited child, looping on
-/// `waitpid(-1, WNOHANG)` until it reports none left (`StillAlive`) or no child at all
-/// (`ECHILD`). `WNOHANG` matters: without it the loop would block on children that are
-/// still serving clients.
+/// UNP's sigchldwaitpid.c: reaps *every* exited child, calling `waitpid(-1, WNOHANG)`
+/// until it reports none left (`StillAlive`) or no child at all (`ECHILD`), and prints
+/// `child PID terminated` for each. `WNOHANG` matters: without it the loop would block
+/// on children that are still serving clients.
 pub extern "C" fn sig_chld_waitpid(_signo: c_int) {
     let saved = Errno::last_raw();
-    loop {
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) | Err(_) => break,
-            Ok(status) => print_terminated(status),
-        }
-    }
+    // while ((pid = waitpid(-1, &stat, WNOHANG)) > 0) printf("child %d terminated\n", pid);
+    // One SIGCHLD may stand for several exits: collect until no exited child is left.
+    unp::signal::reap_exited_each(print_terminated);
     Errno::set_raw(saved);
 }

@@ -17,7 +17,12 @@ struct Args {
 fn main() {
     unp::run(|| {
         let a: Args = args::parse("The lab's echo client: type lines, see them echoed");
-        let conn = unp::tcp_connect(&a.host, a.port)?;
-        client::lab_echo_client(std::io::stdin().lock(), &conn)
+        // socket() + connect(): UNP's tcp_connect (section 11.12), a socket and a connect
+        // for each address HOST resolves to (IPv6, IPv4) until one connects
+        let sockfd = unp::tcp_connect(&a.host, a.port)?;
+        // write each line, read as many bytes back, print them (client.rs)
+        client::lab_echo_client(std::io::stdin().lock(), &sockfd)?;
+        // close(): FIN; the iterative server then accepts its next client
+        unp::close(sockfd)
     })
 }

@@ -3,7 +3,7 @@
 //! five server children exit together: the test of tcpserv02 against tcpserv04.
 
 use tcpcliserv::args::{self, ClientArgs};
-use tcpcliserv::client;
+use tcpcliserv::client::{self, LineWrite};
 
 /// How many connections UNP's tcpcli04 opens.
 const CONNECTIONS: usize = 5;
@@ -11,11 +11,15 @@ const CONNECTIONS: usize = 5;
 fn main() {
     unp::run(|| {
         let a: ClientArgs = args::parse("Echo client with five connections that close together");
-        let mut conns = Vec::with_capacity(CONNECTIONS);
+        let mut sockfd = Vec::with_capacity(CONNECTIONS);
         for _ in 0..CONNECTIONS {
-            conns.push(unp::tcp_connect(&a.host, a.port)?);
+            // socket() + connect(), five times: UNP's tcp_connect (section 11.12), a
+            // socket and a connect for each address HOST resolves to until one connects
+            sockfd.push(unp::tcp_connect(&a.host, a.port)?);
         }
-        client::str_cli(std::io::stdin().lock(), &conns[0])
-        // Returning exits the process: all five sockets are closed together (five FINs).
+        // str_cli() on the first connection only: write, read, print (client.rs)
+        client::str_cli(std::io::stdin().lock(), &sockfd[0], LineWrite::Whole)
+        // exit(0): the kernel closes all five sockets together (five FINs), and five
+        // server children exit at the same moment.
     })
 }

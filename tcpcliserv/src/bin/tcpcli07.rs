@@ -9,7 +9,8 @@ use std::ffi::c_int;
 
 use clap::Parser;
 use nix::sys::signal::{SigHandler, Signal};
-use tcpcliserv::{args, client};
+use tcpcliserv::args;
+use tcpcliserv::client::{self, LineWrite};
 use unp::signal::SafeLine;
 
 /// Server address, port and timer.
@@ -61,11 +62,19 @@ fn set_alarm(ms: u64) -> unp::Result<()> {
 fn main() {
     unp::run(|| {
         let a: Args = args::parse("Echo client that SIGALRM ends after --alarm-ms");
-        // UNP's Signal leaves SA_RESTART off for SIGALRM, so it interrupts blocked calls.
+        // Signal(SIGALRM, sig_alm): UNP's Signal leaves SA_RESTART off for SIGALRM, so
+        // it interrupts blocked calls.
         // SAFETY: sig_alm only calls write(2) and _exit (async-signal-safe).
         unsafe { unp::signal::signal(Signal::SIGALRM, SigHandler::Handler(sig_alm)) }?;
+        // setitimer(ITIMER_REAL): SIGALRM once, after --alarm-ms
         set_alarm(a.alarm_ms)?;
-        let conn = unp::tcp_connect(&a.host, a.port)?;
-        client::str_cli(std::io::stdin().lock(), &conn)
+        // socket() + connect(): UNP's tcp_connect (section 11.12), a socket and a connect
+        // for each address HOST resolves to (IPv6, IPv4) until one connects
+        let sockfd = unp::tcp_connect(&a.host, a.port)?;
+        // str_cli(): write each line, read the echo, print it (client.rs), until the
+        // timer's handler ends the process
+        client::str_cli(std::io::stdin().lock(), &sockfd, LineWrite::Whole)?;
+        // close(): FIN to the server
+        unp::close(sockfd)
     })
 }

@@ -7,7 +7,12 @@ use tcpcliserv::client;
 fn main() {
     unp::run(|| {
         let a: ClientArgs = args::parse("Sum client (binary): type 'A B', get A+B from tcpserv09");
-        let conn = unp::tcp_connect(&a.host, a.port)?;
-        client::str_cli09(std::io::stdin().lock(), &conn)
+        // socket() + connect(): UNP's tcp_connect (section 11.12), a socket and a connect
+        // for each address HOST resolves to (IPv6, IPv4) until one connects
+        let sockfd = unp::tcp_connect(&a.host, a.port)?;
+        // str_cli09(): write 16 bytes per line, read the 8-byte sum, print it (client.rs)
+        client::str_cli09(std::io::stdin().lock(), &sockfd)?;
+        // close(): FIN to the server, whose child then reads EOF and exits
+        unp::close(sockfd)
     })
 }

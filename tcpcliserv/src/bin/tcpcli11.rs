@@ -9,16 +9,22 @@
 
 use nix::sys::signal::{SigHandler, Signal};
 use tcpcliserv::args::{self, ClientArgs};
-use tcpcliserv::client;
+use tcpcliserv::client::{self, LineWrite};
 
 fn main() {
     unp::run(|| {
         let a: ClientArgs =
             args::parse("Echo client writing each line as 1 byte, a pause, the rest");
+        // SIGPIPE's default action (terminate), which Rust programs otherwise ignore.
         // SAFETY: restoring the default action installs no handler code.
         unsafe { unp::signal::signal(Signal::SIGPIPE, SigHandler::SigDfl) }?;
-        let conn = unp::tcp_connect(&a.host, a.port)?;
-        client::allow_sigpipe(&conn)?;
-        client::str_cli_with(std::io::stdin().lock(), &conn, client::send_in_two)
+        // socket() + connect(): UNP's tcp_connect (section 11.12), a socket and a connect
+        // for each address HOST resolves to (IPv6, IPv4) until one connects
+        let sockfd = unp::tcp_connect(&a.host, a.port)?;
+        client::allow_sigpipe(&sockfd)?; // macOS: undo socket2's SO_NOSIGPIPE
+        // str_cli11(): write 1 byte, sleep, write the rest; read the echo (client.rs)
+        client::str_cli(std::io::stdin().lock(), &sockfd, LineWrite::InTwo)?;
+        // close(): FIN to the server
+        unp::close(sockfd)
     })
 }

@@ -15,8 +15,6 @@
 //! writes only to let the RST arrive (`--sleep-ms`).
 
 use std::ffi::c_int;
-use std::io::{ErrorKind, Read};
-use std::net::TcpStream;
 use std::thread;
 use std::time::Duration;
 
@@ -24,7 +22,7 @@ use clap::Parser;
 use nix::sys::signal::{SigHandler, Signal};
 use tcpcliserv::{args, client, daytime};
 use unp::signal::SafeLine;
-use unp::{Error, Result};
+use unp::{Error, MAXLINE, Result};
 
 /// The daytime server to provoke.
 #[derive(Parser)]
@@ -46,39 +44,42 @@ extern "C" fn sig_pipe(_signo: c_int) {
     line.write_stdout();
 }
 
-/// Reads until the server's FIN; returns how many bytes came before it.
-fn read_to_eof(conn: &mut TcpStream) -> Result<usize> {
-    let mut total = 0;
-    let mut buf = [0u8; 512];
-    loop {
-        match conn.read(&mut buf) {
-            Ok(0) => return Ok(total),
-            Ok(n) => total += n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::os("read", e)),
-        }
-    }
-}
-
 fn main() {
     unp::run(|| {
         let a: Args =
             args::parse("Writes twice to a daytime server that has closed; catches SIGPIPE");
-        // SAFETY: sig_pipe only calls write(2) (async-signal-safe).
-        unsafe { unp::signal::signal(Signal::SIGPIPE, SigHandler::Handler(sig_pipe)) }?;
-        let mut conn = unp::tcp_connect(&a.host, a.port)?;
-        client::allow_sigpipe(&conn)?;
-        let n = read_to_eof(&mut conn)?;
-        unp::error::print_flush(format_args!(
-            "read {n} bytes, then EOF: the server has closed\n"
-        ))?;
-        let pause = Duration::from_millis(a.sleep_ms);
-        thread::sleep(pause);
-        client::write_fd(&conn, b"hello")?; // accepted by our kernel; the peer answers RST
-        thread::sleep(pause);
-        client::write_fd(&conn, b"world")?; // SIGPIPE, then EPIPE
-        Err(Error::msg(
-            "the second write succeeded: no RST arrived in time (try a longer --sleep-ms)",
-        ))
+        tsigpipe(&a.host, a.port, Duration::from_millis(a.sleep_ms))
     })
+}
+
+/// UNP's tsigpipe.c: connect, wait for the server's FIN, then write twice.
+fn tsigpipe(host: &str, port: u16, pause: Duration) -> Result<()> {
+    // Signal(SIGPIPE, sig_pipe)
+    // SAFETY: sig_pipe only calls write(2) (async-signal-safe).
+    unsafe { unp::signal::signal(Signal::SIGPIPE, SigHandler::Handler(sig_pipe)) }?;
+    // socket() + connect(): UNP's tcp_connect (section 11.12), a socket and a connect
+    // for each address HOST resolves to (IPv6, IPv4) until one connects
+    let sockfd = unp::tcp_connect(host, port)?;
+    client::allow_sigpipe(&sockfd)?; // macOS: undo socket2's SO_NOSIGPIPE
+    let mut buf = [0u8; MAXLINE];
+    let mut total = 0;
+    // read() until 0: the server's FIN has arrived (UNP sleeps 2 s instead)
+    loop {
+        match unp::read(&mut &sockfd, &mut buf)? {
+            0 => break,
+            n => total += n,
+        }
+    }
+    unp::error::print_flush(format_args!(
+        "read {total} bytes, then EOF: the server has closed\n"
+    ))?;
+    thread::sleep(pause);
+    // write(): accepted by our kernel; the server's, whose socket is gone, answers RST
+    unp::write_fd(&sockfd, b"hello")?;
+    thread::sleep(pause); // let the RST arrive
+    // write() on a reset connection: SIGPIPE, then EPIPE
+    unp::write_fd(&sockfd, b"world")?;
+    Err(Error::msg(
+        "the second write succeeded: no RST arrived in time (try a longer --sleep-ms)",
+    ))
 }

@@ -13,7 +13,7 @@
 
 use std::fmt;
 
-use super::quote;
+use super::{Check, Message, quote};
 
 const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS: [&str; 12] = [
@@ -54,12 +54,65 @@ impl fmt::Display for CivilTime {
     }
 }
 
+/// A reply: one line of ASCII ended by `\r\n` (or a bare `\n`, which some daytime
+/// servers send). The client sends nothing, so there is no request type: connecting is
+/// the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The line as sent, line end included.
+    pub line: String,
+}
+
+impl Reply {
+    /// What the server sends at time `t` ([`encode_reply`]).
+    pub fn at(t: &CivilTime) -> Reply {
+        let line = format!("{:.24}\r\n", t.to_string());
+        Reply { line }
+    }
+
+    /// The text without its line end.
+    pub fn text(&self) -> &str {
+        let line = self.line.strip_suffix('\n').unwrap_or(&self.line);
+        line.strip_suffix('\r').unwrap_or(line)
+    }
+
+    /// The time, if the text is in `ctime` format ([`parse_ctime`]).
+    pub fn time(&self) -> Option<CivilTime> {
+        parse_ctime(self.text())
+    }
+}
+
+impl Message for Reply {
+    /// Complete with the line's `\n`; a line that is not ASCII text is not a reply.
+    fn check(buf: &[u8]) -> Check {
+        match buf.iter().position(|&b| b == b'\n') {
+            None => Check::Incomplete,
+            Some(i) if decode_reply(&buf[..=i]).is_some() => Check::Complete(i + 1),
+            Some(i) => Check::Invalid(i + 1),
+        }
+    }
+
+    fn parse(frame: &[u8]) -> Option<Reply> {
+        decode_reply(frame)?;
+        let line = std::str::from_utf8(frame).ok()?.to_string();
+        Some(Reply { line })
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        self.line.clone().into_bytes()
+    }
+}
+
+impl fmt::Display for Reply {
+    /// `daytime "Tue Sep  5 11:04:47 2017\r\n"`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "daytime {}", quote(self.line.as_bytes()))
+    }
+}
+
 /// The server's reply: `ctime` cut to 24 characters (`%.24s`), then `\r\n`.
 pub fn encode_reply(t: &CivilTime) -> Vec<u8> {
-    let mut text = t.to_string();
-    text.truncate(24);
-    text.push_str("\r\n");
-    text.into_bytes()
+    Reply::at(t).encode()
 }
 
 /// The text of a reply without its line end, if it is one line of ASCII ended by
@@ -111,7 +164,7 @@ pub fn describe_request(payload: &[u8]) -> Option<String> {
 /// Describes a captured reply: `daytime "Tue Sep  5 11:04:47 2017\r\n"`; `None` unless
 /// it is one ASCII line.
 pub fn describe_reply(payload: &[u8]) -> Option<String> {
-    decode_reply(payload).map(|_| format!("daytime {}", quote(payload)))
+    Reply::parse(payload).map(|r| r.to_string())
 }
 
 /// How many bytes at the front of a captured client→server stream are whole requests:
@@ -130,7 +183,10 @@ pub fn complete_requests(stream: &[u8]) -> usize {
 /// assert_eq!(complete_replies(b"Tue Sep  5 11:04:47 2017\r\n"), 26);
 /// ```
 pub fn complete_replies(stream: &[u8]) -> usize {
-    stream.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1)
+    match Reply::check(stream) {
+        Check::Complete(n) | Check::Invalid(n) => n,
+        Check::Incomplete => 0,
+    }
 }
 
 #[cfg(test)]
@@ -190,6 +246,22 @@ mod tests {
         assert_eq!(describe_request(b"x"), None);
         assert_eq!(describe_reply(b"\xff\r\n"), None);
     }
+    #[test]
+    fn framing_interface() {
+        let reply = Reply::at(&handout_time());
+        let wire = reply.encode();
+        assert_eq!(Reply::check(&wire[..25]), Check::Incomplete);
+        assert_eq!(Reply::check(&wire), Check::Complete(26));
+        assert_eq!(Reply::check(b"\xff\r\nx"), Check::Invalid(3));
+        assert_eq!(Reply::parse(&wire), Some(reply.clone()));
+        assert_eq!(reply.text(), "Tue Sep  5 11:04:47 2017");
+        assert_eq!(reply.time(), Some(handout_time()));
+        assert_eq!(
+            reply.to_string(),
+            r#"daytime "Tue Sep  5 11:04:47 2017\r\n""#
+        );
+    }
+
     #[test]
     fn framing() {
         let reply = b"Tue Sep  5 11:04:47 2017\r\n";

@@ -1,16 +1,21 @@
 //! The wire protocols of the chapter 1 and 5 programs, one module each, with pure
-//! encode/decode functions and no sockets.
+//! functions and no sockets.
 //!
-//! Every module also has `describe_request(&[u8]) -> Option<String>` and
-//! `describe_reply(&[u8]) -> Option<String>`: a short human description of a payload as
-//! it was captured on the wire (`sum 3 + 4`, `"7\n"`), or `None` when the bytes are not
-//! a complete message of that protocol. The capture explainer (`labtrace`) uses them.
+//! Every message type implements one framing interface, [`Message`]:
 //!
-//! A capture does not cut a stream at message boundaries: one TCP segment may carry half
-//! a request, or a request and a half. So every module also has
-//! `complete_requests(&[u8]) -> usize` and `complete_replies(&[u8]) -> usize`: how many
-//! bytes at the front of a captured stream (starting at a message boundary) are whole
-//! messages. Those bytes go to `describe_*`; the rest waits for the next segment.
+//! - [`Message::check`]: is the front of a buffer a whole message ([`Check::Complete`]),
+//!   not yet ([`Check::Incomplete`]: TCP may cut anywhere, wait for more), or bytes that
+//!   are no message of this protocol ([`Check::Invalid`]);
+//! - [`Message::parse`] and [`Message::encode`]: the value and its bytes on the wire;
+//! - `Display`: a one-line description, `sum 3 + 4`, `"7\n"`.
+//!
+//! The servers and clients parse and encode with it; the capture explainer (`labtrace`)
+//! uses the per-module functions built on it: `complete_requests(&[u8]) -> usize` and
+//! `complete_replies` (how many bytes at the front of a captured stream are whole
+//! messages; the rest waits for the next segment, see [`framed_len`]), and
+//! `describe_request(&[u8]) -> Option<String>` and `describe_reply` (the messages'
+//! descriptions, or `None` when the bytes are not whole messages of that protocol, see
+//! [`describe_all`]).
 //!
 //! | module | programs | request | reply |
 //! |---|---|---|---|
@@ -19,10 +24,66 @@
 //! | [`sum_text`] | `tcpserv08`, `tcpcli08` | `A B\n` | `A+B\n` or `input error\n` |
 //! | [`sum_binary`] | `tcpserv09`, `tcpcli09` | 16 bytes: two little-endian `i64` | 8 bytes: their sum |
 
+use std::fmt;
+
 pub mod daytime;
 pub mod echo;
 pub mod sum_binary;
 pub mod sum_text;
+
+/// Where the front of a buffer stands in a protocol's framing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// The first `n` bytes are one whole message.
+    Complete(usize),
+    /// Not a whole message yet: more bytes must arrive.
+    Incomplete,
+    /// The first `n` bytes are one unit of the framing (a line, say) that is not a
+    /// message of this protocol: a peer speaking something else.
+    Invalid(usize),
+}
+
+/// One message of a wire protocol, in one direction: the framing interface.
+pub trait Message: Sized + fmt::Display {
+    /// Is the front of `buf` a whole message, not yet one, or not one at all?
+    fn check(buf: &[u8]) -> Check;
+
+    /// The message in `frame`, the bytes [`Message::check`] called complete; `None`
+    /// when they are not exactly one message.
+    fn parse(frame: &[u8]) -> Option<Self>;
+
+    /// The bytes on the wire.
+    fn encode(&self) -> Vec<u8>;
+}
+
+/// How many bytes at the front of `stream` (starting at a message boundary) are whole
+/// units of `M`'s framing, valid or not; what follows is the start of a message whose
+/// end has not arrived yet.
+pub fn framed_len<M: Message>(stream: &[u8]) -> usize {
+    let mut done = 0;
+    while let Check::Complete(n) | Check::Invalid(n) = M::check(&stream[done..]) {
+        if n == 0 {
+            break;
+        }
+        done += n;
+    }
+    done
+}
+
+/// The messages `payload` consists of, each as its `Display` shows it, joined with
+/// `; `; `None` unless `payload` is one or more whole, valid messages of `M`.
+pub fn describe_all<M: Message>(payload: &[u8]) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut rest = payload;
+    while !rest.is_empty() {
+        let Check::Complete(n @ 1..) = M::check(rest) else {
+            return None;
+        };
+        parts.push(M::parse(rest.get(..n)?)?.to_string());
+        rest = &rest[n..];
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
 
 /// Longest payload [`quote`] shows before it cuts the text short.
 pub const QUOTE_MAX: usize = 64;

@@ -12,10 +12,95 @@
 //! between a 32-bit and a 64-bit `long`. unplab fixes the format to the bytes the lab's
 //! C programs actually send, written explicitly little-endian, so the two interoperate.
 
+use std::fmt;
+
+use super::{Check, Message, describe_all, framed_len};
+
 /// Bytes in a request: two 8-byte integers.
 pub const REQUEST_LEN: usize = 16;
 /// Bytes in a reply: one 8-byte integer.
 pub const REPLY_LEN: usize = 8;
+
+/// A request: add `arg1` and `arg2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    /// The first operand.
+    pub arg1: i64,
+    /// The second operand.
+    pub arg2: i64,
+}
+
+/// A reply: the sum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reply {
+    /// `arg1 + arg2`, wrapping.
+    pub sum: i64,
+}
+
+/// `len` bytes make one message; fewer are its start (as the server's `Readn` waits).
+fn check_fixed(buf: &[u8], len: usize) -> Check {
+    if buf.len() >= len {
+        Check::Complete(len)
+    } else {
+        Check::Incomplete
+    }
+}
+
+impl Message for Request {
+    /// Every 16 bytes are a request: any bits are two integers.
+    fn check(buf: &[u8]) -> Check {
+        check_fixed(buf, REQUEST_LEN)
+    }
+
+    fn parse(frame: &[u8]) -> Option<Request> {
+        let (arg1, arg2) = decode_request(frame.try_into().ok()?);
+        Some(Request { arg1, arg2 })
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        encode_request(self.arg1, self.arg2).to_vec()
+    }
+}
+
+impl fmt::Display for Request {
+    /// `sum 3 + 4`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sum {} + {}", self.arg1, self.arg2)
+    }
+}
+
+impl Message for Reply {
+    /// Every 8 bytes are a reply.
+    fn check(buf: &[u8]) -> Check {
+        check_fixed(buf, REPLY_LEN)
+    }
+
+    fn parse(frame: &[u8]) -> Option<Reply> {
+        Some(Reply {
+            sum: decode_reply(frame.try_into().ok()?),
+        })
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        encode_reply(self.sum).to_vec()
+    }
+}
+
+impl fmt::Display for Reply {
+    /// `sum = 7`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sum = {}", self.sum)
+    }
+}
+
+impl Request {
+    /// What the server answers: the sum, wrapping as the C `arg1 + arg2` does in practice.
+    pub fn reply(&self) -> Reply {
+        Reply {
+            sum: sum(self.arg1, self.arg2),
+        }
+    }
+}
 
 /// The request for `arg1 + arg2`.
 pub fn encode_request(arg1: i64, arg2: i64) -> [u8; REQUEST_LEN] {
@@ -53,48 +138,25 @@ pub fn decode_reply(buf: &[u8; REPLY_LEN]) -> i64 {
 /// the largest multiple of [`REQUEST_LEN`] (a request split over two segments waits for
 /// its second part, as the server's `Readn` does).
 pub fn complete_requests(stream: &[u8]) -> usize {
-    stream.len() / REQUEST_LEN * REQUEST_LEN
+    framed_len::<Request>(stream)
 }
 
 /// How many bytes at the front of a captured server→client stream are whole replies:
 /// the largest multiple of [`REPLY_LEN`].
 pub fn complete_replies(stream: &[u8]) -> usize {
-    stream.len() / REPLY_LEN * REPLY_LEN
+    framed_len::<Reply>(stream)
 }
 
 /// Describes a captured client→server payload: `sum 3 + 4` for each whole 16-byte
 /// request, joined with `; `. `None` if the length is not a non-zero multiple of 16.
 pub fn describe_request(payload: &[u8]) -> Option<String> {
-    if payload.is_empty() || payload.len() % REQUEST_LEN != 0 {
-        return None;
-    }
-    let parts: Vec<String> = payload
-        .chunks_exact(REQUEST_LEN)
-        .map(|c| {
-            let mut req = [0u8; REQUEST_LEN];
-            req.copy_from_slice(c);
-            let (a, b) = decode_request(&req);
-            format!("sum {a} + {b}")
-        })
-        .collect();
-    Some(parts.join("; "))
+    describe_all::<Request>(payload)
 }
 
 /// Describes a captured server→client payload: `sum = 7` for each 8-byte reply.
 /// `None` if the length is not a non-zero multiple of 8.
 pub fn describe_reply(payload: &[u8]) -> Option<String> {
-    if payload.is_empty() || payload.len() % REPLY_LEN != 0 {
-        return None;
-    }
-    let parts: Vec<String> = payload
-        .chunks_exact(REPLY_LEN)
-        .map(|c| {
-            let mut rep = [0u8; REPLY_LEN];
-            rep.copy_from_slice(c);
-            format!("sum = {}", decode_reply(&rep))
-        })
-        .collect();
-    Some(parts.join("; "))
+    describe_all::<Reply>(payload)
 }
 
 #[cfg(test)]
@@ -138,6 +200,20 @@ mod tests {
         assert_eq!(describe_reply(&[1, 2, 3]), None);
         assert_eq!(describe_reply(&[]), None);
     }
+    #[test]
+    fn framing_interface() {
+        let req = Request { arg1: 3, arg2: -4 };
+        let wire = req.encode();
+        assert_eq!(Request::check(&wire[..15]), Check::Incomplete);
+        assert_eq!(Request::check(&wire), Check::Complete(16));
+        assert_eq!(Request::parse(&wire), Some(req));
+        assert_eq!(Request::parse(&wire[..8]), None);
+        assert_eq!(req.reply(), Reply { sum: -1 });
+        assert_eq!(Reply::parse(&req.reply().encode()), Some(Reply { sum: -1 }));
+        assert_eq!(req.to_string(), "sum 3 + -4");
+        assert_eq!(req.reply().to_string(), "sum = -1");
+    }
+
     #[test]
     fn framing() {
         assert_eq!(complete_requests(&[0; 15]), 0);

@@ -17,7 +17,9 @@
 //! Text needs no byte order: the same bytes mean the same numbers on every machine,
 //! which is the point of comparing this protocol with [`super::sum_binary`].
 
-use super::quote;
+use std::fmt;
+
+use super::{Check, Message, describe_all, framed_len, quote};
 
 /// The server's whole reply to a line that is not two integers.
 pub const INPUT_ERROR: &[u8] = b"input error\n";
@@ -29,6 +31,92 @@ pub enum Reply {
     Sum(i64),
     /// `input error\n`
     InputError,
+}
+
+/// A request: one line, `\n` included. Any line is a request; the server answers one
+/// that does not start with two integers with `input error\n`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The line as sent.
+    pub line: Vec<u8>,
+}
+
+impl Request {
+    /// The request for `a + b`.
+    pub fn new(a: i64, b: i64) -> Request {
+        Request {
+            line: encode_request(a, b),
+        }
+    }
+
+    /// The two integers, as the server's `sscanf` reads them ([`scan_two`]).
+    pub fn operands(&self) -> Option<(i64, i64)> {
+        scan_two(&self.line)
+    }
+
+    /// What the server answers ([`reply_to`]).
+    pub fn reply(&self) -> Reply {
+        reply_to(&self.line)
+    }
+}
+
+/// One line through its `\n`, or the line has not ended yet.
+fn check_line(buf: &[u8]) -> Check {
+    buf.iter()
+        .position(|&b| b == b'\n')
+        .map_or(Check::Incomplete, |i| Check::Complete(i + 1))
+}
+
+impl Message for Request {
+    /// A request is complete with its `\n`, as for the server's `Readline`.
+    fn check(buf: &[u8]) -> Check {
+        check_line(buf)
+    }
+
+    fn parse(frame: &[u8]) -> Option<Request> {
+        (check_line(frame) == Check::Complete(frame.len())).then(|| Request {
+            line: frame.to_vec(),
+        })
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        self.line.clone()
+    }
+}
+
+impl fmt::Display for Request {
+    /// `sum 3 + 4`, or `"x\n" (not two integers: input error)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.operands() {
+            Some((a, b)) => write!(f, "sum {a} + {b}"),
+            None => write!(f, "{} (not two integers: input error)", quote(&self.line)),
+        }
+    }
+}
+
+impl Message for Reply {
+    /// A reply is one line; a line that is neither a number nor `input error` is not one.
+    fn check(buf: &[u8]) -> Check {
+        match check_line(buf) {
+            Check::Complete(n) if decode_reply(&buf[..n]).is_none() => Check::Invalid(n),
+            other => other,
+        }
+    }
+
+    fn parse(frame: &[u8]) -> Option<Reply> {
+        decode_reply(frame)
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        encode_reply(*self)
+    }
+}
+
+impl fmt::Display for Reply {
+    /// The reply text quoted: `"7\n"`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&quote(&self.encode()))
+    }
 }
 
 /// The request line for `a + b`: `"a b\n"`.
@@ -125,17 +213,6 @@ pub fn decode_reply(line: &[u8]) -> Option<Reply> {
     std::str::from_utf8(text).ok()?.parse().ok().map(Reply::Sum)
 }
 
-/// Splits a payload into its complete lines (each with its `\n`) and what is left.
-fn lines(payload: &[u8]) -> (Vec<&[u8]>, &[u8]) {
-    let mut out = Vec::new();
-    let mut rest = payload;
-    while let Some(i) = rest.iter().position(|&b| b == b'\n') {
-        out.push(&rest[..=i]);
-        rest = &rest[i + 1..];
-    }
-    (out, rest)
-}
-
 /// How many bytes at the front of a captured client→server stream are whole request
 /// lines: everything through the last `\n` (0 if there is none yet). A line split over
 /// two segments is complete only once its `\n` arrives, as for the server's `Readline`.
@@ -145,47 +222,26 @@ fn lines(payload: &[u8]) -> (Vec<&[u8]>, &[u8]) {
 /// assert_eq!(complete_requests(b"3 4\n5 6"), 4);
 /// ```
 pub fn complete_requests(stream: &[u8]) -> usize {
-    stream
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1)
+    framed_len::<Request>(stream)
 }
 
 /// How many bytes at the front of a captured server→client stream are whole reply
 /// lines: everything through the last `\n`, as for [`complete_requests`].
 pub fn complete_replies(stream: &[u8]) -> usize {
-    complete_requests(stream)
+    framed_len::<Reply>(stream)
 }
 
 /// Describes the request lines in a captured client→server payload: `sum 3 + 4`, or
 /// `"x\n" (not two integers: input error)`; several lines are joined with `; `.
-/// `None` if the payload holds no complete line.
+/// `None` unless the payload is whole lines.
 pub fn describe_request(payload: &[u8]) -> Option<String> {
-    let (complete, _) = lines(payload);
-    if complete.is_empty() {
-        return None;
-    }
-    let parts: Vec<String> = complete
-        .iter()
-        .map(|line| match scan_two(line) {
-            Some((a, b)) => format!("sum {a} + {b}"),
-            None => format!("{} (not two integers: input error)", quote(line)),
-        })
-        .collect();
-    Some(parts.join("; "))
+    describe_all::<Request>(payload)
 }
 
 /// Describes a captured server→client payload: the reply text quoted, `"7\n"`.
 /// `None` unless it is one or more complete, valid reply lines.
 pub fn describe_reply(payload: &[u8]) -> Option<String> {
-    let (complete, rest) = lines(payload);
-    if complete.is_empty() || !rest.is_empty() {
-        return None;
-    }
-    complete
-        .iter()
-        .all(|l| decode_reply(l).is_some())
-        .then(|| quote(payload))
+    describe_all::<Reply>(payload).map(|_| quote(payload))
 }
 
 #[cfg(test)]
@@ -264,6 +320,23 @@ mod tests {
         assert_eq!(describe_reply(b"7"), None);
         assert_eq!(describe_reply(b"seven\n"), None);
     }
+    #[test]
+    fn framing_interface() {
+        assert_eq!(Request::check(b"3 4"), Check::Incomplete);
+        assert_eq!(Request::check(b"3 4\n5"), Check::Complete(4));
+        let req = Request::parse(b"3 4\n").unwrap();
+        assert_eq!(req, Request::new(3, 4));
+        assert_eq!(req.reply(), Reply::Sum(7));
+        assert_eq!(Request::parse(b"3 4\n5 6\n"), None, "exactly one line");
+        assert_eq!(Reply::check(b"7\nx"), Check::Complete(2));
+        assert_eq!(Reply::check(b"seven\n"), Check::Invalid(6));
+        assert_eq!(
+            Reply::parse(&Reply::InputError.encode()),
+            Some(Reply::InputError)
+        );
+        assert_eq!(Reply::Sum(7).to_string(), "\"7\\n\"");
+    }
+
     #[test]
     fn framing() {
         assert_eq!(complete_requests(b"3 4"), 0);

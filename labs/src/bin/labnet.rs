@@ -1,0 +1,257 @@
+//! labnet: two computers (network namespaces), a bad network between them (a link in
+//! user space with loss, delay, reordering, duplication, a rate limit) and a capture of
+//! that link, in one command. See `labs::labnet` and docs/labnet.md.
+
+#[cfg(target_os = "linux")]
+mod cli {
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use clap::{Args, Parser, Subcommand};
+    use labs::labnet::impair::{self, Impairments, PerDirection};
+    use labs::labnet::names::{Names, Side, free_index};
+    use labs::labnet::scenario::{self, Play, Scenario};
+    use labs::labnet::session::{LinkOptions, with_network};
+    use labs::labnet::{command, control, link, report, signals};
+
+    #[derive(Parser)]
+    #[command(
+        name = "labnet",
+        about = "Two network namespaces joined by an impaired link, captured to a pcap",
+        after_help = "Needs root (or CAP_NET_ADMIN and CAP_SYS_ADMIN). Values apply to both \
+                      directions; `A,B` sets client→server A and server→client B."
+    )]
+    struct Cli {
+        #[command(subcommand)]
+        command: Cmd,
+    }
+
+    #[derive(Subcommand)]
+    enum Cmd {
+        /// Build the network and be its link until Ctrl-C or SIGTERM, then tear down
+        Up(LinkArgs),
+        /// Run a lab's server and client across the link, show the transcript and capture
+        Run {
+            /// lottery, ft, echo, daytime or sum
+            #[arg(value_parser = Scenario::parse)]
+            scenario: Scenario,
+            /// The client uses the server's IPv6 address
+            #[arg(long)]
+            ipv6: bool,
+            /// Size of the file the ft scenario transfers, in bytes
+            #[arg(long, default_value_t = 1 << 20)]
+            size: u64,
+            /// How long the client may run, in seconds
+            #[arg(long, default_value_t = 120)]
+            limit: u64,
+            #[command(flatten)]
+            link: LinkArgs,
+        },
+        /// Run a command inside the client's or the server's namespace
+        Exec {
+            /// client or server
+            #[arg(value_parser = Side::parse)]
+            side: Side,
+            /// The command and its arguments
+            #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+            command: Vec<String>,
+            #[arg(long, default_value = "labnet")]
+            name: String,
+        },
+        /// Open a shell inside the client's or the server's namespace
+        Shell {
+            /// client or server
+            #[arg(value_parser = Side::parse)]
+            side: Side,
+            #[arg(long, default_value = "labnet")]
+            name: String,
+        },
+        /// Tear a network down (its link is stopped; namespaces, files removed)
+        Down {
+            #[arg(long, default_value = "labnet")]
+            name: String,
+        },
+    }
+
+    #[derive(Args)]
+    struct LinkArgs {
+        /// Network name: namespaces NAME-client and NAME-server
+        #[arg(long, default_value = "labnet")]
+        name: String,
+        /// Share of packets dropped, e.g. 10%
+        #[arg(long, value_parser = |s: &str| impair::both_ways(s, impair::percent))]
+        loss: Option<PerDirection<f64>>,
+        /// One-way delay, e.g. 100ms
+        #[arg(long, value_parser = |s: &str| impair::both_ways(s, impair::duration))]
+        delay: Option<PerDirection<Duration>>,
+        /// Delay varies uniformly by up to this much, e.g. 10ms
+        #[arg(long, value_parser = |s: &str| impair::both_ways(s, impair::duration))]
+        jitter: Option<PerDirection<Duration>>,
+        /// Share of packets sent ahead of the others, e.g. 5%
+        #[arg(long, value_parser = |s: &str| impair::both_ways(s, impair::percent))]
+        reorder: Option<PerDirection<f64>>,
+        /// Share of packets sent twice, e.g. 1%
+        #[arg(long, value_parser = |s: &str| impair::both_ways(s, impair::percent))]
+        duplicate: Option<PerDirection<f64>>,
+        /// Link rate, e.g. 10mbit
+        #[arg(long, value_parser = |s: &str| impair::both_ways(s, impair::rate))]
+        rate: Option<PerDirection<Option<u64>>>,
+        /// Seed for the random draws, for a reproducible run
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Where the capture of the link goes (default: NAME.pcap, NAME-SCENARIO.pcap)
+        #[arg(long)]
+        pcap: Option<PathBuf>,
+    }
+
+    impl LinkArgs {
+        fn impairments(&self) -> PerDirection<Impairments> {
+            let pick = |to_server: bool| Impairments {
+                loss: way(self.loss, to_server).unwrap_or(0.0),
+                delay: way(self.delay, to_server).unwrap_or_default(),
+                jitter: way(self.jitter, to_server).unwrap_or_default(),
+                reorder: way(self.reorder, to_server).unwrap_or(0.0),
+                duplicate: way(self.duplicate, to_server).unwrap_or(0.0),
+                rate: way(self.rate, to_server).flatten(),
+            };
+            PerDirection {
+                to_server: pick(true),
+                to_client: pick(false),
+            }
+        }
+
+        fn options(&self, default_pcap: String) -> LinkOptions {
+            LinkOptions {
+                impairments: self.impairments(),
+                seed: self.seed,
+                pcap: self.pcap.clone().unwrap_or_else(|| default_pcap.into()),
+            }
+        }
+    }
+
+    /// One direction's value of an option, if given.
+    fn way<T: Copy>(o: Option<PerDirection<T>>, to_server: bool) -> Option<T> {
+        o.map(|p| if to_server { p.to_server } else { p.to_client })
+    }
+
+    fn names(name: &str) -> unp::Result<Names> {
+        Names::new(name, free_index()).map_err(unp::Error::msg)
+    }
+
+    fn announce(names: &Names, opts: &LinkOptions) {
+        let imp = &opts.impairments;
+        println!(
+            "labnet: {} {} / {} <-> {} {} / {}",
+            names.netns(Side::Client),
+            names.ipv4(Side::Client),
+            names.ipv6(Side::Client),
+            names.netns(Side::Server),
+            names.ipv4(Side::Server),
+            names.ipv6(Side::Server)
+        );
+        println!(
+            "labnet: link client→server: {}; server→client: {}; capture: {}",
+            imp.to_server,
+            imp.to_client,
+            opts.pcap.display()
+        );
+    }
+
+    fn up(args: &LinkArgs, stop: &AtomicBool) -> unp::Result<()> {
+        let names = names(&args.name)?;
+        let opts = args.options(format!("{}.pcap", args.name));
+        let ((), stats) = with_network(&names, &opts, stop, |n| {
+            announce(n, &opts);
+            println!(
+                "labnet: up; in other terminals: `labnet shell server`, `labnet shell client` \
+                 (--name {0}); Ctrl-C or `labnet down --name {0}` ends it",
+                n.name()
+            );
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Ok(())
+        })?;
+        println!("{}", link::describe(&stats));
+        Ok(())
+    }
+
+    fn run(args: &LinkArgs, play: Play, stop: &AtomicBool) -> unp::Result<()> {
+        let names = names(&args.name)?;
+        let opts = args.options(format!("{}-{}.pcap", args.name, play.scenario));
+        let workdir = play.workdir.clone();
+        let result = with_network(&names, &opts, stop, |n| {
+            announce(n, &opts);
+            scenario::play(n, &play, stop)
+        });
+        let _ = std::fs::remove_dir_all(&workdir);
+        let (_, stats) = result?;
+        println!("{}", link::describe(&stats));
+        let retrans = report::count(&opts.pcap, "tcp.analysis.retransmission");
+        let late = report::count(&opts.pcap, "tcp.analysis.out_of_order");
+        if let (Some(r), Some(o)) = (retrans, late) {
+            // The capture is of what leaves the link: a segment the link dropped is not
+            // in it, so its retransmission often looks like an out-of-order segment.
+            println!(
+                "tshark: {r} retransmissions, {o} out-of-order segments in {}",
+                opts.pcap.display()
+            );
+        }
+        report::explain(&opts.pcap)
+    }
+
+    pub fn main() -> unp::Result<()> {
+        let cli = Cli::parse();
+        command::check_privilege()?;
+        match cli.command {
+            Cmd::Up(args) => up(&args, &*signals::stop_flag()?),
+            Cmd::Run {
+                scenario,
+                ipv6,
+                size,
+                limit,
+                link,
+            } => {
+                let workdir = std::env::temp_dir().join(format!(
+                    "labnet-{}-{}",
+                    link.name,
+                    std::process::id()
+                ));
+                let play = Play {
+                    scenario,
+                    ipv6,
+                    size,
+                    workdir,
+                    limit: Duration::from_secs(limit),
+                };
+                run(&link, play, &*signals::stop_flag()?)
+            }
+            Cmd::Exec {
+                side,
+                command,
+                name,
+            } => {
+                let (program, rest) = command.split_first().unwrap_or((&command[0], &[]));
+                control::exec(&names(&name)?, side, program, rest)
+            }
+            Cmd::Shell { side, name } => control::shell(&names(&name)?, side),
+            Cmd::Down { name } => control::down(&names(&name)?),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn main() {
+    unp::run(cli::main)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn main() {
+    unp::run(|| {
+        Err(unp::Error::msg(
+            "labnet needs Linux (network namespaces, TUN devices); on this system run the \
+             server and the client in two terminals on 127.0.0.1 (no impairments)",
+        ))
+    })
+}

@@ -1,0 +1,43 @@
+//! # labnet — two computers, a bad network and a capture, in one command
+//!
+//! The handout says "server and client should be executed in different computers".
+//! `labnet up` builds them on one machine: two network namespaces, `NAME-client` and
+//! `NAME-server`, each with a TUN device (`tun0`) and an address from the documentation
+//! ranges. The labnet process itself is the cable between them: it reads every packet
+//! one namespace sends into its TUN and writes it into the other's, after the
+//! impairments of that direction (loss, delay and jitter, reordering, duplication, a
+//! rate limit), and writes each packet it forwards to a pcap file, so the capture is a
+//! capture *of the link*. The kernel needs no `netem` for any of it (the idea is
+//! mahimahi's: a link in user space between two virtual interfaces).
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`command`] | runs `ip` and prints each command first (`+ ip netns add labnet-client`) |
+//! | [`names`] | a network's name, its namespaces, addresses and state directory |
+//! | [`netns`] | builds the two namespaces, and the guard that always tears them down |
+//! | [`tun`] | opens a TUN device inside a namespace (`setns` in a short-lived thread) |
+//! | [`impair`] | the impairments: parsing `--loss 10%`, `--delay 100ms`, `--rate 10mbit` |
+//! | [`lane`] | one direction of the link: each packet's fate and its time-ordered queue |
+//! | [`link`] | the link itself: moves packets between the TUN devices through the lanes |
+//! | [`pcap`] | writes the capture of the link (LINKTYPE_RAW) |
+//! | [`session`] | build, run the link in a thread while something happens, tear down |
+//! | [`programs`] | the lab programs, started inside a namespace, their output collected |
+//! | [`scenario`] | `labnet run`: a lab's server and client across the link, with a transcript |
+//! | [`report`] | after a run: labtrace's story of the capture, tshark's counts |
+//! | [`control`] | `labnet exec`, `labnet shell`, `labnet down` |
+//! | [`signals`] | Ctrl-C and SIGTERM become a flag the link checks |
+
+pub mod command;
+pub mod control;
+pub mod impair;
+pub mod lane;
+pub mod link;
+pub mod names;
+pub mod netns;
+pub mod pcap;
+pub mod programs;
+pub mod report;
+pub mod scenario;
+pub mod session;
+pub mod signals;
+pub mod tun;

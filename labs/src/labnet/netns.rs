@@ -1,0 +1,173 @@
+//! Building a network and tearing it down.
+//!
+//! [`Network::up`] makes the state directory (`/run/labnet/NAME/`, holding the link's
+//! pid), the two namespaces and their TUN devices, printing each `ip` command. From
+//! its first step on, a [`Network`] guard exists whose `Drop` runs [`teardown`]: a
+//! returned error, a panic (unwinding), the end of `labnet up` after Ctrl-C or SIGTERM
+//! all pass through it. Only SIGKILL skips it; `labnet down` then runs the same
+//! [`teardown`] from another process.
+
+use std::fs::{self, File};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use super::command::{ip, trace};
+use super::names::{Names, STATE_ROOT, Side, TUN_NAME};
+use super::tun;
+
+/// A network this process built; torn down when dropped.
+pub struct Network {
+    names: Names,
+}
+
+/// The TUN devices of a network: the client's, then the server's.
+pub type Tuns = (File, File);
+
+impl Network {
+    /// Builds the network `names`, or says why not (it exists already: `labnet down`).
+    pub fn up(names: &Names) -> unp::Result<(Network, Tuns)> {
+        refuse_if_exists(names)?;
+        let dir = names.state_dir();
+        fs::create_dir_all(STATE_ROOT)
+            .map_err(|e| unp::Error::os("mkdir", e).with_detail(STATE_ROOT))?;
+        fs::create_dir(&dir).map_err(|e| {
+            unp::Error::os("mkdir", e).with_detail(format!(
+                "{} (is another labnet starting? else: labnet down --name {})",
+                dir.display(),
+                names.name()
+            ))
+        })?;
+        // From here on, whatever fails, the guard removes what was made.
+        let net = Network {
+            names: names.clone(),
+        };
+        let write = |file: &str, text: String| {
+            fs::write(dir.join(file), text).map_err(|e| {
+                unp::Error::os("write", e).with_detail(dir.join(file).display().to_string())
+            })
+        };
+        write("pid", format!("{}\n", std::process::id()))?;
+        write("index", format!("{}\n", names.index()))?;
+        for side in Side::BOTH {
+            ip(&["netns", "add", &names.netns(side)])?;
+        }
+        let client = net.configure(Side::Client)?;
+        let server = net.configure(Side::Server)?;
+        Ok((net, (client, server)))
+    }
+
+    /// Opens the TUN device of `side` and gives it its addresses.
+    fn configure(&self, side: Side) -> unp::Result<File> {
+        let ns = self.names.netns(side);
+        ip(&["-n", &ns, "link", "set", "lo", "up"])?;
+        let tun = tun::open_in(&ns, TUN_NAME)?;
+        // No IPv6 link-local address: the capture shows only the lab's own traffic.
+        ip(&["-n", &ns, "link", "set", TUN_NAME, "addrgenmode", "none"])?;
+        let v4 = format!("{}/24", self.names.ipv4(side));
+        ip(&["-n", &ns, "addr", "add", &v4, "dev", TUN_NAME])?;
+        // nodad: usable at once; no other host can be on this link.
+        let v6 = format!("{}/64", self.names.ipv6(side));
+        ip(&["-n", &ns, "addr", "add", &v6, "dev", TUN_NAME, "nodad"])?;
+        ip(&["-n", &ns, "link", "set", TUN_NAME, "up"])?;
+        Ok(tun)
+    }
+
+    /// The network's names.
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        for problem in teardown(&self.names) {
+            unp::err_msg(problem);
+        }
+    }
+}
+
+/// Refuses to build over a network of the same name.
+pub fn refuse_if_exists(names: &Names) -> unp::Result<()> {
+    let there = Side::BOTH
+        .iter()
+        .map(|s| names.netns_path(*s))
+        .chain([names.state_dir()])
+        .find(|p| p.exists());
+    match there {
+        Some(p) => Err(unp::Error::msg(format!(
+            "a network called {} exists already ({}): use it, pick another --name, or remove it \
+             with `labnet down --name {}`",
+            names.name(),
+            p.display(),
+            names.name()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// True when anything of network `names` is left.
+pub fn exists(names: &Names) -> bool {
+    refuse_if_exists(names).is_err()
+}
+
+/// Removes everything of network `names` that exists: the processes inside its
+/// namespaces (SIGTERM, SIGKILL after 1 s), the namespaces (with their TUN devices),
+/// the state directory. Returns what could not be removed.
+pub fn teardown(names: &Names) -> Vec<String> {
+    let mut problems = Vec::new();
+    for side in Side::BOTH {
+        if !names.netns_path(side).exists() {
+            continue;
+        }
+        let ns = names.netns(side);
+        stop_processes_in(&ns);
+        if let Err(e) = ip(&["netns", "delete", &ns]) {
+            problems.push(e.to_string());
+        }
+    }
+    let dir = names.state_dir();
+    if dir.exists() {
+        trace(format_args!("rm -r {}", dir.display()));
+        if let Err(e) = fs::remove_dir_all(&dir) {
+            problems.push(format!("rm error: {}: {e}", dir.display()));
+        }
+    }
+    problems
+}
+
+/// Ends the processes still inside namespace `ns`.
+fn stop_processes_in(ns: &str) {
+    let pids = |quiet: bool| -> Vec<Pid> {
+        let out = if quiet {
+            super::command::ip_quiet(&["netns", "pids", ns])
+        } else {
+            ip(&["netns", "pids", ns])
+        };
+        out.unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .map(Pid::from_raw)
+            .collect()
+    };
+    let running = pids(false);
+    if running.is_empty() {
+        return;
+    }
+    for pid in &running {
+        trace(format_args!("kill {pid}"));
+        let _ = kill(*pid, Signal::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        if pids(true).is_empty() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for pid in pids(true) {
+        trace(format_args!("kill -KILL {pid}"));
+        let _ = kill(pid, Signal::SIGKILL);
+    }
+}

@@ -1,0 +1,244 @@
+//! `labnet run SCENARIO`: a lab's server in the server's namespace, its client in the
+//! client's with scripted input, across the link. The transcript shows both terminals.
+//!
+//! | scenario | server | client | input |
+//! |---|---|---|---|
+//! | `lottery` | `lotteryserver 10000 --seed 1` | `lotteryclient ADDR 10000` | `0 0 0 1 2` (GEN GEN GEN LIST END) |
+//! | `ft` | `ftserver 10000 --root DIR` | `ftclient ADDR 10000 data.bin COPY` | — (a file of `--size` bytes) |
+//! | `echo` | `tcpserv04 -p 9877` | `tcpcli01 ADDR -p 9877` | two lines |
+//! | `daytime` | `daytimetcpsrv -p 13` | `daytimetcpcli ADDR -p 13` | — |
+//! | `sum` | `tcpserv08 -p 9877` | `tcpcli08 ADDR -p 9877` | `2 5`, `10 -3` |
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use super::names::{Names, Side};
+use super::programs;
+
+/// How long a server may take to listen, and a client to finish.
+const START_LIMIT: Duration = Duration::from_secs(10);
+
+/// A lab exchange labnet can play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// Lab 3 Practice 3: GEN, GEN, GEN, LIST, END.
+    Lottery,
+    /// Lab 3 Practice 4: one file, compared with the original afterwards.
+    Ft,
+    /// UNP's echo (tcpserv04, tcpcli01).
+    Echo,
+    /// RFC 867 daytime.
+    Daytime,
+    /// UNP's text sum (tcpserv08, tcpcli08).
+    Sum,
+}
+
+impl Scenario {
+    /// Every scenario, for `--help`.
+    pub const ALL: [Scenario; 5] = [
+        Scenario::Lottery,
+        Scenario::Ft,
+        Scenario::Echo,
+        Scenario::Daytime,
+        Scenario::Sum,
+    ];
+
+    /// Parses a scenario's name.
+    pub fn parse(s: &str) -> Result<Scenario, String> {
+        Scenario::ALL
+            .into_iter()
+            .find(|sc| sc.to_string() == s)
+            .ok_or_else(|| format!("`{s}`: scenarios are lottery, ft, echo, daytime, sum"))
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Scenario::Lottery => "lottery",
+            Scenario::Ft => "ft",
+            Scenario::Echo => "echo",
+            Scenario::Daytime => "daytime",
+            Scenario::Sum => "sum",
+        })
+    }
+}
+
+/// What to vary in a run.
+#[derive(Debug, Clone)]
+pub struct Play {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// The client connects to the server's IPv6 address instead of its IPv4 one.
+    pub ipv6: bool,
+    /// Size of the file the `ft` scenario transfers.
+    pub size: u64,
+    /// Working directory for the `ft` scenario's files (removed afterwards).
+    pub workdir: PathBuf,
+    /// How long the client may take.
+    pub limit: Duration,
+}
+
+/// What a run measured (the `ft` scenario's transfer).
+#[derive(Debug, Clone, Default)]
+pub struct Played {
+    /// The client's running time.
+    pub client_time: Duration,
+    /// Bytes transferred (ft only).
+    pub bytes: u64,
+}
+
+/// The two command lines and the typed input of a scenario.
+struct Script {
+    server: (&'static str, Vec<String>),
+    client: (&'static str, Vec<String>),
+    input: &'static str,
+    /// The server ends by itself once the client is done (iterative lottery, ftserver).
+    server_ends: bool,
+}
+
+fn script(play: &Play, server: IpAddr) -> Script {
+    let addr = server.to_string();
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let root = play.workdir.join("root");
+    let copy = play.workdir.join("copy.bin");
+    match play.scenario {
+        Scenario::Lottery => Script {
+            server: ("lotteryserver", args(&["10000", "--seed", "1"])),
+            client: ("lotteryclient", args(&[&addr, "10000"])),
+            input: "0\n0\n0\n1\n2\n",
+            server_ends: true,
+        },
+        Scenario::Ft => Script {
+            server: (
+                "ftserver",
+                args(&["10000", "--root", &root.display().to_string()]),
+            ),
+            client: (
+                "ftclient",
+                args(&[&addr, "10000", "data.bin", &copy.display().to_string()]),
+            ),
+            input: "",
+            server_ends: true,
+        },
+        Scenario::Echo => Script {
+            server: ("tcpserv04", args(&["-p", "9877"])),
+            client: ("tcpcli01", args(&[&addr, "-p", "9877"])),
+            input: "hello across the link\nsecond line\n",
+            server_ends: false,
+        },
+        Scenario::Daytime => Script {
+            server: ("daytimetcpsrv", args(&["-p", "13"])),
+            client: ("daytimetcpcli", args(&[&addr, "-p", "13"])),
+            input: "",
+            server_ends: false,
+        },
+        Scenario::Sum => Script {
+            server: ("tcpserv08", args(&["-p", "9877"])),
+            client: ("tcpcli08", args(&[&addr, "-p", "9877"])),
+            input: "2 5\n10 -3\n",
+            server_ends: false,
+        },
+    }
+}
+
+/// Plays `play` on network `names`, printing both terminals' transcripts.
+pub fn play(names: &Names, play: &Play, stop: &AtomicBool) -> unp::Result<Played> {
+    let server_addr = if play.ipv6 {
+        IpAddr::V6(names.ipv6(Side::Server))
+    } else {
+        IpAddr::V4(names.ipv4(Side::Server))
+    };
+    let s = script(play, server_addr);
+    if play.scenario == Scenario::Ft {
+        make_file(&play.workdir.join("root").join("data.bin"), play.size)?;
+    }
+    let server = programs::start(&names.netns(Side::Server), s.server.0, &s.server.1, "");
+    let mut server = server?;
+    server.wait_for("listening on", START_LIMIT, stop)?;
+    let started = Instant::now();
+    let client = programs::start(&names.netns(Side::Client), s.client.0, &s.client.1, s.input)?;
+    let client = client.finish(play.limit, stop);
+    let client_time = started.elapsed();
+    let server_out = if s.server_ends {
+        server.finish(START_LIMIT, stop).map(|(_, out)| out)
+    } else {
+        Ok(server.terminate())
+    };
+    let (client_status, client_out) = client?;
+    terminal(Side::Server, s.server.0, &s.server.1, "", &server_out?);
+    terminal(Side::Client, s.client.0, &s.client.1, s.input, &client_out);
+    if !client_status.success() {
+        return Err(unp::Error::msg(format!(
+            "{} failed: {client_status}",
+            s.client.0
+        )));
+    }
+    let mut played = Played {
+        client_time,
+        bytes: 0,
+    };
+    if play.scenario == Scenario::Ft {
+        played.bytes = compare(&play.workdir)?;
+        let secs = client_time.as_secs_f64().max(1e-9);
+        println!(
+            "ft: copy.bin is identical to data.bin: {} bytes in {:.2} s ({:.1} Mbit/s)",
+            played.bytes,
+            secs,
+            played.bytes as f64 * 8.0 / secs / 1e6
+        );
+    }
+    Ok(played)
+}
+
+/// Prints one terminal: `[server] $ COMMAND` and its lines.
+fn terminal(side: Side, name: &str, args: &[String], input: &str, out: &[String]) {
+    let typed = if input.is_empty() {
+        String::new()
+    } else {
+        format!("printf '{}' | ", input.replace('\n', "\\n"))
+    };
+    println!("[{side}] $ {typed}{name} {}", args.join(" "));
+    for line in out {
+        println!("{line}");
+    }
+}
+
+/// Writes `size` bytes of reproducible noise (so that compression cannot help) to `path`.
+fn make_file(path: &Path, size: u64) -> unp::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .map_err(|e| unp::Error::os("mkdir", e).with_detail(dir.display().to_string()))?;
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let bytes: Vec<u8> = (0..size)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    std::fs::write(path, bytes)
+        .map_err(|e| unp::Error::os("write", e).with_detail(path.display().to_string()))
+}
+
+/// Checks that the copy equals the original; returns its length.
+fn compare(workdir: &Path) -> unp::Result<u64> {
+    let read = |p: PathBuf| {
+        std::fs::read(&p)
+            .map_err(|e| unp::Error::os("open", e).with_detail(p.display().to_string()))
+    };
+    let original = read(workdir.join("root").join("data.bin"))?;
+    let copy = read(workdir.join("copy.bin"))?;
+    if original != copy {
+        return Err(unp::Error::msg(format!(
+            "ft: the copy differs from the original ({} bytes vs {})",
+            copy.len(),
+            original.len()
+        )));
+    }
+    Ok(copy.len() as u64)
+}
