@@ -218,7 +218,8 @@ fn ft_segments(stream: &[u8]) -> (String, usize) {
     (join_runs(&describe_replies(&stream[..n])), n)
 }
 
-/// Bytes as a quoted string when they are text, else as hex (at most 32 bytes shown).
+/// Bytes as a quoted string when they are text (escaped by [`unp::printable`], the one
+/// escaper of peer bytes), else as hex (at most 32 bytes shown).
 pub fn raw(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return String::new();
@@ -227,7 +228,7 @@ pub fn raw(bytes: &[u8]) -> String {
         s.chars()
             .all(|c| !c.is_control() || c.is_ascii_whitespace())
     }) {
-        return format!("{:?}", String::from_utf8_lossy(bytes));
+        return format!("\"{}\"", unp::printable(bytes));
     }
     let mut s = String::new();
     for (i, b) in bytes.iter().take(32).enumerate() {
@@ -443,6 +444,7 @@ mod tests {
     #[test]
     fn raw_is_text_or_hex() {
         assert_eq!(raw(b"hi\n"), "\"hi\\n\"");
+        assert_eq!(raw("tab\t, é\r\n".as_bytes()), "\"tab\\t, é\\r\\n\"");
         assert_eq!(raw(&[0, 1, 0xff]), "00 01 ff");
         assert!(raw(&[0; 40]).ends_with("… (40 bytes)"));
     }

@@ -171,6 +171,21 @@ fn the_course_capture_matches_tshark_and_tells_the_story() {
     }
 }
 
+/// A segment to build: source, destination, sequence and acknowledgement numbers, flags,
+/// payload.
+type Seg<'a> = (SocketAddr, SocketAddr, u32, u32, u8, &'a [u8]);
+
+/// A BSD-loopback (macOS lo0) pcap of `segs`, one packet a millisecond.
+fn bsd_loopback_pcap(segs: &[Seg]) -> Vec<u8> {
+    let mut file = pcap_header(0).to_vec();
+    for (i, (src, dst, seq, ack, flags, data)) in segs.iter().enumerate() {
+        let mut frame = 2u32.to_le_bytes().to_vec(); // AF_INET in the host's order
+        frame.extend_from_slice(&build_ip_tcp(*src, *dst, *seq, *ack, *flags, 12759, data));
+        pcap_record(&mut file, 1_000_000 + 1000 * i as u64, &frame);
+    }
+    file
+}
+
 /// The handout's session, built packet by packet in a BSD-loopback (macOS lo0) pcap, with
 /// the GEN command split over two segments and a second connection that is reset.
 fn handout_capture(dir: &Path) -> PathBuf {
@@ -179,7 +194,6 @@ fn handout_capture(dir: &Path) -> PathBuf {
     let (ci, si) = (0xc136_865au32, 0x19d1_2af0u32);
     let (a, p, f, sy, r) = (Flags::ACK, Flags::PSH, Flags::FIN, Flags::SYN, Flags::RST);
     let reply = b"New number generated: 8";
-    type Seg<'a> = (SocketAddr, SocketAddr, u32, u32, u8, &'a [u8]);
     let mut segs: Vec<Seg> = vec![
         (c, s, ci, 0, sy, b""),
         (s, c, si, ci + 1, sy | a, b""),
@@ -197,12 +211,7 @@ fn handout_capture(dir: &Path) -> PathBuf {
     let c2: SocketAddr = "127.0.0.1:59540".parse().unwrap();
     segs.push((c2, s, 1000, 0, sy, b""));
     segs.push((s, c2, 0, 1001, r | a, b""));
-    let mut file = pcap_header(0).to_vec();
-    for (i, (src, dst, seq, ack, flags, data)) in segs.iter().enumerate() {
-        let mut frame = 2u32.to_le_bytes().to_vec(); // AF_INET in the host's order
-        frame.extend_from_slice(&build_ip_tcp(*src, *dst, *seq, *ack, *flags, 12759, data));
-        pcap_record(&mut file, 1_000_000 + 1000 * i as u64, &frame);
-    }
+    let mut file = bsd_loopback_pcap(&segs);
     // A non-TCP packet (UDP) that is counted and skipped.
     let mut udp = 2u32.to_le_bytes().to_vec();
     let mut ip = build_ip_tcp(c, s, 0, 0, 0, 0, b"");
@@ -1039,4 +1048,72 @@ fn the_help_documents_the_json_fields() {
         "{json}"
     );
     assert!(lines[2].ends_with(r#""decoded":null}"#), "{json}");
+}
+
+/// One request and its reply after a handshake, in a built capture (port 9877).
+fn one_exchange(dir: &Path, request: &[u8], reply: &[u8]) -> PathBuf {
+    let c: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let s: SocketAddr = "127.0.0.1:9877".parse().unwrap();
+    let (a, p, sy) = (Flags::ACK, Flags::PSH, Flags::SYN);
+    let (asked, answered) = (request.len() as u32, reply.len() as u32);
+    let file = bsd_loopback_pcap(&[
+        (c, s, 100, 0, sy, b""),
+        (s, c, 500, 101, sy | a, b""),
+        (c, s, 101, 501, a, b""),
+        (c, s, 101, 501, p | a, request),
+        (s, c, 501, 101 + asked, p | a, reply),
+        (c, s, 101 + asked, 501 + answered, a, b""),
+    ]);
+    let path = dir.join("exchange.pcap");
+    std::fs::write(&path, file).unwrap();
+    path
+}
+
+/// labtrace's payload column (the text after the phase) for frames 4 and 5.
+fn payloads(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter(|l| l.contains("  data  "))
+        .map(|l| l.split_once("  data  ").map_or("", |(_, p)| p.trim()))
+        .collect()
+}
+
+/// A peer's ESC and newline come out as `\x1b` and `\n` (unp::printable), in every view:
+/// never the raw byte that would drive the student's terminal, never Rust's `\u{1b}`.
+fn assert_escaped(file: &Path, proto: &str, want: &[&str]) {
+    let file = file.to_str().unwrap();
+    let (code, out, err) = labtrace(&["--proto", proto, file]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(payloads(&out), want, "{out}");
+    let (_, ladder, _) = labtrace(&["--proto", proto, "--ladder", file]);
+    let (_, json, _) = labtrace(&["--proto", proto, "--format", "json", file]);
+    for text in [&out, &ladder, &json] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains("\\u{1b}"),
+            "{text}"
+        );
+    }
+    assert!(json.contains(r#""decoded":"\"\\x1b[2J"#), "{json}");
+}
+
+#[test]
+fn echo_payloads_show_esc_and_newline_as_printable_escapes() {
+    let dir = tmpdir("escape-echo");
+    let line = b"\x1b[2Jcleared\n";
+    let file = one_exchange(&dir, line, line);
+    let shown = r#""\x1b[2Jcleared\n""#;
+    assert_escaped(&file, "echo", &[shown, shown]);
+}
+
+#[test]
+fn lottery_payloads_show_esc_and_newline_as_printable_escapes() {
+    let dir = tmpdir("escape-lottery");
+    let file = one_exchange(&dir, &[0, 0, 0, 0], b"\x1b[2JNew number generated: 8\n");
+    assert_escaped(
+        &file,
+        "lottery",
+        &[
+            "GEN",
+            r#""\x1b[2JNew number generated: 8\n" (not a lottery reply)"#,
+        ],
+    );
 }

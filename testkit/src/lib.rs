@@ -184,10 +184,7 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
+        kill_and_reap(&mut self.child);
     }
 }
 
@@ -469,5 +466,94 @@ impl Drop for Headless {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// Kills `child` if it is still running, and reaps it.
+fn kill_and_reap(child: &mut Child) {
+    if matches!(child.try_wait(), Ok(None)) {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+}
+
+/// A program run as in a terminal: its stdout and stderr go to one file in the order of
+/// the writes, as a terminal shows them (a transcript in the docs), and the test types
+/// into its stdin. Killed and reaped when dropped, also when a test fails.
+pub struct Terminal {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    out: std::path::PathBuf,
+}
+
+impl Terminal {
+    /// Starts `cmd` with stdin piped, its stdout and stderr written to the new file `out`,
+    /// and SIGINT at its default action ([`sigint_as_in_a_terminal`]).
+    pub fn spawn_cmd(cmd: &mut Command, out: &std::path::Path) -> std::io::Result<Terminal> {
+        sigint_as_in_a_terminal(cmd);
+        let file = std::fs::File::create(out)?;
+        let err = file.try_clone()?;
+        let mut child = cmd.stdin(Stdio::piped()).stdout(file).stderr(err).spawn()?;
+        Ok(Terminal {
+            stdin: child.stdin.take(),
+            child,
+            out: out.to_path_buf(),
+        })
+    }
+
+    /// Types `text`; fails once the program has closed its stdin (or exited).
+    pub fn type_text(&mut self, text: &str) -> std::io::Result<()> {
+        match self.stdin.as_mut() {
+            Some(w) => w.write_all(text.as_bytes()),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+        }
+    }
+
+    /// Closes stdin, as Ctrl-D at the start of a line does.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Everything the program printed so far, stdout and stderr interleaved.
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.out).unwrap_or_default()).into_owned()
+    }
+
+    /// True once the program has exited.
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// Waits up to `timeout` for the program to exit; true if it did.
+    pub fn exits_within(&mut self, timeout: Duration) -> bool {
+        wait_until(timeout, || self.has_exited())
+    }
+
+    /// Sends `sig` to the program (`Signal::SIGINT` is the terminal's ^C).
+    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), sig);
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        kill_and_reap(&mut self.child);
+    }
+}
+
+/// Resets SIGINT to its default action in the program `cmd` starts, so that a ^C the
+/// test sends (`Signal::SIGINT`) reaches it as it reaches a program in a terminal: a test
+/// run started in the background of a shell (`cargo test &`) inherits SIGINT ignored.
+pub fn sigint_as_in_a_terminal(cmd: &mut Command) {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec the closure only calls sigaction(2), which is
+    // async-signal-safe; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(|| {
+            signal(Signal::SIGINT, SigHandler::SigDfl)
+                .map(drop)
+                .map_err(std::io::Error::from)
+        });
     }
 }
