@@ -152,4 +152,3 @@ fn sock_addr(addr: io::Result<SockAddr>, call: &'static str) -> Result<SocketAdd
         .as_socket()
         .ok_or_else(|| Error::msg(format!("{call}: not an IP socket address")))
 }
-
