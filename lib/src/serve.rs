@@ -139,7 +139,9 @@ pub fn thread_per_client(conn: TcpStream, peer: &SocketAddr, service: impl Servi
         report(&peer, served);
     });
     // On failure the closure, and the connection in it, is dropped: closed.
-    spawned.map(drop).or_else(|e| spare_or_fail(Error::os("pthread_create", e)))
+    spawned
+        .map(drop)
+        .or_else(|e| spare_or_fail(Error::os("pthread_create", e)))
 }
 
 /// Reports a client's failure with its address in front:

@@ -252,8 +252,7 @@ fn ten_clients_at_once(mode: &str) -> (Server, Vec<Vec<String>>) {
 fn assert_no_zombies(s: &Server) {
     let pid = s.proc.pid();
     assert!(
-        wait_until(TIMEOUT, || testkit::children_with_state(pid)
-            .is_empty()),
+        wait_until(TIMEOUT, || testkit::children_with_state(pid).is_empty()),
         "children left: {:?}",
         testkit::children_with_state(pid)
     );
