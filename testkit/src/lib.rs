@@ -581,37 +581,27 @@ pub fn course_capture(name: &str) -> Option<std::path::PathBuf> {
 /// holds (ports below 1024 privileged) whatever `ip_unprivileged_port_start` this machine
 /// has; otherwise it runs as is. `None` after a [`skip`] (requirement
 /// `UNPLAB_REQUIRE_PRIVILEGED_PORTS`) when neither way works here.
-#[cfg(target_os = "linux")]
 #[track_caller]
 pub fn run_without_privileges(
     program: &str,
     args: &[&str],
     port: u16,
 ) -> Option<std::process::Output> {
-    use std::os::unix::process::CommandExt;
     let requirement = "UNPLAB_REQUIRE_PRIVILEGED_PORTS";
     let mut cmd = Command::new(program);
     cmd.args(args).stdin(Stdio::null());
     if nix::unistd::geteuid().is_root() {
-        let Some(id) = fresh_user_id(program, "binding a privileged port unprivileged") else {
+        #[cfg(target_os = "linux")]
+        if !as_fresh_user_in_own_network(&mut cmd, program) {
             return None;
-        };
-        let id = (
-            nix::unistd::Uid::from_raw(id),
-            nix::unistd::Gid::from_raw(id),
-        );
-        // SAFETY: runs in the child between fork and exec; unshare(2), setgroups(2),
-        // setgid(2) and setuid(2) are plain system calls and nothing is allocated. The
-        // namespace comes first: a user without privileges could not make one.
-        unsafe {
-            cmd.pre_exec(move || {
-                use nix::sched::{CloneFlags, unshare};
-                unshare(CloneFlags::CLONE_NEWNET)?;
-                nix::unistd::setgroups(&[])?;
-                nix::unistd::setgid(id.1)?;
-                nix::unistd::setuid(id.0)?;
-                Ok(())
-            });
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            skip(
+                requirement,
+                "as root, the test needs Linux network namespaces",
+            );
+            return None;
         }
     } else {
         let start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
@@ -635,9 +625,37 @@ pub fn run_without_privileges(
         Err(e) => {
             skip(
                 requirement,
-                &format!("cannot start {program} unprivileged in a network namespace: {e}"),
+                &format!("cannot start {program} unprivileged: {e}"),
             );
             None
         }
     }
+}
+
+/// Prepares `cmd` to run as a fresh user id in a new network namespace; `false` after a
+/// [`skip`] (see [`as_fresh_user`]).
+#[cfg(target_os = "linux")]
+#[track_caller]
+fn as_fresh_user_in_own_network(cmd: &mut Command, program: &str) -> bool {
+    use std::os::unix::process::CommandExt;
+    let Some(id) = fresh_user_id(program, "binding a privileged port unprivileged") else {
+        return false;
+    };
+    let (uid, gid) = (
+        nix::unistd::Uid::from_raw(id),
+        nix::unistd::Gid::from_raw(id),
+    );
+    // SAFETY: runs in the child between fork and exec; unshare(2), setgroups(2),
+    // setgid(2) and setuid(2) are plain system calls and nothing is allocated. The
+    // namespace comes first: a user without privileges could not make one.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)?;
+            nix::unistd::setgroups(&[])?;
+            nix::unistd::setgid(gid)?;
+            nix::unistd::setuid(uid)?;
+            Ok(())
+        });
+    }
+    true
 }
