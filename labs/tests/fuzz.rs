@@ -552,7 +552,9 @@ fn lab_sessions(v6: bool) -> Vec<Vec<u8>> {
     let (gen_, list, end) = (le32(0), le32(1), le32(2));
     let (eof, sum_request, sum_reply) =
         (ft_segment(0, b""), sum09_request(3, 4), 7i64.to_le_bytes());
-    let sessions: [(u16, Option<u8>, Vec<(bool, &[u8])>); 7] = [
+    // (server port, window scale in the SYNs, the messages: from the client?, bytes)
+    type Session<'a> = (u16, Option<u8>, Vec<(bool, &'a [u8])>);
+    let sessions: [Session; 7] = [
         (
             1235,
             Some(7),
