@@ -420,10 +420,14 @@ fn every_refusal_leaves_no_file_and_the_server_serving() {
         nix::sys::stat::makedev(1, 3),
     ) {
         Ok(()) => assert_refused(port, "null", not_regular),
-        Err(e) => eprintln!("skipping the device case: mknod: {e}"),
+        Err(e) => testkit::skip(
+            "UNPLAB_REQUIRE_ROOT",
+            &format!("the device case: mknod needs CAP_MKNOD: {e}"),
+        ),
     }
 
-    // An unreadable file (skipped when the test runs with privileges that read it).
+    // An unreadable file. A user who reads mode 000 files anyway (root) asks a second
+    // server, run as a fresh user id without privileges.
     let locked = root.join("locked");
     std::fs::write(&locked, b"x").unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -431,7 +435,12 @@ fn every_refusal_leaves_no_file_and_the_server_serving() {
     if std::fs::File::open(&locked).is_err() {
         assert_refused(port, "locked", "Permission denied: locked");
     } else {
-        eprintln!("skipping the unreadable case: this user can read mode 000 files");
+        let mut cmd = std::process::Command::new(ITERFTSERVER);
+        cmd.args(["0", "--root", &root.to_string_lossy()]);
+        if testkit::as_fresh_user(&mut cmd, ITERFTSERVER, "the unreadable case") {
+            let unprivileged = Server::spawn_cmd(&mut cmd);
+            assert_refused(unprivileged.port(), "locked", "Permission denied: locked");
+        }
     }
 
     server
@@ -742,7 +751,10 @@ fn a_local_path_that_is_not_a_regular_file_is_refused_and_left_alone() {
         nix::sys::stat::makedev(1, 3),
     ) {
         Ok(()) => cases.push(("null", "a character device")),
-        Err(e) => eprintln!("skipping the device case: mknod needs CAP_MKNOD: {e}"),
+        Err(e) => testkit::skip(
+            "UNPLAB_REQUIRE_ROOT",
+            &format!("the device case: mknod needs CAP_MKNOD: {e}"),
+        ),
     }
     let before = dir.names();
     for (name, kind) in cases {

@@ -3,7 +3,8 @@
 //! against tshark's own relative sequence numbers.
 //!
 //! Tests that need tcpdump or tshark skip with a printed reason when they are missing,
-//! unless UNPLAB_REQUIRE_CAPTURE=1 (CI), where they fail instead.
+//! unless UNPLAB_REQUIRE_CAPTURE=1 (CI), where they fail instead; the test on the
+//! course's capture likewise with UNPLAB_REQUIRE_SHARED (see [`testkit::skip`]).
 
 use labs::capture::{pcap_header, pcap_record};
 use labs::packet::{Flags, build_ip_tcp};
@@ -13,8 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 use testkit::Proc;
-
-const SHARED_CAPTURE: &str = "../../shared/captures/lottery-macos-lo0.pcap";
 
 fn labtrace(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_labtrace"))
@@ -35,18 +34,18 @@ fn tmpdir(name: &str) -> PathBuf {
     dir
 }
 
-/// True if `tool` runs; otherwise prints why the test is skipped (or fails in CI).
-fn have(tool: &str, test: &str) -> bool {
+/// True if `tool` runs; otherwise skips `what` (the test or a part of it), saying why,
+/// or fails under UNPLAB_REQUIRE_CAPTURE=1 (CI).
+fn have(tool: &str, what: &str) -> bool {
     let ok = Command::new(tool)
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        assert!(
-            std::env::var("UNPLAB_REQUIRE_CAPTURE").as_deref() != Ok("1"),
-            "{test}: {tool} is required (UNPLAB_REQUIRE_CAPTURE=1) but cannot run"
+        testkit::skip(
+            "UNPLAB_REQUIRE_CAPTURE",
+            &format!("{what}: {tool} is not installed (apt-get install {tool})"),
         );
-        eprintln!("SKIPPED {test}: {tool} is not installed (apt-get install {tool})");
     }
     ok
 }
@@ -115,11 +114,9 @@ fn compare_with_tshark(file: &Path) -> usize {
 
 #[test]
 fn the_course_capture_matches_tshark_and_tells_the_story() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SHARED_CAPTURE);
-    if !path.exists() {
-        eprintln!("SKIPPED the_course_capture: {path:?} is absent (shared/ is not in a clone)");
+    let Some(path) = testkit::course_capture("lottery-macos-lo0.pcap") else {
         return;
-    }
+    };
     let (code, out, _) = labtrace(&[path.to_str().unwrap()]);
     assert_eq!(code, 0);
     for want in [
@@ -165,7 +162,7 @@ fn the_course_capture_matches_tshark_and_tells_the_story() {
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
-    if have("tshark", "the_course_capture (tshark part)") {
+    if have("tshark", "the comparison with tshark") {
         assert_eq!(compare_with_tshark(&path), 52);
         assert_eq!(compare_windows_with_tshark(&path).len(), 52);
     }
@@ -266,7 +263,7 @@ Connection 2: client 127.0.0.1:59540 → server 127.0.0.1:1235 (no payload)
 15 packets, 14 TCP segments in 2 connection(s), 1 non-TCP packets skipped
 ";
     assert_eq!(out, want);
-    if have("tshark", "a_built_bsd_loopback_capture (tshark part)") {
+    if have("tshark", "the comparison with tshark") {
         assert_eq!(compare_with_tshark(&path), 14);
     }
     let (_, json, _) = labtrace(&["--format", "json", path.to_str().unwrap()]);
@@ -365,8 +362,9 @@ fn lottery_session(addr: SocketAddr, reset: bool) {
     }
 }
 
-/// Captures loopback traffic to `file` with tcpdump while `traffic` runs.
-fn capture(iface: &str, port: u16, file: &Path, traffic: impl FnOnce() -> usize) {
+/// Captures loopback traffic to `file` with tcpdump while `traffic` runs; `false` after
+/// a skip when tcpdump may not capture here (not root, no CAP_NET_RAW).
+fn capture(iface: &str, port: u16, file: &Path, traffic: impl FnOnce() -> usize) -> bool {
     let mut tcpdump = Proc::spawn(
         "tcpdump",
         &[
@@ -384,7 +382,19 @@ fn capture(iface: &str, port: u16, file: &Path, traffic: impl FnOnce() -> usize)
             &port.to_string(),
         ],
     );
-    tcpdump.expect_stderr_line("'listening on'", |l| l.contains("listening on"));
+    let line = tcpdump.expect_stderr_line("'listening on' or why not", |l| {
+        l.contains("listening on") || l.contains("permission") || l.contains("not permitted")
+    });
+    if !line.contains("listening on") {
+        testkit::skip(
+            "UNPLAB_REQUIRE_CAPTURE",
+            &format!(
+                "tcpdump may not capture here (run as root): {}",
+                line.trim_end()
+            ),
+        );
+        return false;
+    }
     let sessions = traffic();
     // Stop only once every session's last segment is in the file.
     let ended = testkit::wait_until(testkit::TIMEOUT, || {
@@ -396,6 +406,7 @@ fn capture(iface: &str, port: u16, file: &Path, traffic: impl FnOnce() -> usize)
     tcpdump.signal(nix::sys::signal::Signal::SIGINT);
     let (status, _, err) = tcpdump.wait_exit();
     assert!(status.success(), "tcpdump: {err}");
+    true
 }
 
 fn captured(
@@ -405,13 +416,15 @@ fn captured(
     linktype: u32,
     traffic: impl Fn(SocketAddr) -> usize,
 ) -> String {
-    if !have("tcpdump", test) || !have("tshark", test) {
+    if !have("tcpdump", "the capture") || !have("tshark", "the capture") {
         return String::new();
     }
     let dir = tmpdir(test);
     let addr = lottery_server(bind);
     let file = dir.join("cap.pcap");
-    capture(iface, addr.port(), &file, || traffic(addr));
+    if !capture(iface, addr.port(), &file, || traffic(addr)) {
+        return String::new();
+    }
     let bytes = std::fs::read(&file).unwrap();
     assert_eq!(
         u32::from_le_bytes(bytes[20..24].try_into().unwrap()),
@@ -679,7 +692,7 @@ fn scaled_windows_match_tshark() {
             .unwrap()
             .contains(r#""win":512,"win_raw":512,"#)
     );
-    if have("tshark", "scaled_windows_match_tshark (tshark part)") {
+    if have("tshark", "the comparison with tshark") {
         let rows = compare_windows_with_tshark(&path);
         assert_eq!(rows.len(), 31);
         assert_eq!(rows[2], "3\t65536\t512");
@@ -697,7 +710,7 @@ fn capture_lab(
     serve: impl FnOnce(TcpListener) + Send + 'static,
     traffic: impl FnOnce(SocketAddr) -> usize,
 ) -> Option<String> {
-    if !have("tcpdump", test) || !have("tshark", test) {
+    if !have("tcpdump", "the capture") || !have("tshark", "the capture") {
         return None;
     }
     let dir = tmpdir(test);
@@ -705,7 +718,9 @@ fn capture_lab(
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || serve(listener));
     let file = dir.join("cap.pcap");
-    capture(iface, addr.port(), &file, || traffic(addr));
+    if !capture(iface, addr.port(), &file, || traffic(addr)) {
+        return None;
+    }
     let n = compare_with_tshark(&file);
     assert_eq!(compare_windows_with_tshark(&file).len(), n);
     let (code, out, err) = labtrace(&[file.to_str().unwrap()]);

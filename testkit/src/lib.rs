@@ -342,29 +342,18 @@ pub fn others_can_execute(path: &str) -> Result<(), String> {
 
 /// Prepares `cmd` (which runs `program`) to run as a fresh, unused user id with at most
 /// `n` processes and threads (RLIMIT_NPROC), to make `fork` or `pthread_create` fail
-/// on purpose. Returns `false`, with the reason printed, when that is impossible here:
-/// not root (RLIMIT_NPROC does not bind root, and only root can change user), or the
-/// program is not reachable by another user.
+/// on purpose. Returns `false` after a [`skip`] (requirement `UNPLAB_REQUIRE_ROOT`) when
+/// that is impossible here: not root, or the program is not reachable by another user.
 ///
 /// A fresh id per call rather than `nobody`: the limit counts every process of the
 /// user, so only an id that owns nothing else makes `n` exact, also with tests running
-/// in parallel.
+/// in parallel. (As root itself the limit would not bind at all.)
+#[track_caller]
 pub fn limit_processes_as_fresh_user(cmd: &mut Command, program: &str, n: u64) -> bool {
     use std::os::unix::process::CommandExt;
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!(
-            "skipping: RLIMIT_NPROC does not apply to root and only root can drop to another user; run the tests as root to check fork failures"
-        );
+    if !as_fresh_user(cmd, program, "the RLIMIT_NPROC drill") {
         return false;
     }
-    if let Err(why) = others_can_execute(program) {
-        eprintln!("skipping: another user cannot run the program here: {why}");
-        return false;
-    }
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let call = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let id = 3_000_000 + std::process::id() * 16 + call;
-    cmd.uid(id).gid(id);
     // SAFETY: runs in the child after std's setgroups/setgid/setuid and before exec;
     // setrlimit(2) is async-signal-safe and nothing is allocated.
     unsafe {
@@ -374,6 +363,42 @@ pub fn limit_processes_as_fresh_user(cmd: &mut Command, program: &str, n: u64) -
         });
     }
     true
+}
+
+/// Prepares `cmd` (which runs `program`) to run as a fresh user id that owns nothing
+/// and has no privileges. Returns `false` after a [`skip`] (requirement
+/// `UNPLAB_REQUIRE_ROOT`) when that is impossible: only root can change user, and the
+/// program must be reachable by another user. `what` names the test's need in the skip.
+#[track_caller]
+pub fn as_fresh_user(cmd: &mut Command, program: &str, what: &str) -> bool {
+    use std::os::unix::process::CommandExt;
+    let Some(id) = fresh_user_id(program, what) else {
+        return false;
+    };
+    cmd.uid(id).gid(id);
+    true
+}
+
+/// A user id no process has used, or `None` after a [`skip`] (see [`as_fresh_user`]).
+#[track_caller]
+fn fresh_user_id(program: &str, what: &str) -> Option<u32> {
+    if !nix::unistd::geteuid().is_root() {
+        skip(
+            "UNPLAB_REQUIRE_ROOT",
+            &format!("{what} needs root: only root can start a program as another, fresh user id"),
+        );
+        return None;
+    }
+    if let Err(why) = others_can_execute(program) {
+        skip(
+            "UNPLAB_REQUIRE_ROOT",
+            &format!("{what}: another user cannot run the program here: {why}"),
+        );
+        return None;
+    }
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let call = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Some(3_000_000 + std::process::id() * 16 + call)
 }
 
 /// Limits the program's descriptors to `n` (RLIMIT_NOFILE), as `prlimit --nofile=n:n`
@@ -556,4 +581,165 @@ pub fn sigint_as_in_a_terminal(cmd: &mut Command) {
                 .map_err(std::io::Error::from)
         });
     }
+// ---------------------------------------------------------------- skips
+
+/// True when the environment variable `requirement` (e.g. `UNPLAB_REQUIRE_NETNS`) says
+/// that the tests needing it must run here: set, and neither empty nor `0`.
+pub fn required(requirement: &str) -> bool {
+    std::env::var_os(requirement).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The one way a test, or a part of one, skips for want of something this machine lacks
+/// (root, a tool, network namespaces, the course's captures). The caller returns (or
+/// skips the part) right after.
+///
+/// - With `requirement` set (see [`required`]; CI sets every one it can satisfy), the
+///   test fails instead: `TEST cannot run here, but REQUIREMENT is set: REASON`.
+/// - Otherwise `SKIP FILE::TEST: REASON (set REQUIREMENT=1 to make this a failure)` goes
+///   to stderr where `cargo test` shows it even for a passing test (libtest captures only
+///   what `print!`/`eprint!` write, not writes to the stderr handle), and the same line
+///   is appended to the file named by `UNPLAB_SKIP_LOG`, if set, for `.ci/run`'s list.
+#[track_caller]
+pub fn skip(requirement: &str, reason: &str) {
+    let test = test_name(std::panic::Location::caller().file());
+    if required(requirement) {
+        panic!("{test} cannot run here, but {requirement} is set: {reason}");
+    }
+    let line = format!("SKIP {test}: {reason} (set {requirement}=1 to make this a failure)\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    if let Some(log) = std::env::var_os("UNPLAB_SKIP_LOG") {
+        // One write per line on an O_APPEND file: lines of parallel tests never mix.
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = appended {
+            panic!("cannot record the skip in UNPLAB_SKIP_LOG={log:?}: {e}");
+        }
+    }
+}
+
+/// `FILE::TEST`: the calling test's source file and its name (libtest names each test's
+/// thread after the test; with one test thread it may be `main`, then the file alone).
+fn test_name(file: &str) -> String {
+    match std::thread::current().name() {
+        Some(name) if name != "main" => format!("{file}::{name}"),
+        _ => file.to_string(),
+    }
+}
+
+/// The course's capture `name` from `shared/captures/`, or `None` after a [`skip`]
+/// (requirement `UNPLAB_REQUIRE_SHARED`) when it is absent. `shared/` sits beside the
+/// project here and in CI, but it is not part of a user's clone; `UNPLAB_SHARED_DIR`
+/// names it when it is elsewhere (e.g. for a git worktree).
+#[track_caller]
+pub fn course_capture(name: &str) -> Option<std::path::PathBuf> {
+    // This crate's directory is PROJECT/testkit; shared/ sits beside PROJECT.
+    let beside = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(|dir| dir.join("shared"));
+    let shared = std::env::var_os("UNPLAB_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .or(beside)
+        .unwrap_or_default();
+    let path = shared.join("captures").join(name);
+    if path.is_file() {
+        return Some(path);
+    }
+    skip(
+        "UNPLAB_REQUIRE_SHARED",
+        &format!(
+            "the course capture {} is absent (shared/ sits beside the project here and in \
+             CI, but not in a user's clone; UNPLAB_SHARED_DIR names it elsewhere)",
+            path.display()
+        ),
+    );
+    None
+}
+
+/// Runs `program ARGS` as a student without privileges would, to see a bind to port
+/// `port` (below 1024) fail with EACCES, and returns its output. As root, the program
+/// runs as a fresh user id in a network namespace of its own, where the kernel's default
+/// holds (ports below 1024 privileged) whatever `ip_unprivileged_port_start` this machine
+/// has; otherwise it runs as is. `None` after a [`skip`] (requirement
+/// `UNPLAB_REQUIRE_PRIVILEGED_PORTS`) when neither way works here.
+#[track_caller]
+pub fn run_without_privileges(
+    program: &str,
+    args: &[&str],
+    port: u16,
+) -> Option<std::process::Output> {
+    let requirement = "UNPLAB_REQUIRE_PRIVILEGED_PORTS";
+    let mut cmd = Command::new(program);
+    cmd.args(args).stdin(Stdio::null());
+    if nix::unistd::geteuid().is_root() {
+        #[cfg(target_os = "linux")]
+        if !as_fresh_user_in_own_network(&mut cmd, program) {
+            return None;
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            skip(
+                requirement,
+                "as root, the test needs Linux network namespaces",
+            );
+            return None;
+        }
+    } else {
+        let start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+            .ok()
+            .and_then(|s| s.trim().parse::<u16>().ok())
+            .unwrap_or(1024);
+        if start <= port {
+            skip(
+                requirement,
+                &format!(
+                    "this machine lets anyone listen on port {port} \
+                     (ip_unprivileged_port_start={start}); as root the test makes a \
+                     network namespace where it cannot"
+                ),
+            );
+            return None;
+        }
+    }
+    match cmd.output() {
+        Ok(out) => Some(out),
+        Err(e) => {
+            skip(
+                requirement,
+                &format!("cannot start {program} unprivileged: {e}"),
+            );
+            None
+        }
+    }
+}
+
+/// Prepares `cmd` to run as a fresh user id in a new network namespace; `false` after a
+/// [`skip`] (see [`as_fresh_user`]).
+#[cfg(target_os = "linux")]
+#[track_caller]
+fn as_fresh_user_in_own_network(cmd: &mut Command, program: &str) -> bool {
+    use std::os::unix::process::CommandExt;
+    let Some(id) = fresh_user_id(program, "binding a privileged port unprivileged") else {
+        return false;
+    };
+    let (uid, gid) = (
+        nix::unistd::Uid::from_raw(id),
+        nix::unistd::Gid::from_raw(id),
+    );
+    // SAFETY: runs in the child between fork and exec; unshare(2), setgroups(2),
+    // setgid(2) and setuid(2) are plain system calls and nothing is allocated. The
+    // namespace comes first: a user without privileges could not make one.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)?;
+            nix::unistd::setgroups(&[])?;
+            nix::unistd::setgid(gid)?;
+            nix::unistd::setuid(uid)?;
+            Ok(())
+        });
+    }
+    true
 }
