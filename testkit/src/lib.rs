@@ -581,6 +581,8 @@ pub fn sigint_as_in_a_terminal(cmd: &mut Command) {
                 .map_err(std::io::Error::from)
         });
     }
+}
+
 // ---------------------------------------------------------------- skips
 
 /// True when the environment variable `requirement` (e.g. `UNPLAB_REQUIRE_NETNS`) says
