@@ -697,3 +697,30 @@ fn echoserver_makes_a_second_client_wait_until_the_first_leaves() {
     s.proc
         .expect_line("the second message", |l| l == "Data Received: two\n");
 }
+
+#[test]
+fn a_bare_port_gets_a_usage_error_that_names_dash_p() {
+    // `tcpserv04 19877`, as the lab's `echoserver 10000` is run: exit 2 (clap's status for
+    // a usage error) and a message saying how the UNP programs take a port.
+    let (status, out, err) = run_with_input(bin!("tcpserv04"), &["19877"], b"");
+    assert_eq!(status.code(), Some(2), "{}", stderr_of(status, &err));
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        "tcpserv04: unexpected argument '19877': the UNP programs take the port as -p PORT, \
+         e.g. tcpserv04 -p 19877\n"
+    );
+    let (status, _, err) = run_with_input(bin!("tcpcli01"), &["127.0.0.1", "9877"], b"");
+    assert_eq!(status.code(), Some(2), "{}", stderr_of(status, &err));
+    assert!(
+        err.contains("take the port as -p PORT, e.g. tcpcli01 127.0.0.1 -p 9877"),
+        "{err:?}"
+    );
+    // Any other stray argument keeps clap's own message and status.
+    let (status, _, err) = run_with_input(bin!("tcpserv04"), &["--bogus"], b"");
+    assert_eq!(status.code(), Some(2), "{}", stderr_of(status, &err));
+    assert!(
+        err.contains("unexpected argument '--bogus'") && !err.contains("-p PORT"),
+        "{err:?}"
+    );
+}
