@@ -14,12 +14,14 @@
 //! | [`tcp`] | connections, relative Seq/Ack as Wireshark shows them, phases, bookkeeping |
 //! | [`decode`] | which lab protocol a connection speaks, and what its bytes say |
 //! | [`render`] | the text story, JSON lines, the ASCII ladder and the SVG picture |
+//! | [`labbench`] | measuring echo servers: round trips/s, connections/s, latency, memory |
 //! | `labnet` | (Linux) two namespaces joined by an impaired user-space link, captured |
 //!
 //! [`trace`] ties them together; the `labtrace` binary only parses its arguments.
 
 pub mod capture;
 pub mod decode;
+pub mod labbench;
 #[cfg(target_os = "linux")]
 pub mod labnet;
 pub mod packet;
