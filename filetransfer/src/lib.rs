@@ -10,6 +10,7 @@
 //! | [`serve`] | what a server must refuse (`..`, symlinks, devices, FIFOs), looking a path up race-free with `openat`, sending many segments per `write`, not letting a silent client hold an iterative server |
 //! | [`fetch`] | TCP is a byte stream: reassembling frames from reads of any size; a FIN cannot tell "done" from "died"; replacing a file only when the transfer succeeded; a race-free Ctrl-C handler |
 //! | [`interactive`] | Requirement 3: a client loop that asks for the next path |
+//! | [`multiplexed`] | Lab 4: a per-connection state machine so that one thread serves many transfers with `poll` (`pollftserver`) |
 //! | [`progress`] | the progress line the clients show on a terminal (bytes so far and the rate), silence elsewhere |
 //!
 //! Programs: `ftserver` and `ftclient` (the handout's FTServer and FTClient),
@@ -18,6 +19,7 @@
 
 pub mod fetch;
 pub mod interactive;
+pub mod multiplexed;
 pub mod progress;
 pub mod proto;
 pub mod serve;
