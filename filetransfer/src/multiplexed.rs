@@ -21,8 +21,8 @@
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::path::{Component, Path, PathBuf};
 
+use crate::jail::Root;
 use crate::proto::{self, BUFSIZE};
 
 /// How much of the file one step reads (and encodes) at most: 16 segments.
@@ -79,7 +79,7 @@ impl Transfer {
 
     /// Does what the ready socket allows without blocking; returns whether the
     /// transfer goes on. Errors (a reset) end this transfer only.
-    pub fn step(&mut self, root: &Path) -> std::io::Result<bool> {
+    pub fn step(&mut self, root: &Root) -> std::io::Result<bool> {
         match &mut self.state {
             State::Request => {
                 let mut path = [0u8; BUFSIZE];
@@ -132,48 +132,19 @@ impl Transfer {
     }
 }
 
-/// Opens the requested file under `root`, or prepares the error segment that says why
-/// not. Armour, kept small here: the path must be relative and must not climb out of
-/// `root` with `..` (`ftserver`'s `serve::Root` is the complete policy: symlinks,
-/// devices, FIFOs).
-fn open(root: &Path, request: &[u8]) -> State {
-    let opened = proto::decode_request(request)
-        .map_err(|e| e.to_string())
-        .and_then(|p| inside(root, Path::new(p)).ok_or_else(|| format!("refused: {p}")))
-        .and_then(|p| File::open(&p).map_err(|e| format!("{}: {e}", p.display())));
-    match opened {
+/// Opens the requested file under `root` ([`Root::open`]: the same path policy as
+/// ftserver), or prepares the error segment that says why not.
+fn open(root: &Root, request: &[u8]) -> State {
+    match root.open(request) {
         Ok(file) => State::Sending {
             file: Some(file),
             pending: Vec::new(),
             sent: 0,
         },
-        Err(message) => State::Sending {
+        Err(refusal) => State::Sending {
             file: None,
-            pending: proto::encode_error(&message).to_vec(),
+            pending: proto::encode_error(&refusal.message()).to_vec(),
             sent: 0,
         },
-    }
-}
-
-fn inside(root: &Path, path: &Path) -> Option<PathBuf> {
-    let ok = path
-        .components()
-        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
-    ok.then(|| root.join(path))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_stay_inside_the_root() {
-        let root = Path::new("/srv");
-        assert_eq!(
-            inside(root, Path::new("a/b.txt")),
-            Some(PathBuf::from("/srv/a/b.txt"))
-        );
-        assert_eq!(inside(root, Path::new("../etc/passwd")), None);
-        assert_eq!(inside(root, Path::new("/etc/passwd")), None);
     }
 }

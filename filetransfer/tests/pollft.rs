@@ -36,7 +36,7 @@ fn fetch(port: u16, path: &str) -> Vec<u8> {
     let mut data = Vec::new();
     for frame in wire.chunks_exact(SEGMENT_SIZE) {
         let frame: &[u8; SEGMENT_SIZE] = frame.try_into().expect("260 bytes");
-        match proto::decode_segment(frame) {
+        match proto::parse(frame) {
             Ok(proto::Segment::Data(d)) => data.extend_from_slice(d),
             Ok(proto::Segment::EndOfFile) => return data,
             other => panic!("not a data segment: {other:?}"),
@@ -101,7 +101,7 @@ fn a_path_outside_the_root_gets_an_error_segment() {
     let mut wire = Vec::new();
     c.read_to_end(&mut wire).expect("read");
     let frame: &[u8; SEGMENT_SIZE] = wire.as_slice().try_into().expect("one segment");
-    let seg = proto::decode_segment(frame).expect("segment");
+    let seg = proto::parse(frame).expect("segment");
     assert!(
         seg.error_message().is_some_and(|m| m.contains("refused")),
         "{seg:?}"

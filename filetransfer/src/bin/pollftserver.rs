@@ -7,9 +7,10 @@
 //! for its path, or part-way through its file with segments not yet written), and the
 //! loop below moves whichever transfer `poll` says can move.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Parser;
+use filetransfer::jail::Root;
 use filetransfer::multiplexed::Transfer;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -35,7 +36,8 @@ fn main() {
 }
 
 /// socket, bind, listen; then one `poll` over the listener and every transfer.
-fn pollftserver(port: u16, root: &Path) -> Result<()> {
+fn pollftserver(port: u16, root: &std::path::Path) -> Result<()> {
+    let root = Root::new(root)?; // armour: the files a client may ask for (jail)
     // socket(), bind(), listen(): UNP's tcp_listen (11.12), as ftserver does them
     let (listener, _) = unp::tcp_listen(None, port)?;
     unp::serve::announce(&listener)?; // `listening on [::]:PORT`
@@ -76,7 +78,7 @@ fn pollftserver(port: u16, root: &Path) -> Result<()> {
             if !ready.next().unwrap_or(false) {
                 return true;
             }
-            let goes_on = t.step(root).context("transfer");
+            let goes_on = t.step(&root).context("transfer");
             if let Ok(true) = goes_on {
                 return true;
             }
