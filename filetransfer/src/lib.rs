@@ -13,6 +13,7 @@
 //! | [`fetch`] | **the lesson of FTClient**: socket, connect, write the path, read segments, write the file, close ([`fetch::fetch`]) |
 //! | [`proto`] | the wire format and its framing interface: is a buffer a complete segment, incomplete or invalid; parse; encode; one-line `Display` |
 //! | [`interactive`] | Requirement 3: a client loop that asks for the next path |
+//! | [`multiplexed`] | Lab 4: a per-connection state machine, so that one thread serves many transfers with `poll` (`pollftserver`) |
 //!
 //! The armour beside the lessons, each called from them in one line:
 //!
@@ -36,6 +37,7 @@ pub mod fetch;
 pub mod forgery;
 pub mod interactive;
 pub mod jail;
+pub mod multiplexed;
 pub mod partial;
 pub mod progress;
 pub mod proto;

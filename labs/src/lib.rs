@@ -21,12 +21,14 @@
 //! | [`render::ladder`] | the ASCII sequence diagram |
 //! | [`render::json`] | JSON lines, one object per segment |
 //! | [`render::svg`] | the SVG picture of the ladder |
+//! | [`labbench`] | measuring echo servers: round trips/s, connections/s, latency, memory |
 //! | `labnet` | (Linux) two namespaces joined by an impaired user-space link, captured |
 //!
 //! [`trace`] ties them together; the `labtrace` binary only parses its arguments.
 
 pub mod capture;
 pub mod decode;
+pub mod labbench;
 #[cfg(target_os = "linux")]
 pub mod labnet;
 pub mod packet;
