@@ -1,6 +1,5 @@
 //! What /proc says about a server's children (zombies).
 
-
 /// Linux: the process ids of `parent`'s children that are zombies (state `Z`).
 #[cfg(target_os = "linux")]
 pub fn zombie_children(parent: u32) -> Vec<u32> {
