@@ -5,13 +5,17 @@
 //! |---|---|
 //! | [`conn`] | one connection's two byte streams: relative Seq/Ack as Wireshark shows them, scaled windows, the reassembled bytes the decoders read |
 //! | [`phase`] | where a segment stands in the connection's life: handshake, data, ACK, close, reset |
+//! | [`analysis`] | Wireshark's `tcp.analysis.*` marks and the RTT of each ACK, by Wireshark's rules |
+//! | [`explain`] | one student sentence per mark and per event of the connection's life |
 //! | [`bookkeeping`] | the handout's Server/Client Seq/Ack tables, one per data exchange and one for the close |
 //!
 //! This module holds the [`Tracker`], the table of a capture's connections, and the rows
 //! it hands the views.
 
+pub mod analysis;
 pub mod bookkeeping;
 pub mod conn;
+pub mod explain;
 pub mod phase;
 #[cfg(test)]
 mod tests;
@@ -67,6 +71,11 @@ pub struct Row {
     pub table: Option<Table>,
     /// True when this segment ends the connection (last ACK of the close, or a reset).
     pub ends: bool,
+    /// Wireshark's analysis of the segment: its marks and the RTT of what it acknowledges.
+    pub analysis: analysis::Analysis,
+    /// What else the segment tells: a reset, a half-close, a simultaneous open or
+    /// close, who ends in TIME_WAIT.
+    pub events: Vec<explain::Event>,
 }
 
 /// What a connection is, for headers.
@@ -196,7 +205,7 @@ impl Tracker {
         } else {
             Side::Server
         };
-        let mut row = conn.take(frame, side, seg);
+        let mut row = conn.take(frame, time_ns, side, seg);
         row.time = (time_ns - first) as f64 / 1e9;
         row.conn = id;
         Some(row)
