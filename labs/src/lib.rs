@@ -49,6 +49,9 @@ pub struct Options {
     pub view: render::View,
     /// Also build the SVG picture.
     pub svg: bool,
+    /// Per connection and direction, the RTT samples and RFC 6298 estimator
+    /// (text view), or each ACK's `acks` frame and `ack_rtt` (JSON).
+    pub rtt: bool,
 }
 
 /// What a trace found, besides what it printed.
@@ -79,7 +82,7 @@ pub fn trace<R: Read + Send, W: Write>(
 ) -> Result<Outcome, TraceError> {
     let cap = capture::Capture::new(input).map_err(TraceError::Capture)?;
     let mut tracker = tcp::Tracker::new(opts.proto, opts.port);
-    let mut renderer = render::Renderer::new(opts.view, out);
+    let mut renderer = render::Renderer::new(opts.view, out).with_rtt(opts.rtt);
     let mut svg = opts.svg.then(render::Svg::default);
     let mut outcome = Outcome::default();
     let mut failed: Option<std::io::Error> = None;

@@ -565,6 +565,7 @@ fn damaged_captures_never_panic() {
             port: None,
             view: views[n % 3],
             svg: n % 2 == 0,
+            rtt: n % 4 < 2,
         };
         let _ = labs::trace(bytes, &opts, std::io::sink());
     };

@@ -145,7 +145,53 @@ fn agree(name: &str, file: &Path) -> BTreeMap<&'static str, usize> {
         counts.insert(flag, theirs.len());
     }
     assert!(wrong.is_empty(), "{name} ({file:?}):\n{}", wrong.join("\n"));
+    let samples = rtt_agree(file);
+    eprintln!("  ack_rtt samples (frame, acks, seconds) equal: {samples}");
+    counts.insert("ack_rtt", samples);
     counts
+}
+
+/// Per frame that acknowledges a segment: (frame, acks, ack_rtt), from labtrace's
+/// `--rtt --format json` and from tshark; asserted equal. Returns how many.
+fn rtt_agree(file: &Path) -> usize {
+    let out = labtrace(&["--rtt", "--format", "json", file.to_str().unwrap()]);
+    let field = |line: &str, key: &str| -> Option<String> {
+        let tag = format!("\"{key}\":");
+        let at = line.find(&tag)? + tag.len();
+        let rest = &line[at..];
+        Some(rest[..rest.find([',', '}']).unwrap_or(rest.len())].to_string())
+    };
+    let ours: Vec<String> = out
+        .lines()
+        .filter_map(|l| {
+            let acks = field(l, "acks")?;
+            Some(format!(
+                "{}\t{acks}\t{}",
+                field(l, "frame")?,
+                field(l, "ack_rtt")?
+            ))
+        })
+        .collect();
+    let ts = Command::new("tshark")
+        .args(["-n", "-r"])
+        .arg(file)
+        .args(["-Y", "tcp.analysis.acks_frame", "-T", "fields"])
+        .args(["-e", "frame.number", "-e", "tcp.analysis.acks_frame"])
+        .args(["-e", "tcp.analysis.ack_rtt"])
+        .output()
+        .expect("run tshark");
+    let theirs: Vec<String> = String::from_utf8_lossy(&ts.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    for (a, b) in ours.iter().zip(&theirs) {
+        assert_eq!(
+            a, b,
+            "labtrace vs tshark (frame, acks, ack_rtt) in {file:?}"
+        );
+    }
+    assert_eq!(ours.len(), theirs.len(), "RTT samples in {file:?}");
+    ours.len()
 }
 
 /// A capture built packet by packet (raw IP), each packet `dt` µs after the last.

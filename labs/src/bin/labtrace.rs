@@ -35,6 +35,10 @@ struct Args {
     /// Also write the ladder diagram as an SVG picture to this file.
     #[arg(long, value_name = "OUT")]
     svg: Option<PathBuf>,
+    /// RTT: each ACK's sample and the RFC 6298 estimator (SRTT, RTTVAR, RTO), a table
+    /// per connection and direction (with --format json: acks and ack_rtt fields).
+    #[arg(long)]
+    rtt: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -89,6 +93,7 @@ fn main() {
             port: args.port,
             view,
             svg: args.svg.is_some(),
+            rtt: args.rtt,
         };
         let name = args.file.display().to_string();
         let file = File::open(&args.file)

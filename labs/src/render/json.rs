@@ -35,10 +35,19 @@ Only on segments the analysis marks, after decoded:
            keep_alive_ack), then the events: reset, half_close, simultaneous_open,
            simultaneous_close, time_wait_client, time_wait_server, time_wait_both
   dup_ack, dup_ack_of  for a duplicate ACK: its count and the frame it repeats
+With --rtt, on segments that acknowledge one (tshark's tcp.analysis.acks_frame, ack_rtt):
+  acks     the frame of the segment acknowledged
+  ack_rtt  seconds from that segment to this one, 9 decimals
 The bookkeeping tables are in the text view only."#;
 
 /// Writes one segment as a JSON object on its own line (its fields: [`JSON_FIELDS`]).
 pub fn json_line(out: &mut impl Write, row: &Row) -> io::Result<()> {
+    json_line_with(out, row, false)
+}
+
+/// [`json_line`], with `acks` and `ack_rtt` on the segments that acknowledge one when
+/// `rtt` is set (`--rtt`).
+pub fn json_line_with(out: &mut impl Write, row: &Row, rtt: bool) -> io::Result<()> {
     let mut s = String::with_capacity(256);
     let _ = write!(
         s,
@@ -73,6 +82,9 @@ pub fn json_line(out: &mut impl Write, row: &Row) -> io::Result<()> {
         if let Some((n, of)) = row.analysis.dup_ack {
             let _ = write!(s, ",\"dup_ack\":{n},\"dup_ack_of\":{of}");
         }
+    }
+    if let (true, Some((frame, secs))) = (rtt, row.analysis.acks) {
+        let _ = write!(s, ",\"acks\":{frame},\"ack_rtt\":{secs:.9}");
     }
     s.push_str("}\n");
     out.write_all(s.as_bytes())
