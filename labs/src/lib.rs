@@ -16,6 +16,7 @@
 //! | [`tcp::phase`] | where a segment stands: handshake 1/3 .. 3/3, data, ACK, close 1/4 .. 4/4, reset |
 //! | [`tcp::analysis`] | Wireshark's TCP analysis: retransmissions, duplicate ACKs, windows, RTT of each ACK |
 //! | [`tcp::explain`] | one sentence per analysis mark and per event (reset, half-close, simultaneous open/close, TIME_WAIT) |
+//! | [`tcp::stall`] | stalls: Nagle + delayed ACK, retransmission timeouts, idle gaps |
 //! | [`tcp::bookkeeping`] | the handout's Server/Client Seq/Ack tables for each exchange and the close |
 //! | [`decode`] | which lab protocol a connection speaks, and what its bytes say |
 //! | [`render`] | writing a view: one connection at a time, or one JSON line per segment |

@@ -521,3 +521,77 @@ fn impaired_labnet_captures_agree_with_tshark_flag_by_flag() {
         assert!(total[flag] > 0, "no {flag} in any capture");
     }
 }
+
+/// A client that writes each 8-byte request in two 4-byte `write()`s, without
+/// TCP_NODELAY, to a server that answers once it has the whole request: Nagle holds the
+/// second half until the first is acknowledged, and the server delays that ACK. The
+/// capture (tcpdump on lo) must show the stall, named.
+#[test]
+fn nagle_and_delayed_ack_stall_is_named() {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let test = "nagle_and_delayed_ack_stall_is_named";
+    if !have_tshark(test) {
+        return;
+    }
+    let have_tcpdump = Command::new("tcpdump")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_tcpdump {
+        assert!(
+            std::env::var("UNPLAB_REQUIRE_CAPTURE").as_deref() != Ok("1"),
+            "{test}: tcpdump is required (UNPLAB_REQUIRE_CAPTURE=1)"
+        );
+        eprintln!("SKIPPED {test}: tcpdump is not installed");
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut req = [0u8; 8];
+        while conn.read_exact(&mut req).is_ok() {
+            conn.write_all(&req).unwrap();
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("labtrace-analysis-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("nagle.pcap");
+    let mut tcpdump = testkit::Proc::spawn(
+        "tcpdump",
+        &[
+            "-i",
+            "lo",
+            "--immediate-mode",
+            "-U",
+            "-w",
+            file.to_str().unwrap(),
+            "tcp",
+            "port",
+            &addr.port().to_string(),
+        ],
+    );
+    tcpdump.expect_stderr_line("'listening on'", |l| l.contains("listening on"));
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_nodelay(false).unwrap();
+    let mut reply = [0u8; 8];
+    for i in 0..12u8 {
+        c.write_all(&[i; 4]).unwrap();
+        c.write_all(&[i; 4]).unwrap();
+        c.read_exact(&mut reply).unwrap();
+    }
+    drop(c);
+    let done = testkit::wait_until(testkit::TIMEOUT, || {
+        labtrace(&[file.to_str().unwrap()]).contains("close 4/4")
+    });
+    assert!(done, "tcpdump did not write the close");
+    tcpdump.signal(nix::sys::signal::Signal::SIGINT);
+    let _ = tcpdump.wait_exit();
+    let out = labtrace(&[file.to_str().unwrap()]);
+    assert!(
+        out.contains("↳ stall: Nagle + delayed ACK: the client's small segment #"),
+        "{out}"
+    );
+    agree("nagle", &file);
+}

@@ -93,6 +93,8 @@ pub(super) struct Conn {
     first_fin: Option<(Side, u64)>,
     /// True once data after a FIN (a half-close) has been explained.
     half_close_told: bool,
+    /// The stall detector.
+    watch: super::stall::Watch,
 }
 
 /// The index of `side`'s direction in [`Conn::dirs`].
@@ -122,6 +124,7 @@ impl Conn {
             first_rtt: None,
             first_fin: None,
             half_close_told: false,
+            watch: Default::default(),
         }
     }
 
@@ -169,6 +172,15 @@ impl Conn {
             self.ended = true;
         }
         let mut events = events;
+        let resent = analysis.marks.has(analysis::Mark::Retransmission)
+            || analysis.marks.has(analysis::Mark::FastRetransmission);
+        let keepalive = analysis.marks.has(analysis::Mark::KeepAlive);
+        let stall = self
+            .watch
+            .segment(time_ns, frame, side, data_seq, ack, seg.len, resent);
+        if let Some(stall) = stall.filter(|_| !keepalive && !syn) {
+            events.push(Event::Stall(stall));
+        }
         if closed {
             events.push(Event::TimeWait(match self.first_fin {
                 _ if self.simultaneous_close => None,

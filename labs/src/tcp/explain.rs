@@ -4,6 +4,7 @@
 
 use super::Row;
 use super::analysis::Mark;
+use super::stall::{IdleCause, Stall};
 use crate::decode::Side;
 use crate::packet::Flags;
 
@@ -31,6 +32,8 @@ pub enum Event {
     },
     /// The close is complete: this side waits in TIME_WAIT (`None`: both do).
     TimeWait(Option<Side>),
+    /// The connection stood still before this segment.
+    Stall(Stall),
 }
 
 impl Event {
@@ -44,6 +47,8 @@ impl Event {
             Event::TimeWait(Some(Side::Client)) => "time_wait_client",
             Event::TimeWait(Some(Side::Server)) => "time_wait_server",
             Event::TimeWait(None) => "time_wait_both",
+            Event::Stall(Stall::NagleDelayedAck { .. }) => "stall_nagle_delayed_ack",
+            Event::Stall(Stall::Idle { .. }) => "idle_gap",
         }
     }
 }
@@ -162,6 +167,20 @@ fn event(e: Event, row: &Row) -> String {
                 "TIME_WAIT: the {} closed first (active close), so it waits 2×MSL (60 s on Linux) in TIME_WAIT, ready to resend this last ACK; the {other} is CLOSED now",
                 who(side)
             )
+        }
+        Event::Stall(Stall::NagleDelayedAck { small, ack, wait_ms }) => format!(
+            "stall: Nagle + delayed ACK: the {me}'s small segment #{small} waited {wait_ms} ms for its ACK (#{ack}): Nagle's algorithm holds back a small write while data is unacknowledged, and the peer delayed its ACK hoping to send it with a reply; this piece went out only then (fix: one write per message, or TCP_NODELAY)"
+        ),
+        Event::Stall(Stall::Idle { ms, why }) => {
+            let cause = match why {
+                IdleCause::Timeout => format!(
+                    "the {me} waited for an ACK that never came, until its retransmission timer ran out"
+                ),
+                IdleCause::Answering => format!(
+                    "the {me}'s application took that long to answer (working, or waiting on something else)"
+                ),
+            };
+            format!("idle {ms} ms before this segment: {cause}")
         }
         Event::TimeWait(None) => {
             "TIME_WAIT: both sides closed at once (simultaneous close), so both wait 2×MSL (60 s on Linux) in TIME_WAIT".to_string()

@@ -7,6 +7,7 @@
 //! | [`phase`] | where a segment stands in the connection's life: handshake, data, ACK, close, reset |
 //! | [`analysis`] | Wireshark's `tcp.analysis.*` marks and the RTT of each ACK, by Wireshark's rules |
 //! | [`explain`] | one student sentence per mark and per event of the connection's life |
+//! | [`stall`] | idle gaps inside a connection and their cause: Nagle + delayed ACK, a timeout, a slow answer |
 //! | [`bookkeeping`] | the handout's Server/Client Seq/Ack tables, one per data exchange and one for the close |
 //!
 //! This module holds the [`Tracker`], the table of a capture's connections, and the rows
@@ -17,6 +18,7 @@ pub mod bookkeeping;
 pub mod conn;
 pub mod explain;
 pub mod phase;
+pub mod stall;
 #[cfg(test)]
 mod tests;
 
