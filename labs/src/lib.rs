@@ -53,6 +53,8 @@ pub struct Options {
     /// Per connection and direction, the RTT samples and RFC 6298 estimator
     /// (text view), or each ACK's `acks` frame and `ack_rtt` (JSON).
     pub rtt: bool,
+    /// Also build the time-sequence graphs (`--tsg`).
+    pub tsg: bool,
 }
 
 /// What a trace found, besides what it printed.
@@ -70,6 +72,8 @@ pub struct Outcome {
     pub warning: Option<String>,
     /// The SVG picture, when asked for.
     pub svg: Option<String>,
+    /// The time-sequence graphs (SVG), when asked for.
+    pub tsg: Option<String>,
     /// The ports of the TCP segments the port filter dropped (at most
     /// [`tcp::MAX_DROPPED_PORTS`], in order of first appearance).
     pub dropped_ports: Vec<u16>,
@@ -85,6 +89,7 @@ pub fn trace<R: Read + Send, W: Write>(
     let mut tracker = tcp::Tracker::new(opts.proto, opts.port);
     let mut renderer = render::Renderer::new(opts.view, out).with_rtt(opts.rtt);
     let mut svg = opts.svg.then(render::Svg::default);
+    let mut tsg = opts.tsg.then(render::tsg::Tsg::default);
     let mut outcome = Outcome::default();
     let mut failed: Option<std::io::Error> = None;
     let summary = cap.for_each(|p| {
@@ -102,6 +107,9 @@ pub fn trace<R: Read + Send, W: Write>(
         outcome.segments += 1;
         if let Some(svg) = &mut svg {
             svg.row(&row);
+        }
+        if let Some(tsg) = &mut tsg {
+            tsg.row(&row);
         }
         if let Err(e) = renderer.row(&row, &tracker) {
             failed = Some(e);
@@ -122,6 +130,7 @@ pub fn trace<R: Read + Send, W: Write>(
         .finish(&mut tracker, &line)
         .map_err(TraceError::Output)?;
     outcome.svg = svg.map(|s| s.finish(&tracker));
+    outcome.tsg = tsg.map(|s| s.finish(&tracker));
     Ok(outcome)
 }
 

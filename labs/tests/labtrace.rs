@@ -566,6 +566,7 @@ fn damaged_captures_never_panic() {
             view: views[n % 3],
             svg: n % 2 == 0,
             rtt: n % 4 < 2,
+            tsg: n % 3 == 1,
         };
         let _ = labs::trace(bytes, &opts, std::io::sink());
     };

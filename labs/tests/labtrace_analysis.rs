@@ -375,6 +375,19 @@ fn built_captures_agree_with_tshark_flag_by_flag() {
     ] {
         assert!(out.contains(want), "no {want:?} in:\n{out}");
     }
+    // The time-sequence graph: one panel per direction with data, a bar per data
+    // segment, the three retransmissions (timeout, fast, spurious) in red.
+    let svg = loss.with_extension("tsg.svg");
+    labtrace(&["--tsg", svg.to_str().unwrap(), loss.to_str().unwrap()]);
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("Connection 1 (10.0.0.1:40000 → 10.0.0.2:9000): client → server data"));
+    assert!(svg.contains("server → client data"));
+    assert_eq!(svg.matches("class=\"re\"/>").count(), 3, "{svg}");
+    assert_eq!(svg.matches("class=\"ooo\"/>").count(), 1);
+    assert_eq!(svg.matches("class=\"d\"/>").count(), 7 + 1);
+    assert_eq!(svg.matches("class=\"ack\"/>").count(), 2);
+    assert_eq!(svg.matches("class=\"win\"/>").count(), 2);
     let sim = simultaneous_capture();
     agree("simultaneous", &sim);
     let out = labtrace(&[sim.to_str().unwrap()]);

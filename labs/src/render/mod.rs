@@ -7,6 +7,7 @@
 //! | [`ladder`] | an ASCII sequence diagram: one arrow per segment between client and server |
 //! | [`json`] | one JSON object per segment per line, for scripts ([`JSON_FIELDS`]) |
 //! | [`svg`] | the ladder as an SVG picture, written beside another view |
+//! | [`tsg`] | `--tsg`: the time-sequence graph (Stevens/tcptrace) of each connection, as SVG |
 //! | [`rtt`] | `--rtt`: each ACK's RTT sample and the RFC 6298 estimator, per direction |
 //!
 //! JSON goes out as each segment arrives. The text and ladder views tell one connection
@@ -18,6 +19,7 @@ pub mod ladder;
 pub mod rtt;
 pub mod svg;
 pub mod text;
+pub mod tsg;
 
 pub use json::{JSON_FIELDS, json_line, json_string};
 pub use ladder::label;
