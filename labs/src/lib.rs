@@ -114,6 +114,11 @@ pub fn trace<R: Read + Send, W: Write>(
         if let Err(e) = renderer.row(&row, &tracker) {
             failed = Some(e);
         }
+        // The pictures name connections at the end: only without them is an ended
+        // connection released.
+        if row.ends && svg.is_none() && tsg.is_none() {
+            tracker.release(row.conn);
+        }
     });
     if let Some(e) = failed {
         return Err(TraceError::Output(e));

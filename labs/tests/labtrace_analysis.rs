@@ -608,3 +608,38 @@ fn nagle_and_delayed_ack_stall_is_named() {
     );
     agree("nagle", &file);
 }
+
+/// More connections than labtrace keeps after they end: each is still told whole, in
+/// order, and the count is right (the oldest ended ones are released as the file
+/// streams; `labtrace-bench --short 600000` measures the memory).
+#[test]
+fn ended_connections_are_released_but_all_are_told() {
+    let mut b = Built::new();
+    for k in 0..600u16 {
+        b.c = SocketAddr::from(([10, 0, 0, 1], 20000 + k));
+        b.handshake(65535, 65535);
+        b.seg(100, true, 1001, 5001, ACK | FIN, 65535, b"");
+        b.seg(100, false, 5001, 1002, ACK | FIN, 65535, b"");
+        b.seg(100, true, 1002, 5002, ACK, 65535, b"");
+    }
+    let file = b.write("many.pcap");
+    let out = labtrace(&[file.to_str().unwrap()]);
+    assert!(
+        out.ends_with(
+            "3600 packets, 3600 TCP segments in 600 connection(s), 0 non-TCP packets skipped\n"
+        ),
+        "{}",
+        &out[out.len() - 200..]
+    );
+    for k in [1, 257, 600] {
+        let port = 20000 + k - 1;
+        assert!(out.contains(&format!(
+            "Connection {k}: client 10.0.0.1:{port} → server 10.0.0.2:9000"
+        )));
+    }
+    assert_eq!(out.matches("close 2+3/4").count(), 600);
+    assert_eq!(
+        out.matches("↳ TIME_WAIT: the client closed first").count(),
+        600
+    );
+}

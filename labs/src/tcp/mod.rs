@@ -29,7 +29,7 @@ pub use phase::Phase;
 use crate::decode::{Proto, Side};
 use crate::packet::{Flags, Segment};
 use conn::Conn;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
 /// Everything labtrace shows about one TCP segment.
@@ -102,11 +102,20 @@ pub struct Tracker {
     proto: Option<Proto>,
     port: Option<u16>,
     conns: HashMap<(SocketAddr, SocketAddr), usize>,
-    list: Vec<Conn>,
+    /// The connections not released yet, by number.
+    list: HashMap<usize, Conn>,
+    /// How many connections were seen.
+    count: usize,
+    /// Ended connections, oldest first, kept a while for their stragglers (a last
+    /// duplicate ACK), then released: memory follows open connections, not the file.
+    ended: VecDeque<usize>,
     first_ns: Option<i128>,
     /// Ports of the segments the port filter dropped, in order of first appearance.
     dropped_ports: Vec<u16>,
 }
+
+/// How many ended connections are kept before the oldest is released.
+pub const KEEP_ENDED: usize = 256;
 
 /// The most ports [`Tracker::dropped_ports`] remembers.
 pub const MAX_DROPPED_PORTS: usize = 12;
@@ -123,7 +132,9 @@ impl Tracker {
             proto,
             port,
             conns: HashMap::new(),
-            list: Vec::new(),
+            list: HashMap::new(),
+            count: 0,
+            ended: VecDeque::new(),
             first_ns: None,
             dropped_ports: Vec::new(),
         }
@@ -137,12 +148,30 @@ impl Tracker {
 
     /// The connection with number `id`.
     pub fn conn(&self, id: usize) -> Option<&ConnInfo> {
-        self.list.get(id.checked_sub(1)?).map(|c| &c.info)
+        self.list.get(&id).map(|c| &c.info)
     }
 
     /// How many connections were seen.
     pub fn connections(&self) -> usize {
-        self.list.len()
+        self.count
+    }
+
+    /// Notes that connection `id` ended and was shown: once [`KEEP_ENDED`] newer ones
+    /// have ended, it is released (a segment on its addresses then starts a new one).
+    pub fn release(&mut self, id: usize) {
+        self.ended.push_back(id);
+        while self.ended.len() > KEEP_ENDED {
+            let Some(old) = self.ended.pop_front() else {
+                break;
+            };
+            if let Some(c) = self.list.remove(&old) {
+                let (a, b) = (c.info.client, c.info.server);
+                let key = if a <= b { (a, b) } else { (b, a) };
+                if self.conns.get(&key) == Some(&old) {
+                    self.conns.remove(&key);
+                }
+            }
+        }
     }
 
     /// Notes the time of a packet that is not TCP, so times stay relative to the file's
@@ -175,9 +204,10 @@ impl Tracker {
         let fresh_syn = seg.flags.has(Flags::SYN) && !seg.flags.has(Flags::ACK);
         let id = match self.conns.get(&key) {
             // A SYN on a finished connection's addresses is a new connection.
-            Some(&id) if !(fresh_syn && self.list[id - 1].ended) => id,
+            Some(&id) if !(fresh_syn && self.list.get(&id).is_none_or(|c| c.ended)) => id,
             _ => {
-                let id = self.list.len() + 1;
+                self.count += 1;
+                let id = self.count;
                 let client_sent = if seg.flags.has(Flags::SYN) {
                     !seg.flags.has(Flags::ACK)
                 } else if let Some(p) = self.port {
@@ -190,18 +220,21 @@ impl Tracker {
                 } else {
                     (seg.dst, seg.src)
                 };
-                self.list.push(Conn::new(ConnInfo {
+                self.list.insert(
                     id,
-                    client,
-                    server,
-                    proto: self.proto,
-                    window_scale: [None; 2],
-                }));
+                    Conn::new(ConnInfo {
+                        id,
+                        client,
+                        server,
+                        proto: self.proto,
+                        window_scale: [None; 2],
+                    }),
+                );
                 self.conns.insert(key, id);
                 id
             }
         };
-        let conn = &mut self.list[id - 1];
+        let conn = self.list.get_mut(&id)?;
         let side = if seg.src == conn.info.client {
             Side::Client
         } else {
@@ -216,8 +249,9 @@ impl Tracker {
     /// Ends the capture: the exchanges and closes still open, per connection, as final
     /// tables (a connection's exchange before its close).
     pub fn finish(&mut self) -> Vec<(usize, Table)> {
-        self.list
-            .iter_mut()
+        let mut open: Vec<&mut Conn> = self.list.values_mut().collect();
+        open.sort_by_key(|c| c.info.id);
+        open.into_iter()
             .flat_map(|c| {
                 let id = c.info.id;
                 [c.exchange.take(), c.closing.take()]
