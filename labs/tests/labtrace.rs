@@ -147,8 +147,21 @@ fn the_course_capture_matches_tshark_and_tells_the_story() {
         #46 S→C [.] len 0               220         45         41        220
     47  10.319046  C→S  [F.]       45    220   408064     0  close 1/4       
 ",
+        // The FINs crossed (a simultaneous close): macOS sends each FIN again with
+        // the ACK of the other's, then ACKs those copies; both sides end in TIME_WAIT.
         "\
-    52  10.319144  S→C  [.]       221     46   408256     0  close 4/4       
+    47  10.319046  C→S  [F.]       45    220   408064     0  close 1/4       
+    48  10.319066  S→C  [F.]      220     45   408256     0  simul. close 2/4 
+        ↳ simultaneous close: this FIN crossed the FIN of #47: each side closed before it heard of the other's close, so both will end in TIME_WAIT
+    49  10.319093  S→C  [F.]      220     46   408256     0  simul. close 3/4 
+        ↳ retransmission: the server sends its FIN again (first in #48): it had no ACK for it yet (its retransmission timer ran out, or the ACK was lost)
+    50  10.319106  C→S  [F.]       45    221   408064     0  simul. close 4/4 
+        ↳ retransmission: the client sends its FIN again: it had no ACK for it yet (its retransmission timer ran out, or the ACK was lost)
+    51  10.319129  C→S  [.]        46    221   408064     0  close (ACK again) 
+        ↳ duplicate ACK #1 (of #50): the client repeats Ack 221 with nothing new: it still expects byte 221 (a segment after a gap, or a copy of one it has, came in)
+    52  10.319144  S→C  [.]       221     46   408256     0  close (ACK again) 
+        ↳ duplicate ACK #1 (of #49): the server repeats Ack 46 with nothing new: it still expects byte 46 (a segment after a gap, or a copy of one it has, came in)
+        ↳ TIME_WAIT: both sides closed at once (simultaneous close), so both wait 2×MSL (60 s on Linux) in TIME_WAIT
         close                    Server Seq Server Ack Client Seq Client Ack
         #47 C→S [F.] len 0              220         45         45        220
         #48 S→C [F.] len 0              220         45         45        220
@@ -249,6 +262,7 @@ Connection 1: client 127.0.0.1:59538 → server 127.0.0.1:1235 (lottery)
     10   0.009000  S→C  [.]        24      6    12759     0  close 2/4       
     11   0.010000  S→C  [F.]       24      6    12759     0  close 3/4       
     12   0.011000  C→S  [.]         6     25    12759     0  close 4/4       
+        ↳ TIME_WAIT: the client closed first (active close), so it waits 2×MSL (60 s on Linux) in TIME_WAIT, ready to resend this last ACK; the server is CLOSED now
         close                    Server Seq Server Ack Client Seq Client Ack
         #9 C→S [F.] len 0                 1          5          5         24
         #10 S→C [.] len 0                24          6          5         24
@@ -259,6 +273,7 @@ Connection 2: client 127.0.0.1:59540 → server 127.0.0.1:1235 (no payload)
      #       time  dir  flags     seq    ack      win   len  phase           payload
     13   0.012000  C→S  [S]         0      -    12759     0  handshake 1/3   
     14   0.013000  S→C  [R.]        1      1    12759     0  reset           
+        ↳ reset: nobody listens on port 1235: the kernel refuses the connection and connect() fails with ECONNREFUSED
 
 15 packets, 14 TCP segments in 2 connection(s), 1 non-TCP packets skipped
 ";
@@ -563,6 +578,8 @@ fn damaged_captures_never_panic() {
             port: None,
             view: views[n % 3],
             svg: n % 2 == 0,
+            rtt: n % 4 < 2,
+            tsg: n % 3 == 1,
         };
         let _ = labs::trace(bytes, &opts, std::io::sink());
     };

@@ -7,6 +7,8 @@
 //! | [`ladder`] | an ASCII sequence diagram: one arrow per segment between client and server |
 //! | [`json`] | one JSON object per segment per line, for scripts ([`JSON_FIELDS`]) |
 //! | [`svg`] | the ladder as an SVG picture, written beside another view |
+//! | [`tsg`] | `--tsg`: the time-sequence graph (Stevens/tcptrace) of each connection, as SVG |
+//! | [`rtt`] | `--rtt`: each ACK's RTT sample and the RFC 6298 estimator, per direction |
 //!
 //! JSON goes out as each segment arrives. The text and ladder views tell one connection
 //! at a time, so they hold a connection's rendered lines until it ends (its close or
@@ -14,8 +16,10 @@
 
 pub mod json;
 pub mod ladder;
+pub mod rtt;
 pub mod svg;
 pub mod text;
+pub mod tsg;
 
 pub use json::{JSON_FIELDS, json_line, json_string};
 pub use ladder::label;
@@ -43,6 +47,8 @@ pub struct Renderer<W: Write> {
     view: View,
     out: W,
     held: BTreeMap<usize, String>,
+    /// With `--rtt`: each held connection's estimators.
+    rtt: Option<BTreeMap<usize, rtt::Rtt>>,
 }
 
 impl<W: Write> Renderer<W> {
@@ -52,13 +58,25 @@ impl<W: Write> Renderer<W> {
             view,
             out,
             held: BTreeMap::new(),
+            rtt: None,
         }
+    }
+
+    /// Also shows RTT samples and the RFC 6298 estimator (see [`rtt`]).
+    pub fn with_rtt(mut self, on: bool) -> Renderer<W> {
+        self.rtt = on.then(BTreeMap::new);
+        self
     }
 
     /// Shows one segment.
     pub fn row(&mut self, row: &Row, tracker: &Tracker) -> io::Result<()> {
         if self.view == View::Json {
-            return json_line(&mut self.out, row);
+            return json::json_line_with(&mut self.out, row, self.rtt.is_some());
+        }
+        if let Some(rtt) = &mut self.rtt
+            && self.view == View::Text
+        {
+            rtt.entry(row.conn).or_default().row(row);
         }
         let text = self.held.entry(row.conn).or_default();
         match self.view {
@@ -72,9 +90,12 @@ impl<W: Write> Renderer<W> {
     }
 
     fn flush_conn(&mut self, id: usize, tracker: &Tracker) -> io::Result<()> {
-        let Some(body) = self.held.remove(&id) else {
+        let Some(mut body) = self.held.remove(&id) else {
             return Ok(());
         };
+        if let Some(r) = self.rtt.as_mut().and_then(|m| m.remove(&id)) {
+            r.tables(&mut body);
+        }
         if let Some(info) = tracker.conn(id) {
             writeln!(self.out, "{}", header(info, self.view))?;
         }

@@ -161,7 +161,7 @@ fn text(body: &mut String, x: usize, y: usize, class: &str, content: &str) {
 }
 
 /// `text` escaped for XML; control characters, which XML 1.0 forbids, become U+FFFD.
-fn xml(text: &str) -> String {
+pub(super) fn xml(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -35,6 +35,9 @@ pub(super) fn segment(s: &mut String, row: &Row) {
         table(s, t);
     }
     line(s, row);
+    for note in crate::tcp::explain::sentences(row) {
+        let _ = writeln!(s, "        ↳ {note}");
+    }
     if let Some(t) = &row.table {
         table(s, t);
     }

@@ -104,7 +104,12 @@ impl Conn {
         };
         match phase {
             Phase::Data | Phase::Retransmission | Phase::Ack => {}
-            Phase::Close(_) | Phase::CloseAckAndFin | Phase::FinAgain | Phase::Reset => {
+            Phase::Close(_)
+            | Phase::CloseAckAndFin
+            | Phase::FinAgain
+            | Phase::SimultaneousClose(_)
+            | Phase::AckAgain
+            | Phase::Reset => {
                 self.replied = false;
                 let cut = self.exchange.take();
                 // A reset outside a close ends the connection without a close table.
@@ -114,7 +119,7 @@ impl Conn {
                 let done = if ends { self.closing.take() } else { None };
                 return (cut, done);
             }
-            Phase::Handshake(_) => {
+            Phase::Handshake(_) | Phase::SimultaneousOpen(_) => {
                 self.replied = false;
                 return (self.exchange.take(), None);
             }

@@ -16,7 +16,9 @@
 //! State kept per connection is a few counters and at most [`MAX_PENDING`] bytes of a
 //! half-received message per direction, so memory grows with connections, not packets.
 
+use super::analysis::{self, Flow, Seen};
 use super::bookkeeping::Table;
+use super::explain::Event;
 use super::phase::Phase;
 use super::{ConnInfo, Row};
 use crate::decode::{self, Proto, Side};
@@ -56,6 +58,12 @@ pub(super) struct Direction {
     pub(super) fin_acked: bool,
     /// Window scaling as this side's SYN set it.
     scale: Scale,
+    /// True once this side sent a SYN.
+    pub(super) syn: bool,
+    /// True from this side's FIN (or a copy of it) until the other side acknowledges it.
+    pub(super) fin_unacked: bool,
+    /// Wireshark's analysis state for the segments this side sends.
+    flow: Flow,
 }
 
 /// One connection: its two directions (client's first, see [`index`]) and where its
@@ -72,6 +80,21 @@ pub(super) struct Conn {
     pub(super) closing: Option<Table>,
     /// The server has sent data in the current exchange (its reply).
     pub(super) replied: bool,
+    /// Both sides sent a SYN without ACK.
+    pub(super) simultaneous_open: bool,
+    /// SYN+ACKs seen in a simultaneous open.
+    pub(super) synacks: u8,
+    /// Both sides sent a FIN before seeing the other's.
+    pub(super) simultaneous_close: bool,
+    /// Time of the latest SYN, and the initial RTT (SYN to the first ACK) once known.
+    syn_time: Option<i128>,
+    first_rtt: Option<i128>,
+    /// Who sent the first FIN, and in which frame.
+    first_fin: Option<(Side, u64)>,
+    /// True once data after a FIN (a half-close) has been explained.
+    half_close_told: bool,
+    /// The stall detector.
+    watch: super::stall::Watch,
 }
 
 /// The index of `side`'s direction in [`Conn::dirs`].
@@ -94,12 +117,20 @@ impl Conn {
             exchange: None,
             closing: None,
             replied: false,
+            simultaneous_open: false,
+            synacks: 0,
+            simultaneous_close: false,
+            syn_time: None,
+            first_rtt: None,
+            first_fin: None,
+            half_close_told: false,
+            watch: Default::default(),
         }
     }
 
     /// Follows one segment that `side` sent: its relative numbers, window, phase, decoded
     /// payload and the table it completes.
-    pub(super) fn take(&mut self, frame: u64, side: Side, seg: &Segment<'_>) -> Row {
+    pub(super) fn take(&mut self, frame: u64, time_ns: i128, side: Side, seg: &Segment<'_>) -> Row {
         let me = index(side);
         let other = 1 - me;
         let f = seg.flags;
@@ -122,7 +153,9 @@ impl Conn {
         let data_seq = if syn { seq.wrapping_add(1) } else { seq };
         let end = data_seq.wrapping_add(seg.len);
 
+        let analysis = self.analyze(me, frame, time_ns, seq, ack, win, seg);
         let phase = self.phase(side, seg, ack, end);
+        let events = self.events(side, frame, seg, phase);
         let decoded = (seg.len > 0).then(|| self.decode(side, seg, data_seq));
         let dir = &mut self.dirs[me];
         if dir.high == 0 || (end.wrapping_sub(dir.high) as i32) > 0 {
@@ -133,10 +166,27 @@ impl Conn {
             if syn { seq.wrapping_add(1) } else { seq },
             if ack_flag { ack } else { 0 },
         );
-        let ends = matches!(phase, Phase::Reset)
-            || (phase == Phase::Close(4) && self.dirs.iter().all(|d| d.fin_acked));
+        let closed = !self.ended && self.closed(other, ack, ack_flag);
+        let ends = matches!(phase, Phase::Reset) || closed;
         if ends {
             self.ended = true;
+        }
+        let mut events = events;
+        let resent = analysis.marks.has(analysis::Mark::Retransmission)
+            || analysis.marks.has(analysis::Mark::FastRetransmission);
+        let keepalive = analysis.marks.has(analysis::Mark::KeepAlive);
+        let stall = self
+            .watch
+            .segment(time_ns, frame, side, data_seq, ack, seg.len, resent);
+        if let Some(stall) = stall.filter(|_| !keepalive && !syn) {
+            events.push(Event::Stall(stall));
+        }
+        if closed {
+            events.push(Event::TimeWait(match self.first_fin {
+                _ if self.simultaneous_close => None,
+                Some((first, _)) => Some(first),
+                None => None,
+            }));
         }
         let (cut_short, table) = self.bookkeep(frame, side, seg, phase, ends);
         Row {
@@ -157,7 +207,81 @@ impl Conn {
             cut_short,
             table,
             ends,
+            analysis,
+            events,
         }
+    }
+
+    /// Wireshark's analysis of the segment (see [`analysis`]), with the initial RTT
+    /// it needs: from the latest SYN to the first ACK without SYN.
+    #[allow(clippy::too_many_arguments)]
+    fn analyze(
+        &mut self,
+        me: usize,
+        frame: u64,
+        time_ns: i128,
+        seq: u32,
+        ack: u32,
+        win: u32,
+        seg: &Segment<'_>,
+    ) -> analysis::Analysis {
+        let f = seg.flags;
+        if f.has(Flags::SYN) && !f.has(Flags::ACK) {
+            self.syn_time = Some(time_ns);
+        } else if f.has(Flags::ACK) && !f.has(Flags::SYN) && self.first_rtt.is_none() {
+            self.first_rtt = self.syn_time.map(|t| time_ns - t);
+        }
+        let off = self.dirs.iter().any(|d| d.scale == Scale::Off);
+        let peer_shift = match self.dirs[1 - me].scale {
+            Scale::Shift(s) => Some(s),
+            Scale::Off => Some(0),
+            Scale::Unknown => off.then_some(0),
+        };
+        let seen = Seen {
+            frame,
+            time_ns,
+            seq,
+            ack,
+            len: seg.len,
+            flags: f,
+            win,
+            peer_shift,
+            first_rtt_ns: self.first_rtt,
+        };
+        let [a, b] = &mut self.dirs;
+        let (fwd, rev) = if me == 0 { (a, b) } else { (b, a) };
+        analysis::analyze(&mut fwd.flow, &mut rev.flow, &seen)
+    }
+
+    /// What the segment tells beyond its marks: a reset, a half-close, a simultaneous
+    /// open or close (the TIME_WAIT note is added when the close completes).
+    fn events(&mut self, side: Side, frame: u64, seg: &Segment<'_>, phase: Phase) -> Vec<Event> {
+        let mut events = Vec::new();
+        match phase {
+            Phase::Reset => events.push(Event::Reset {
+                refused: !self.established && !self.syn_ack_seen,
+            }),
+            Phase::SimultaneousOpen(2) => events.push(Event::SimultaneousOpen),
+            Phase::SimultaneousClose(2) => {
+                if let Some((_, first)) = self.first_fin {
+                    events.push(Event::SimultaneousClose { first });
+                }
+            }
+            _ => {}
+        }
+        if seg.flags.has(Flags::FIN) && self.first_fin.is_none() {
+            self.first_fin = Some((side, frame));
+        }
+        if let Some((closed, fin)) = self.first_fin
+            && closed != side
+            && seg.len > 0
+            && self.dirs[index(side)].fin.is_none()
+            && !self.half_close_told
+        {
+            self.half_close_told = true;
+            events.push(Event::HalfClose { closed, fin });
+        }
+        events
     }
 
     /// The segment's window in bytes, after noting what a SYN says about scaling.

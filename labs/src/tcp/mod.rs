@@ -5,14 +5,20 @@
 //! |---|---|
 //! | [`conn`] | one connection's two byte streams: relative Seq/Ack as Wireshark shows them, scaled windows, the reassembled bytes the decoders read |
 //! | [`phase`] | where a segment stands in the connection's life: handshake, data, ACK, close, reset |
+//! | [`analysis`] | Wireshark's `tcp.analysis.*` marks and the RTT of each ACK, by Wireshark's rules |
+//! | [`explain`] | one student sentence per mark and per event of the connection's life |
+//! | [`stall`] | idle gaps inside a connection and their cause: Nagle + delayed ACK, a timeout, a slow answer |
 //! | [`bookkeeping`] | the handout's Server/Client Seq/Ack tables, one per data exchange and one for the close |
 //!
 //! This module holds the [`Tracker`], the table of a capture's connections, and the rows
 //! it hands the views.
 
+pub mod analysis;
 pub mod bookkeeping;
 pub mod conn;
+pub mod explain;
 pub mod phase;
+pub mod stall;
 #[cfg(test)]
 mod tests;
 
@@ -23,7 +29,7 @@ pub use phase::Phase;
 use crate::decode::{Proto, Side};
 use crate::packet::{Flags, Segment};
 use conn::Conn;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
 /// Everything labtrace shows about one TCP segment.
@@ -67,6 +73,11 @@ pub struct Row {
     pub table: Option<Table>,
     /// True when this segment ends the connection (last ACK of the close, or a reset).
     pub ends: bool,
+    /// Wireshark's analysis of the segment: its marks and the RTT of what it acknowledges.
+    pub analysis: analysis::Analysis,
+    /// What else the segment tells: a reset, a half-close, a simultaneous open or
+    /// close, who ends in TIME_WAIT.
+    pub events: Vec<explain::Event>,
 }
 
 /// What a connection is, for headers.
@@ -91,11 +102,20 @@ pub struct Tracker {
     proto: Option<Proto>,
     port: Option<u16>,
     conns: HashMap<(SocketAddr, SocketAddr), usize>,
-    list: Vec<Conn>,
+    /// The connections not released yet, by number.
+    list: HashMap<usize, Conn>,
+    /// How many connections were seen.
+    count: usize,
+    /// Ended connections, oldest first, kept a while for their stragglers (a last
+    /// duplicate ACK), then released: memory follows open connections, not the file.
+    ended: VecDeque<usize>,
     first_ns: Option<i128>,
     /// Ports of the segments the port filter dropped, in order of first appearance.
     dropped_ports: Vec<u16>,
 }
+
+/// How many ended connections are kept before the oldest is released.
+pub const KEEP_ENDED: usize = 256;
 
 /// The most ports [`Tracker::dropped_ports`] remembers.
 pub const MAX_DROPPED_PORTS: usize = 12;
@@ -112,7 +132,9 @@ impl Tracker {
             proto,
             port,
             conns: HashMap::new(),
-            list: Vec::new(),
+            list: HashMap::new(),
+            count: 0,
+            ended: VecDeque::new(),
             first_ns: None,
             dropped_ports: Vec::new(),
         }
@@ -126,12 +148,30 @@ impl Tracker {
 
     /// The connection with number `id`.
     pub fn conn(&self, id: usize) -> Option<&ConnInfo> {
-        self.list.get(id.checked_sub(1)?).map(|c| &c.info)
+        self.list.get(&id).map(|c| &c.info)
     }
 
     /// How many connections were seen.
     pub fn connections(&self) -> usize {
-        self.list.len()
+        self.count
+    }
+
+    /// Notes that connection `id` ended and was shown: once [`KEEP_ENDED`] newer ones
+    /// have ended, it is released (a segment on its addresses then starts a new one).
+    pub fn release(&mut self, id: usize) {
+        self.ended.push_back(id);
+        while self.ended.len() > KEEP_ENDED {
+            let Some(old) = self.ended.pop_front() else {
+                break;
+            };
+            if let Some(c) = self.list.remove(&old) {
+                let (a, b) = (c.info.client, c.info.server);
+                let key = if a <= b { (a, b) } else { (b, a) };
+                if self.conns.get(&key) == Some(&old) {
+                    self.conns.remove(&key);
+                }
+            }
+        }
     }
 
     /// Notes the time of a packet that is not TCP, so times stay relative to the file's
@@ -164,9 +204,10 @@ impl Tracker {
         let fresh_syn = seg.flags.has(Flags::SYN) && !seg.flags.has(Flags::ACK);
         let id = match self.conns.get(&key) {
             // A SYN on a finished connection's addresses is a new connection.
-            Some(&id) if !(fresh_syn && self.list[id - 1].ended) => id,
+            Some(&id) if !(fresh_syn && self.list.get(&id).is_none_or(|c| c.ended)) => id,
             _ => {
-                let id = self.list.len() + 1;
+                self.count += 1;
+                let id = self.count;
                 let client_sent = if seg.flags.has(Flags::SYN) {
                     !seg.flags.has(Flags::ACK)
                 } else if let Some(p) = self.port {
@@ -179,24 +220,27 @@ impl Tracker {
                 } else {
                     (seg.dst, seg.src)
                 };
-                self.list.push(Conn::new(ConnInfo {
+                self.list.insert(
                     id,
-                    client,
-                    server,
-                    proto: self.proto,
-                    window_scale: [None; 2],
-                }));
+                    Conn::new(ConnInfo {
+                        id,
+                        client,
+                        server,
+                        proto: self.proto,
+                        window_scale: [None; 2],
+                    }),
+                );
                 self.conns.insert(key, id);
                 id
             }
         };
-        let conn = &mut self.list[id - 1];
+        let conn = self.list.get_mut(&id)?;
         let side = if seg.src == conn.info.client {
             Side::Client
         } else {
             Side::Server
         };
-        let mut row = conn.take(frame, side, seg);
+        let mut row = conn.take(frame, time_ns, side, seg);
         row.time = (time_ns - first) as f64 / 1e9;
         row.conn = id;
         Some(row)
@@ -205,8 +249,9 @@ impl Tracker {
     /// Ends the capture: the exchanges and closes still open, per connection, as final
     /// tables (a connection's exchange before its close).
     pub fn finish(&mut self) -> Vec<(usize, Table)> {
-        self.list
-            .iter_mut()
+        let mut open: Vec<&mut Conn> = self.list.values_mut().collect();
+        open.sort_by_key(|c| c.info.id);
+        open.into_iter()
             .flat_map(|c| {
                 let id = c.info.id;
                 [c.exchange.take(), c.closing.take()]
