@@ -302,6 +302,8 @@ fn trace_any_way(rng: &mut Rng, data: &[u8]) {
         port,
         view,
         svg: rng.below(2) == 0,
+        rtt: rng.below(2) == 0,
+        tsg: rng.below(4) == 0,
     };
     let _ = labs::trace(data, &opts, std::io::sink());
 }
@@ -704,6 +706,8 @@ fn capture_files() {
             port: None,
             view: View::Text,
             svg: true,
+            rtt: true,
+            tsg: true,
         };
         let mut out = Vec::new();
         let outcome = labs::trace(seed.as_slice(), &opts, &mut out)
