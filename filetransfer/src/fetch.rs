@@ -11,7 +11,7 @@
 //!
 //! | module | protects against |
 //! |---|---|
-//! | [`crate::partial`] | a failed or interrupted transfer leaving a partial LOCAL_PATH (temporary file, rename, Ctrl-C handler) |
+//! | [`crate::partial`] | a failed, interrupted or killed transfer leaving a partial or hidden file (an unnamed temporary file, put in place at the end; a handler for fatal signals) |
 //! | [`crate::reassembly`] | taking a read for a segment (TCP is a byte stream), and a FIN for a complete file (`--trust-close`) |
 //! | [`crate::stall`] | a server that goes silent or dribbles (`--timeout`: a segment's worth per period) |
 //! | [`crate::progress`] | a long transfer that looks hung (a progress line, on a terminal only) |
@@ -37,12 +37,12 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// FTClient: connects to `host`:`port`, asks for `remote`, and stores it as `local`.
 /// Returns the number of bytes received. On any failure `local` is untouched.
 ///
-/// If [`crate::partial::clean_up_on_interrupt`] was called, SIGINT and SIGTERM during
-/// the transfer remove the temporary file and end the process.
+/// If [`crate::partial::clean_up_on_fatal_signals`] was called, a fatal signal during
+/// the transfer (SIGINT, SIGHUP, SIGTERM…) leaves no temporary file and ends the process.
 pub fn fetch(host: &str, port: u16, remote: &str, local: &Path, opts: &Options) -> Result<u64> {
     let request: &[u8] = proto::encode_request(remote)
         .map_err(|e| Error::msg(format!("\"{}\": {e}", unp::printable(remote.as_bytes()))))?;
-    // open(LOCAL), before connecting: armour: a temporary file beside LOCAL, renamed at the end
+    // open(LOCAL), before connecting: armour: a temporary file, put in place at the end
     let mut filefd = Download::create(local)?;
     let mut connected: Result<Socket> = Err(Error::msg(format!("no address found for {host}")));
     for servaddr in unp::addr::resolve(host, port)? {
@@ -75,7 +75,7 @@ pub fn fetch(host: &str, port: u16, remote: &str, local: &Path, opts: &Options) 
         bar.update(stream.total());
     }
     let total: u64 = stream.at_close()?; // armour: was that the whole file? (--trust-close)
-    filefd.commit()?; // close(filefd); armour: rename it to LOCAL, now that it is complete
+    filefd.commit()?; // close(filefd); armour: put it in place as LOCAL, now that it is complete
     unp::close(sockfd)?; // close(sockfd)
     bar.finish(total)?;
     Ok(total)
