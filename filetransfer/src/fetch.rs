@@ -55,7 +55,7 @@ pub fn fetch(host: &str, port: u16, remote: &str, local: &Path, opts: &Options) 
         }
     }
     let sockfd: TcpStream = connected?.into();
-    // armour: a segment's worth of bytes per --timeout, or give up (a silent or dribbling server)
+    // armour: a segment's worth per --timeout, or give up (a silent or dribbling server)
     let mut sockfd = stall::Paced::new(sockfd, opts.timeout);
     // ㊱ write the file path to the server: raw bytes, no terminator, one write
     unp::writen(&mut sockfd, request)?;
