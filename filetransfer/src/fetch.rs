@@ -11,9 +11,9 @@
 //!
 //! | module | protects against |
 //! |---|---|
-//! | [`crate::partial`] | a failed or interrupted transfer leaving a partial LOCAL_PATH (temporary file, rename, Ctrl-C handler) |
+//! | [`crate::partial`] | a failed, interrupted or killed transfer leaving a partial or hidden file (an unnamed temporary file, put in place at the end; a handler for fatal signals) |
 //! | [`crate::reassembly`] | taking a read for a segment (TCP is a byte stream), and a FIN for a complete file (`--trust-close`) |
-//! | [`crate::stall`] | a server that goes silent (`--timeout`) |
+//! | [`crate::stall`] | a server that goes silent or dribbles (`--timeout`: a segment's worth per period) |
 //! | [`crate::progress`] | a long transfer that looks hung (a progress line, on a terminal only) |
 
 use std::io::Write;
@@ -30,18 +30,19 @@ use crate::proto;
 use crate::reassembly::Reassembly;
 use crate::stall;
 
-/// The default read timeout: a server silent this long is given up on.
+/// The default `--timeout`: a server that sends less than one segment's worth of bytes
+/// (260) in this long is given up on.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// FTClient: connects to `host`:`port`, asks for `remote`, and stores it as `local`.
 /// Returns the number of bytes received. On any failure `local` is untouched.
 ///
-/// If [`crate::partial::clean_up_on_interrupt`] was called, SIGINT and SIGTERM during
-/// the transfer remove the temporary file and end the process.
+/// If [`crate::partial::clean_up_on_fatal_signals`] was called, a fatal signal during
+/// the transfer (SIGINT, SIGHUP, SIGTERM…) leaves no temporary file and ends the process.
 pub fn fetch(host: &str, port: u16, remote: &str, local: &Path, opts: &Options) -> Result<u64> {
     let request: &[u8] = proto::encode_request(remote)
         .map_err(|e| Error::msg(format!("\"{}\": {e}", unp::printable(remote.as_bytes()))))?;
-    // open(LOCAL), before connecting: armour: a temporary file beside LOCAL, renamed at the end
+    // open(LOCAL), before connecting: armour: a temporary file, put in place at the end
     let mut filefd = Download::create(local)?;
     let mut connected: Result<Socket> = Err(Error::msg(format!("no address found for {host}")));
     for servaddr in unp::addr::resolve(host, port)? {
@@ -53,10 +54,9 @@ pub fn fetch(host: &str, port: u16, remote: &str, local: &Path, opts: &Options) 
             break;
         }
     }
-    let mut sockfd: TcpStream = connected?.into();
-    sockfd
-        .set_read_timeout(Some(opts.timeout))
-        .context("setsockopt SO_RCVTIMEO")?; // armour: a silent server (--timeout)
+    let sockfd: TcpStream = connected?.into();
+    // armour: a segment's worth per --timeout, or give up (a silent or dribbling server)
+    let mut sockfd = stall::Paced::new(sockfd, opts.timeout);
     // ㊱ write the file path to the server: raw bytes, no terminator, one write
     unp::writen(&mut sockfd, request)?;
     let mut stream = Reassembly::new(opts.trust_close); // armour: a read is not a segment
@@ -75,7 +75,7 @@ pub fn fetch(host: &str, port: u16, remote: &str, local: &Path, opts: &Options) 
         bar.update(stream.total());
     }
     let total: u64 = stream.at_close()?; // armour: was that the whole file? (--trust-close)
-    filefd.commit()?; // close(filefd); armour: rename it to LOCAL, now that it is complete
+    filefd.commit()?; // close(filefd); armour: put it in place as LOCAL, now that it is complete
     unp::close(sockfd)?; // close(sockfd)
     bar.finish(total)?;
     Ok(total)
@@ -84,7 +84,7 @@ pub fn fetch(host: &str, port: u16, remote: &str, local: &Path, opts: &Options) 
 /// Client settings.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Read timeout on the connection.
+    /// How long the server may take for each segment's worth of bytes (260).
     pub timeout: Duration,
     /// Show a progress line (only when stdout is a terminal).
     pub progress: bool,
@@ -97,7 +97,8 @@ pub struct Options {
 /// The options both clients share: `[--timeout SECS] [--trust-close]`.
 #[derive(clap::Args, Debug)]
 pub struct ClientArgs {
-    /// Give up if the server sends nothing for this many seconds
+    /// Give up on a server that sends less than one segment (260 bytes) in this many
+    /// seconds: a silent server, or one that dribbles
     #[arg(long, default_value = "30", value_parser = crate::parse_timeout)]
     pub timeout: Duration,
     /// Accept a transfer that ends with the server's close even without an end-of-file

@@ -141,8 +141,11 @@ impl Root {
     /// path, wherever it points. The lookup starts at the root's descriptor and opens one
     /// component at a time with `openat(2)` and `O_NOFOLLOW` (directories with
     /// `O_DIRECTORY`, the file with `O_NONBLOCK` so that a FIFO cannot block the server),
-    /// then `fstat` must say "regular file". No name is ever looked up twice, so a
-    /// directory swapped for a symlink meanwhile is refused, not followed.
+    /// then `fstat` must say "regular file". A path ending in `/` or `/.` must name a
+    /// directory (so `hello.txt/` is `Not a directory`, as in a shell), and a Unix-domain
+    /// socket, which `open` refuses with `ENXIO`, is "not a regular file" too. No name is
+    /// ever looked up twice, so a directory swapped for a symlink meanwhile is refused,
+    /// not followed.
     pub fn open(&self, request: &[u8]) -> std::result::Result<File, Refusal> {
         let path = proto::decode_request(request).map_err(Refusal::Request)?;
         let names = self.components(Path::new(path))?;
@@ -162,9 +165,14 @@ impl Root {
             }
         }
         let at = dir.as_ref().map_or(self.dir.as_fd(), |d| d.as_fd());
-        let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
-        let fd = openat(at, *last, flags, Mode::empty())
-            .map_err(|e| why(at, last, e).unwrap_or_else(|| os(e)))?;
+        let mut flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+        if names_a_directory(path) {
+            flags |= OFlag::O_DIRECTORY; // `hello.txt/`: ENOTDIR, as `cat hello.txt/` says
+        }
+        let fd = openat(at, *last, flags, Mode::empty()).map_err(|e| match e {
+            Errno::ENXIO => Refusal::NotRegular, // a Unix-domain socket cannot be opened
+            e => why(at, last, e).unwrap_or_else(|| os(e)),
+        })?;
         let file = File::from(fd);
         if !file
             .metadata()
@@ -178,6 +186,12 @@ impl Root {
         }
         Ok(file)
     }
+}
+
+/// True if `path` can only name a directory: it ends with `/` or `/.` (which
+/// [`Path::components`] drops). The kernel refuses a file there with `ENOTDIR`.
+fn names_a_directory(path: &str) -> bool {
+    path.ends_with('/') || path.ends_with("/.")
 }
 
 /// Explains a failed `openat` of `name` when the cause is a symbolic link (`ELOOP` from

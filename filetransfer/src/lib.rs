@@ -20,12 +20,12 @@
 //! | module | protects against |
 //! |---|---|
 //! | [`jail`] | a path leaving `--root` (`..`, symlinks, devices, FIFOs), looked up race-free with `openat` |
-//! | [`stall`] | a peer that goes silent or stops reading (`--timeout`, `--request-timeout`) |
+//! | [`stall`] | a peer that goes silent, dribbles or stops reading (`--timeout`, `--request-timeout`) |
 //! | [`changing`] | a file that shrinks or grows while it is sent, passed off as complete |
 //! | [`refusal`] | a client left guessing why it gets nothing (the error segment), and a reset losing it |
 //! | [`forgery`] | a requested path forging log lines or driving the terminal |
 //! | [`reassembly`] | taking one `read` for one segment (TCP is a byte stream), and a FIN for a complete file |
-//! | [`partial`] | a failed or interrupted transfer leaving a partial LOCAL_PATH |
+//! | [`partial`] | a failed, interrupted or killed transfer leaving a partial or hidden file: an unnamed temporary file (`O_TMPFILE`), put in place at the end; a handler for fatal signals |
 //! | [`progress`] | a long transfer that looks hung: a progress line on a terminal, silence elsewhere |
 //!
 //! Programs: `ftserver` and `ftclient` (the handout's FTServer and FTClient),

@@ -127,7 +127,8 @@ pub struct ServerArgs {
     #[arg(long, default_value = "30", value_parser = crate::parse_timeout)]
     pub timeout: Duration,
     /// Give up on a client that sends no path for this many seconds after connecting
-    #[arg(long, default_value = "5", value_parser = crate::parse_timeout)]
+    /// (each silent connection holds the clients queued behind it this long)
+    #[arg(long, default_value = "1", value_parser = crate::parse_timeout)]
     pub request_timeout: Duration,
 }
 

@@ -615,16 +615,23 @@ fn iterative_client_goes_on_after_a_failure_and_stops_on_an_empty_path() {
 }
 
 /// Ctrl-C (and SIGTERM) while the client is blocked in `read`: the handler removes the
-/// temporary file and exits 130. Deterministic: the signal is sent only once the
-/// temporary file exists, and nothing depends on how fast the machine is.
+/// temporary file (if it has a name) and exits 128 + the signal. Deterministic: the
+/// signal is sent only once the server has the request (so the temporary file exists),
+/// and nothing depends on how fast the machine is. (Every other fatal signal, and
+/// SIGKILL: `tests/nothing_left.rs`.)
 #[test]
 fn ctrl_c_during_a_transfer_removes_the_temporary_file() {
     use nix::sys::signal::Signal;
-    for sig in [Signal::SIGINT, Signal::SIGTERM] {
+    for (sig, status, how) in [
+        (Signal::SIGINT, 130, "interrupted"),
+        (Signal::SIGTERM, 143, "interrupted by SIGTERM"),
+    ] {
         let dir = TempDir::new("sigint");
         std::fs::write(dir.join("out"), b"previous content").unwrap();
         let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let (requested_tx, requested) = std::sync::mpsc::channel::<()>();
         let (port, server) = fake_server(move |mut conn| {
+            requested_tx.send(()).unwrap();
             let mut wire = Vec::new();
             proto::encode_segments(&[1u8; 256], &mut wire);
             conn.write_all(&wire).unwrap();
@@ -632,26 +639,28 @@ fn ctrl_c_during_a_transfer_removes_the_temporary_file() {
         });
         let port = port.to_string();
         let local = dir.str("out");
-        let mut client = Proc::spawn(FTCLIENT, &["127.0.0.1", &port, "x", &local]);
-        // Generous: under load the client may take long to start; a working client
-        // makes this return at once.
-        let slow = Duration::from_secs(120);
-        assert!(
-            testkit::wait_until(slow, || dir.names().len() == 2),
-            "{sig}: the temporary file never appeared"
-        );
+        let mut cmd = std::process::Command::new(FTCLIENT);
+        cmd.args(["127.0.0.1", &port, "x", &local]);
+        // A test run in the background inherits SIGINT ignored, and the client keeps
+        // an ignored signal ignored: give it SIGINT as a terminal would.
+        testkit::sigint_as_in_a_terminal(&mut cmd);
+        let mut client = Proc::spawn_cmd(&mut cmd);
+        requested.recv().expect("the client sends its request");
         client.signal(sig);
+        // Generous: under load the client may take long to run; a working client makes
+        // this return at once.
+        let slow = Duration::from_secs(120);
         assert!(
             testkit::wait_until(slow, || !client.is_running()),
             "{sig}: the client ignored the signal"
         );
-        let (status, _, err) = client.wait_exit();
+        let (exit, _, err) = client.wait_exit();
         tx.send(()).unwrap();
         server.join().unwrap();
-        assert_eq!(status.code(), Some(130), "{sig}: {err}");
+        assert_eq!(exit.code(), Some(status), "{sig}: {err}");
         assert_eq!(
             err,
-            format!("ftclient: interrupted ({local} not written)\n"),
+            format!("ftclient: {how} ({local} not written)\n"),
             "{sig}"
         );
         assert_eq!(dir.names(), ["out"], "{sig}: the temporary file is gone");

@@ -28,7 +28,7 @@ struct Args {
 fn main() {
     let args = Args::parse();
     unp::run(|| {
-        partial::clean_up_on_interrupt()?; // armour: Ctrl-C removes the temporary file
+        partial::clean_up_on_fatal_signals()?; // armour: Ctrl-C, SIGHUP, SIGTERM… leave no file
         let opts = args.client.options();
         let failed =
             filetransfer::interactive::run(&args.ip, args.port, std::io::stdin().lock(), &opts)?;
