@@ -232,11 +232,17 @@ fn in_a_small_tmpfs(mnt: &TempDir, envs: &[(&str, String)], script: &str) -> Opt
         Ok(o) if o.status.success() => {}
         Ok(o) => {
             let why = String::from_utf8_lossy(&o.stderr);
-            eprintln!("skipping the disk-full cases: cannot mount a tmpfs: {why}");
+            testkit::skip(
+                "UNPLAB_REQUIRE_ROOT",
+                &format!("the disk-full cases: cannot mount a tmpfs: {}", why.trim()),
+            );
             return None;
         }
         Err(e) => {
-            eprintln!("skipping the disk-full cases: cannot run unshare: {e}");
+            testkit::skip(
+                "UNPLAB_REQUIRE_ROOT",
+                &format!("the disk-full cases: cannot run unshare: {e}"),
+            );
             return None;
         }
     }
