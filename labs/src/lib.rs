@@ -11,15 +11,27 @@
 //! |---|---|
 //! | [`capture`] | reading pcap/pcapng files packet by packet, in constant memory |
 //! | [`packet`] | from a link-layer frame to a TCP segment (loopback, Ethernet, raw IP, Linux cooked) |
-//! | [`tcp`] | connections, relative Seq/Ack as Wireshark shows them, phases, bookkeeping |
+//! | [`tcp`] | the capture's connections: which segments belong together, who is client and server |
+//! | [`tcp::conn`] | one connection's byte streams: relative Seq/Ack as Wireshark shows them, scaled windows, reassembly |
+//! | [`tcp::phase`] | where a segment stands: handshake 1/3 .. 3/3, data, ACK, close 1/4 .. 4/4, reset |
+//! | [`tcp::analysis`] | Wireshark's TCP analysis: retransmissions, duplicate ACKs, windows, RTT of each ACK |
+//! | [`tcp::explain`] | one sentence per analysis mark and per event (reset, half-close, simultaneous open/close, TIME_WAIT) |
+//! | [`tcp::stall`] | stalls: Nagle + delayed ACK, retransmission timeouts, idle gaps |
+//! | [`tcp::bookkeeping`] | the handout's Server/Client Seq/Ack tables for each exchange and the close |
 //! | [`decode`] | which lab protocol a connection speaks, and what its bytes say |
-//! | [`render`] | the text story, JSON lines, the ASCII ladder and the SVG picture |
+//! | [`render`] | writing a view: one connection at a time, or one JSON line per segment |
+//! | [`render::text`] | the text story: a line per segment, the bookkeeping tables |
+//! | [`render::ladder`] | the ASCII sequence diagram |
+//! | [`render::json`] | JSON lines, one object per segment |
+//! | [`render::svg`] | the SVG picture of the ladder |
+//! | [`labbench`] | measuring echo servers: round trips/s, connections/s, latency, memory |
 //! | `labnet` | (Linux) two namespaces joined by an impaired user-space link, captured |
 //!
 //! [`trace`] ties them together; the `labtrace` binary only parses its arguments.
 
 pub mod capture;
 pub mod decode;
+pub mod labbench;
 #[cfg(target_os = "linux")]
 pub mod labnet;
 pub mod packet;
@@ -40,6 +52,11 @@ pub struct Options {
     pub view: render::View,
     /// Also build the SVG picture.
     pub svg: bool,
+    /// Per connection and direction, the RTT samples and RFC 6298 estimator
+    /// (text view), or each ACK's `acks` frame and `ack_rtt` (JSON).
+    pub rtt: bool,
+    /// Also build the time-sequence graphs (`--tsg`).
+    pub tsg: bool,
 }
 
 /// What a trace found, besides what it printed.
@@ -57,6 +74,8 @@ pub struct Outcome {
     pub warning: Option<String>,
     /// The SVG picture, when asked for.
     pub svg: Option<String>,
+    /// The time-sequence graphs (SVG), when asked for.
+    pub tsg: Option<String>,
     /// The ports of the TCP segments the port filter dropped (at most
     /// [`tcp::MAX_DROPPED_PORTS`], in order of first appearance).
     pub dropped_ports: Vec<u16>,
@@ -70,8 +89,9 @@ pub fn trace<R: Read + Send, W: Write>(
 ) -> Result<Outcome, TraceError> {
     let cap = capture::Capture::new(input).map_err(TraceError::Capture)?;
     let mut tracker = tcp::Tracker::new(opts.proto, opts.port);
-    let mut renderer = render::Renderer::new(opts.view, out);
+    let mut renderer = render::Renderer::new(opts.view, out).with_rtt(opts.rtt);
     let mut svg = opts.svg.then(render::Svg::default);
+    let mut tsg = opts.tsg.then(render::tsg::Tsg::default);
     let mut outcome = Outcome::default();
     let mut failed: Option<std::io::Error> = None;
     let summary = cap.for_each(|p| {
@@ -90,8 +110,16 @@ pub fn trace<R: Read + Send, W: Write>(
         if let Some(svg) = &mut svg {
             svg.row(&row);
         }
+        if let Some(tsg) = &mut tsg {
+            tsg.row(&row);
+        }
         if let Err(e) = renderer.row(&row, &tracker) {
             failed = Some(e);
+        }
+        // The pictures name connections at the end: only without them is an ended
+        // connection released.
+        if row.ends && svg.is_none() && tsg.is_none() {
+            tracker.release(row.conn);
         }
     });
     if let Some(e) = failed {
@@ -109,6 +137,7 @@ pub fn trace<R: Read + Send, W: Write>(
         .finish(&mut tracker, &line)
         .map_err(TraceError::Output)?;
     outcome.svg = svg.map(|s| s.finish(&tracker));
+    outcome.tsg = tsg.map(|s| s.finish(&tracker));
     Ok(outcome)
 }
 

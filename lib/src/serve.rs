@@ -1,4 +1,5 @@
-//! How to serve many clients: one at a time, a process per client, a thread per client.
+//! How to serve many clients: one at a time, a process per client, a thread per client —
+//! or one process for all of them (I/O multiplexing).
 //!
 //! A server's lesson function does the socket calls itself — `socket`, `bind`,
 //! `listen`, then a loop around `accept` — and hands each accepted connection to one of
@@ -10,6 +11,12 @@
 //! | [`one_at_a_time`] | the next client's `connect` succeeds (the kernel queues it, up to the listen backlog) but nobody reads what it sends | nothing | everything: there is only one client at a time |
 //! | [`process_per_client`] | a child process serves it; the parent is back in `accept` at once | a `fork` per client; zombies unless the parent reaps (`SIGCHLD`) | nothing: each child has a *copy* of the parent's memory |
 //! | [`thread_per_client`] | a thread serves it | a thread per client; nothing to reap | all memory: shared data needs a lock |
+//! | `select`, `poll`, `epoll` (UNP chapter 6; `tcpcliserv::multiplex`) | the same process serves it: one loop asks the kernel which sockets are ready and makes only calls that will not block | one process, one thread; each call scans every descriptor (select, poll) or only the ready ones (epoll); one client that makes the loop block stalls everybody | everything, without locks: there is only one thread |
+//!
+//! The multiplexing servers do not hand a connection to a skeleton: the `select` or
+//! `poll` call *is* their lesson, so each is written out in its own lesson function
+//! (`tcpservselect`, `tcpservpoll`, `tcpservepoll`), with a per-connection state where a
+//! client needs more than one step (`filetransfer::multiplexed`).
 //!
 //! [`hand_off`] picks one of the three from a [`Concurrency`] value, for programs that
 //! let the user choose (`lotteryserver --concurrency fork`).

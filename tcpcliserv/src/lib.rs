@@ -11,6 +11,9 @@
 //! | [`sigchld`] | reaping children: `wait` once per signal vs a `waitpid(WNOHANG)` loop | tcpcliserv/sigchldwait.c, sigchldwaitpid.c |
 //! | [`client`] | `str_cli` and its variants (`write`, `read`): binary requests, writing a line in two parts | tcpcliserv/str_cli*.c |
 //! | [`daytime`] | the daytime port, `ctime` in local time | intro/daytimetcp*.c |
+//! | [`multiplex`] | one process for every client: `select`, `poll`, `epoll` and their timeouts | tcpcliserv/tcpservselect01.c, tcpservpoll01.c |
+//! | [`strcliselect`] | `str_cli` on `select`: stdin or the socket, whichever is ready; `shutdown` for batch input | tcpcliserv/strcliselect01.c, strcliselect02.c |
+//! | [`nonblock`] | nonblocking `str_cli` (partial writes wait in a buffer) and `connect` with a timeout | nonblock/strclinonb.c, lib/connect_nonb.c |
 //! | [`args`] | the command lines: `-p PORT` for servers, `HOST -p PORT` for clients | — |
 //! | [`terminal`] | armour: a peer's bytes reaching the terminal | — |
 //!
@@ -34,11 +37,20 @@
 //! | `tcpcli11` | writing to a dead peer: RST, then SIGPIPE |
 //! | `tsigpipe` | catching SIGPIPE: the handler runs, then `write` fails with `EPIPE` |
 //! | `echoserver`, `echoclient` | the lab's iterative echo: a second client waits |
+//! | `tcpserv01_non` | the course's Lab 4 start: tcpserv01 without the fork (iterative); the answer is tcpserv04 |
+//! | `tcpservselect01`–`04` | `select`: the book's server, then timeout NULL, 5 s, 0 (the course's lines; 0 spins) |
+//! | `tcpservpoll01`–`04` | `poll`: the book's server, then timeout INFTIM, 0, 1000 ms |
+//! | `tcpservepoll` | `epoll` (Linux): only the ready descriptors come back |
+//! | `strcliselect01`, `strcliselect02` | `select` on stdin and the socket; 02 half-closes (`shutdown`) so batch input is not cut short |
+//! | `tcpclinonb` | nonblocking `str_cli` and `connect` with a timeout (UNP 16.2, 16.3) |
 
 pub mod args;
 pub mod client;
 pub mod daytime;
+pub mod multiplex;
+pub mod nonblock;
 pub mod proto;
 pub mod service;
 pub mod sigchld;
+pub mod strcliselect;
 pub mod terminal;

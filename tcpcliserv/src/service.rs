@@ -11,6 +11,8 @@
 //! | [`str_echo08`] | [`sum_text`]: `A B\n` → `A+B\n` | tcpcliserv/str_echo08.c |
 //! | [`str_echo09`] | [`sum_binary`]: 16 bytes → 8 bytes | tcpcliserv/str_echo09.c |
 //! | [`lab_echo`] | [`echo`], printing `Data Received: ...` | Lab 3 EchoServer.c |
+//! | [`echo_ready`] | [`echo`], one `read` per readiness (select, poll, epoll) | tcpcliserv/tcpservselect01.c |
+//! | [`echo_line`] | [`echo`] by `readline`: the one-byte DoS of a select server | UNP 6.8 |
 
 use std::io;
 use std::net::TcpStream;
@@ -124,4 +126,50 @@ pub fn lab_echo(conn: &TcpStream) -> Result<()> {
         // write(): the same bytes back
         writen(&mut &*conn, echo::reply_to(message))?;
     }
+}
+
+/// What [`echo_ready`] and [`echo_line`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Echoed {
+    /// Bytes were echoed; the client may send more.
+    Open,
+    /// The client's FIN (read returned 0): close the connection.
+    Closed,
+}
+
+/// One step of `str_echo`, for a server that multiplexes (select, poll, epoll): the
+/// kernel said `conn` is readable, so ONE `read` returns at once — with data, or 0 at
+/// the client's FIN — and the same bytes go back (UNP tcpservselect01's
+/// `Read`/`Writen`). Never a second read: that one could block the whole server.
+pub fn echo_ready(conn: &TcpStream) -> Result<Echoed> {
+    let mut buf = [0u8; MAXLINE];
+    // read(): won't block, the kernel said something is there; 0 is the client's FIN
+    let n = unp::read(&mut &*conn, &mut buf).map_err(|e| named("str_echo", e))?;
+    if n == 0 {
+        return Ok(Echoed::Closed);
+    }
+    // write(): the same bytes back
+    writen(&mut &*conn, echo::reply_to(&buf[..n]))?;
+    Ok(Echoed::Open)
+}
+
+/// The wrong way to serve a ready client (UNP 6.8): `readline`, one byte at a time
+/// until `\n`, then the line back. select said *a byte* is there, not a line: a client
+/// that sends one byte and no newline keeps this read waiting, and the whole server
+/// with it — every other client, and `accept`, wait too.
+pub fn echo_line(conn: &TcpStream) -> Result<Echoed> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while !line.ends_with(b"\n") {
+        // read(): blocks when the client sent part of a line and stopped
+        if unp::read(&mut &*conn, &mut byte).map_err(|e| named("readline", e))? == 0 {
+            break;
+        }
+        line.push(byte[0]);
+    }
+    if line.is_empty() {
+        return Ok(Echoed::Closed);
+    }
+    writen(&mut &*conn, echo::reply_to(&line))?;
+    Ok(Echoed::Open)
 }

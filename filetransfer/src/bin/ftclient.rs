@@ -6,13 +6,15 @@
 //!
 //! Silent on success unless stdout is a terminal (then a progress line: bytes received
 //! so far and the rate). On failure a message, status 1, and LOCAL_PATH untouched; on
-//! Ctrl-C status 130, LOCAL_PATH untouched. A transfer from the handout's C FTServer
-//! (no end-of-file segment) may need `--trust-close`.
+//! Ctrl-C status 130 (another fatal signal: 128 + its number), LOCAL_PATH untouched. No
+//! temporary file is ever left behind (`filetransfer::partial`). A transfer from the
+//! handout's C FTServer (no end-of-file segment) may need `--trust-close`.
 
 use std::path::PathBuf;
 
 use clap::Parser;
 use filetransfer::fetch::{self, ClientArgs};
+use filetransfer::partial;
 
 /// Fetches REMOTE_PATH from the server and saves it as LOCAL_PATH.
 #[derive(Parser)]
@@ -33,7 +35,7 @@ struct Args {
 fn main() {
     let args = Args::parse();
     unp::run(|| {
-        fetch::clean_up_on_interrupt()?;
+        partial::clean_up_on_fatal_signals()?; // armour: Ctrl-C, SIGHUP, SIGTERM… leave no file
         let opts = args.client.options();
         fetch::fetch(
             &args.ip,

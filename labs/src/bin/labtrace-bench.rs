@@ -1,5 +1,8 @@
 //! `labtrace-bench [PACKETS]`: how fast is `labtrace --format json` next to tcpdump and
-//! tshark on a capture of about a million packets?
+//! tshark on a capture of about a million packets? `labtrace-bench --short CONNECTIONS`:
+//! the same on that many short connections (handshake and close, 7 packets each), where
+//! memory must stay bounded because ended connections are released (tshark skipped:
+//! it keeps every connection).
 //!
 //! Writes a synthetic Ethernet pcap of lottery sessions (handshake, four GEN/reply
 //! exchanges, close: 23 packets each, many connections interleaved) to a temp dir, then
@@ -21,6 +24,16 @@ use unp::{Context, Error};
 const PER_SESSION: usize = 23;
 /// How many sessions are open at once (their packets interleave).
 const INTERLEAVE: usize = 64;
+
+/// Makes session number `n`'s packets.
+type Sessions = fn(usize) -> Vec<Vec<u8>>;
+
+/// A short connection: handshake and close, nothing else (7 packets).
+fn short(n: usize) -> Vec<Vec<u8>> {
+    let mut s = session(n);
+    s.drain(3..19);
+    s
+}
 
 fn session(n: usize) -> Vec<Vec<u8>> {
     let port = 1024 + (n % 60000) as u16;
@@ -51,19 +64,24 @@ fn session(n: usize) -> Vec<Vec<u8>> {
     out
 }
 
-fn write_capture(path: &Path, packets: usize) -> unp::Result<usize> {
+fn write_capture(
+    path: &Path,
+    packets: usize,
+    per_session: usize,
+    make: Sessions,
+) -> unp::Result<usize> {
     let file = std::fs::File::create(path).context("create")?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     w.write_all(&pcap_header(1)).context("write")?;
-    let sessions = packets.div_ceil(PER_SESSION);
+    let sessions = packets.div_ceil(per_session);
     let mut record = Vec::with_capacity(256);
     let mut written = 0;
     let mut t = 1_700_000_000_000_000u64;
     for group in (0..sessions).step_by(INTERLEAVE) {
         let batch: Vec<Vec<Vec<u8>>> = (group..(group + INTERLEAVE).min(sessions))
-            .map(session)
+            .map(make)
             .collect();
-        for i in 0..PER_SESSION {
+        for i in 0..per_session {
             for s in &batch {
                 let mut frame = vec![0u8; 12];
                 frame.extend_from_slice(&[0x08, 0x00]);
@@ -95,11 +113,18 @@ fn time(cmd: &mut Command) -> Option<Duration> {
 
 fn main() {
     unp::run(|| {
-        let packets: usize = match std::env::args().nth(1) {
-            Some(n) => n
-                .parse()
-                .map_err(|_| Error::msg(format!("not a packet count: {n}")))?,
-            None => 1_160_000,
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let short_mode = args.first().is_some_and(|a| a == "--short");
+        let number = |n: &String| -> unp::Result<usize> {
+            n.parse()
+                .map_err(|_| Error::msg(format!("not a count: {n}")))
+        };
+        let (packets, per, make): (usize, usize, Sessions) = if short_mode {
+            let conns = args.get(1).map(number).transpose()?.unwrap_or(600_000);
+            (conns * 7, 7, short)
+        } else {
+            let packets = args.first().map(number).transpose()?.unwrap_or(1_160_000);
+            (packets, PER_SESSION, session)
         };
         let me = std::env::current_exe().context("current_exe")?;
         let labtrace: PathBuf = me.with_file_name("labtrace");
@@ -112,7 +137,7 @@ fn main() {
         let dir = std::env::temp_dir().join(format!("labtrace-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir).context("mkdir")?;
         let cap = dir.join("bench.pcap");
-        let n = write_capture(&cap, packets)?;
+        let n = write_capture(&cap, packets, per, make)?;
         let size = std::fs::metadata(&cap).context("stat")?.len();
         println!(
             "capture: {} ({n} packets, {} MB)",
@@ -143,6 +168,7 @@ fn main() {
         ]
         .iter_mut()
         .map(|(n, c)| (*n, c))
+        .filter(|(n, _)| !(short_mode && n.starts_with("tshark")))
         {
             match time(cmd) {
                 Some(t) => println!(

@@ -35,6 +35,15 @@ struct Args {
     /// Also write the ladder diagram as an SVG picture to this file.
     #[arg(long, value_name = "OUT")]
     svg: Option<PathBuf>,
+    /// RTT: each ACK's sample and the RFC 6298 estimator (SRTT, RTTVAR, RTO), a table
+    /// per connection and direction (with --format json: acks and ack_rtt fields).
+    #[arg(long)]
+    rtt: bool,
+    /// Also write each connection's time-sequence graph (Stevens/tcptrace style:
+    /// sequence number against time, ACK and window lines, retransmissions in red) as
+    /// an SVG picture to this file.
+    #[arg(long, value_name = "OUT")]
+    tsg: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -89,6 +98,8 @@ fn main() {
             port: args.port,
             view,
             svg: args.svg.is_some(),
+            rtt: args.rtt,
+            tsg: args.tsg.is_some(),
         };
         let name = args.file.display().to_string();
         let file = File::open(&args.file)
@@ -97,13 +108,14 @@ fn main() {
         // The picture's file is opened before anything is read or printed, so that a
         // wrong path fails at once, alone.
         let mut svg_out = args.svg.as_ref().map(SvgFile::open).transpose()?;
+        let mut tsg_out = args.tsg.as_ref().map(SvgFile::open).transpose()?;
         let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         let result = trace(file, &opts, out);
         let outcome = match result {
             Ok(o) => o,
             Err(e) => {
-                if let Some(svg) = svg_out.take() {
-                    svg.discard();
+                for out in [svg_out.take(), tsg_out.take()].into_iter().flatten() {
+                    out.discard();
                 }
                 return Err(match e {
                     TraceError::Output(e) => unp::error::stdout_error(e),
@@ -116,6 +128,9 @@ fn main() {
         }
         if let (Some(out), Some(svg)) = (svg_out, &outcome.svg) {
             out.write(svg)?;
+        }
+        if let (Some(out), Some(tsg)) = (tsg_out, &outcome.tsg) {
+            out.write(tsg)?;
         }
         if let Some(port) = args.port
             && outcome.segments == 0

@@ -88,34 +88,22 @@ pub fn describe_all<M: Message>(payload: &[u8]) -> Option<String> {
 /// Longest payload [`quote`] shows before it cuts the text short.
 pub const QUOTE_MAX: usize = 64;
 
-/// Shows bytes as a quoted string the way a student would type them: printable ASCII as
-/// is, `\n`, `\r`, `\t`, `\\`, `\"`, and `\xNN` for anything else. Payloads longer than
-/// [`QUOTE_MAX`] bytes are cut, with the full length added: `"xxxx…" (300 bytes)`.
+/// Shows bytes as a quoted string for labtrace, escaped by the one escaper of peer
+/// bytes, [`unp::printable`] (`\n`, `\x1b`, `\xff`; UTF-8 text as it is). Payloads
+/// longer than [`QUOTE_MAX`] bytes are cut, with the full length added:
+/// `"xxxx…" (300 bytes)`.
 ///
 /// ```
 /// assert_eq!(tcpcliserv::proto::quote(b"7\n"), "\"7\\n\"");
 /// ```
 pub fn quote(bytes: &[u8]) -> String {
     let shown = &bytes[..bytes.len().min(QUOTE_MAX)];
-    let mut s = String::with_capacity(shown.len() + 2);
-    s.push('"');
-    for &b in shown {
-        match b {
-            b'\n' => s.push_str("\\n"),
-            b'\r' => s.push_str("\\r"),
-            b'\t' => s.push_str("\\t"),
-            b'\\' => s.push_str("\\\\"),
-            b'"' => s.push_str("\\\""),
-            0x20..=0x7e => s.push(b as char),
-            _ => s.push_str(&format!("\\x{b:02x}")),
-        }
-    }
+    let text = unp::printable(shown);
     if bytes.len() > shown.len() {
-        s.push_str(&format!("…\" ({} bytes)", bytes.len()));
+        format!("\"{text}…\" ({} bytes)", bytes.len())
     } else {
-        s.push('"');
+        format!("\"{text}\"")
     }
-    s
 }
 
 #[cfg(test)]
@@ -124,7 +112,7 @@ mod tests {
 
     #[test]
     fn quote_escapes_and_cuts() {
-        assert_eq!(quote(b"a\"b\\\r\n\t\x00\xff"), r#""a\"b\\\r\n\t\x00\xff""#);
+        assert_eq!(quote(b"a\r\n\t\x00\x1b\xff"), r#""a\r\n\t\0\x1b\xff""#);
         let long = vec![b'x'; 100];
         let q = quote(&long);
         assert!(q.ends_with("…\" (100 bytes)"), "{q}");

@@ -1,0 +1,642 @@
+//! labtrace's TCP analysis against tshark's `tcp.analysis.*` flags, frame by frame:
+//! on captures built packet by packet for the rarer cases (zero window, keep-alive,
+//! simultaneous open and close, loss and fast retransmission) and on captures labnet
+//! makes under loss, delay, reordering and duplication. Every flag must mark the same
+//! frames in both; each test prints the agreement per flag.
+//!
+//! tshark missing: skipped with a printed reason unless UNPLAB_REQUIRE_CAPTURE=1. labnet
+//! needs root: skipped with a reason unless UNPLAB_REQUIRE_NETNS=1.
+
+use labs::capture::{pcap_header, pcap_record};
+use labs::packet::{Flags, build_ip_tcp_wscale};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// tshark's fields compared, and the labtrace marks each one stands for (tshark also
+/// sets `retransmission` on fast and spurious retransmissions).
+const FLAGS: [(&str, &[&str]); 14] = [
+    (
+        "retransmission",
+        &[
+            "retransmission",
+            "fast_retransmission",
+            "spurious_retransmission",
+        ],
+    ),
+    ("fast_retransmission", &["fast_retransmission"]),
+    ("spurious_retransmission", &["spurious_retransmission"]),
+    ("out_of_order", &["out_of_order"]),
+    ("lost_segment", &["lost_segment"]),
+    ("ack_lost_segment", &["ack_lost_segment"]),
+    ("duplicate_ack", &["duplicate_ack"]),
+    ("zero_window", &["zero_window"]),
+    ("zero_window_probe", &["zero_window_probe"]),
+    ("zero_window_probe_ack", &["zero_window_probe_ack"]),
+    ("window_update", &["window_update"]),
+    ("window_full", &["window_full"]),
+    ("keep_alive", &["keep_alive"]),
+    ("keep_alive_ack", &["keep_alive_ack"]),
+];
+
+fn labtrace(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_labtrace"))
+        .args(args)
+        .output()
+        .expect("run labtrace");
+    assert!(
+        out.status.success(),
+        "labtrace {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn have_tshark(test: &str) -> bool {
+    let ok = Command::new("tshark")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        testkit::skip(
+            "UNPLAB_REQUIRE_CAPTURE",
+            &format!("{test}: tshark is not installed (apt-get install tshark)"),
+        );
+    }
+    ok
+}
+
+/// Per frame, labtrace's analysis names (from `--format json`).
+fn our_marks(file: &Path) -> BTreeMap<u64, Vec<String>> {
+    let out = labtrace(&["--format", "json", file.to_str().unwrap()]);
+    let mut marks = BTreeMap::new();
+    for line in out.lines() {
+        let frame: u64 = line["{\"frame\":".len()..]
+            .split(',')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("a frame number");
+        if let Some(at) = line.find("\"analysis\":[") {
+            let rest = &line[at + 12..];
+            let list = &rest[..rest.find(']').expect("end of the list")];
+            let names = list.split(',').map(|n| n.trim_matches('"').to_string());
+            marks.insert(frame, names.collect());
+        }
+    }
+    marks
+}
+
+/// Per flag, the frames tshark marks.
+fn tshark_marks(file: &Path) -> BTreeMap<&'static str, BTreeSet<u64>> {
+    let mut cmd = Command::new("tshark");
+    cmd.args(["-n", "-r"])
+        .arg(file)
+        .args(["-Y", "tcp", "-T", "fields"]);
+    cmd.args(["-E", "occurrence=f", "-e", "frame.number"]);
+    for (flag, _) in FLAGS {
+        cmd.args(["-e", &format!("tcp.analysis.{flag}")]);
+    }
+    let out = cmd.output().expect("run tshark");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut marks: BTreeMap<&str, BTreeSet<u64>> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let frame: u64 = cols[0].parse().expect("frame number");
+        for (i, (flag, _)) in FLAGS.iter().enumerate() {
+            if cols.get(i + 1).is_some_and(|c| !c.is_empty()) {
+                marks.entry(flag).or_default().insert(frame);
+            }
+        }
+    }
+    marks
+}
+
+/// Compares labtrace's marks with tshark's, flag by flag; prints the agreement and
+/// asserts it is complete. Returns how many frames tshark flagged, per flag.
+fn agree(name: &str, file: &Path) -> BTreeMap<&'static str, usize> {
+    let ours = our_marks(file);
+    let theirs = tshark_marks(file);
+    let mut counts = BTreeMap::new();
+    let mut wrong = Vec::new();
+    eprintln!("{name}: flag, frames tshark marks, labtrace agrees on, differs on");
+    for (flag, names) in FLAGS {
+        let mine: BTreeSet<u64> = ours
+            .iter()
+            .filter(|(_, v)| v.iter().any(|n| names.contains(&n.as_str())))
+            .map(|(f, _)| *f)
+            .collect();
+        let theirs = theirs.get(flag).cloned().unwrap_or_default();
+        let both = mine.intersection(&theirs).count();
+        let diff: Vec<u64> = mine.symmetric_difference(&theirs).copied().collect();
+        eprintln!(
+            "  {flag:<24} {:>5} {both:>5} {:>5}",
+            theirs.len(),
+            diff.len()
+        );
+        if !diff.is_empty() {
+            wrong.push(format!("{flag}: labtrace {mine:?} tshark {theirs:?}"));
+        }
+        counts.insert(flag, theirs.len());
+    }
+    assert!(wrong.is_empty(), "{name} ({file:?}):\n{}", wrong.join("\n"));
+    let samples = rtt_agree(file);
+    eprintln!("  ack_rtt samples (frame, acks, seconds) equal: {samples}");
+    counts.insert("ack_rtt", samples);
+    counts
+}
+
+/// Per frame that acknowledges a segment: (frame, acks, ack_rtt), from labtrace's
+/// `--rtt --format json` and from tshark; asserted equal. Returns how many.
+fn rtt_agree(file: &Path) -> usize {
+    let out = labtrace(&["--rtt", "--format", "json", file.to_str().unwrap()]);
+    let field = |line: &str, key: &str| -> Option<String> {
+        let tag = format!("\"{key}\":");
+        let at = line.find(&tag)? + tag.len();
+        let rest = &line[at..];
+        Some(rest[..rest.find([',', '}']).unwrap_or(rest.len())].to_string())
+    };
+    let ours: Vec<String> = out
+        .lines()
+        .filter_map(|l| {
+            let acks = field(l, "acks")?;
+            Some(format!(
+                "{}\t{acks}\t{}",
+                field(l, "frame")?,
+                field(l, "ack_rtt")?
+            ))
+        })
+        .collect();
+    let ts = Command::new("tshark")
+        .args(["-n", "-r"])
+        .arg(file)
+        .args(["-Y", "tcp.analysis.acks_frame", "-T", "fields"])
+        .args(["-e", "frame.number", "-e", "tcp.analysis.acks_frame"])
+        .args(["-e", "tcp.analysis.ack_rtt"])
+        .output()
+        .expect("run tshark");
+    let theirs: Vec<String> = String::from_utf8_lossy(&ts.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    for (a, b) in ours.iter().zip(&theirs) {
+        assert_eq!(
+            a, b,
+            "labtrace vs tshark (frame, acks, ack_rtt) in {file:?}"
+        );
+    }
+    assert_eq!(ours.len(), theirs.len(), "RTT samples in {file:?}");
+    ours.len()
+}
+
+/// A capture built packet by packet (raw IP), each packet `dt` µs after the last.
+struct Built {
+    bytes: Vec<u8>,
+    t: u64,
+    c: SocketAddr,
+    s: SocketAddr,
+}
+
+impl Built {
+    fn new() -> Built {
+        Built {
+            bytes: pcap_header(101).to_vec(),
+            t: 1_700_000_000_000_000,
+            c: "10.0.0.1:40000".parse().unwrap(),
+            s: "10.0.0.2:9000".parse().unwrap(),
+        }
+    }
+
+    /// One segment from the client (`client`) or the server.
+    #[allow(clippy::too_many_arguments)]
+    fn seg(&mut self, dt: u64, client: bool, seq: u32, ack: u32, flags: u8, win: u16, data: &[u8]) {
+        let (src, dst) = if client {
+            (self.c, self.s)
+        } else {
+            (self.s, self.c)
+        };
+        self.t += dt;
+        let ip = build_ip_tcp_wscale(src, dst, seq, ack, flags, win, None, data);
+        pcap_record(&mut self.bytes, self.t, &ip);
+    }
+
+    fn write(&self, name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("labtrace-analysis-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, &self.bytes).unwrap();
+        path
+    }
+
+    /// The handshake: client ISN 1000, server ISN 5000, client window `cw`, server's `sw`.
+    fn handshake(&mut self, cw: u16, sw: u16) {
+        self.seg(0, true, 1000, 0, SYN, cw, b"");
+        self.seg(1000, false, 5000, 1001, SYN | ACK, sw, b"");
+        self.seg(1000, true, 1001, 5001, ACK, cw, b"");
+    }
+}
+
+const SYN: u8 = Flags::SYN;
+const ACK: u8 = Flags::ACK;
+const FIN: u8 = Flags::FIN;
+const PSH: u8 = Flags::PSH;
+const RST: u8 = Flags::RST;
+
+/// A receiver that stops reading: the sender fills the window, the receiver
+/// advertises 0, the sender probes, the window opens again; a keep-alive at the end.
+fn zero_window_capture() -> PathBuf {
+    let mut b = Built::new();
+    b.handshake(65535, 1000);
+    let data = [7u8; 500];
+    b.seg(1000, true, 1001, 5001, ACK | PSH, 65535, &data);
+    b.seg(100, true, 1501, 5001, ACK | PSH, 65535, &data);
+    b.seg(1000, false, 5001, 2001, ACK, 0, b"");
+    b.seg(200_000, true, 2001, 5001, ACK, 65535, b"x");
+    b.seg(1000, false, 5001, 2001, ACK, 0, b"");
+    b.seg(400_000, false, 5001, 2001, ACK, 4000, b"");
+    b.seg(1000, true, 2001, 5001, ACK | PSH, 65535, &data[..100]);
+    b.seg(1000, false, 5001, 2101, ACK, 4000, b"");
+    // Two hours of silence, then keep-alives: one empty, one with a garbage byte.
+    b.seg(7_200_000_000, true, 2100, 5001, ACK, 65535, b"");
+    b.seg(1000, false, 5001, 2101, ACK, 4000, b"");
+    b.seg(75_000_000, true, 2100, 5001, ACK, 65535, b"g");
+    b.seg(1000, false, 5001, 2101, ACK, 4000, b"");
+    b.seg(1000, true, 2101, 5001, ACK | FIN, 65535, b"");
+    b.seg(1000, false, 5001, 2102, ACK | FIN, 4000, b"");
+    b.seg(1000, true, 2102, 5002, ACK, 65535, b"");
+    b.write("zero-window.pcap")
+}
+
+/// A lost segment (not in the capture), three duplicate ACKs and the fast
+/// retransmission; a timeout retransmission; a spurious one; an out-of-order pair;
+/// an ACK of bytes never captured; then a half-close and a refused connection.
+fn loss_capture() -> PathBuf {
+    let mut b = Built::new();
+    b.handshake(65535, 65535);
+    let d = [1u8; 100];
+    let at = |k: u32| 1001 + 100 * k;
+    b.seg(1000, true, at(0), 5001, ACK | PSH, 65535, &d);
+    // at(1) is lost before the capture point.
+    for k in 2..6 {
+        b.seg(100, true, at(k), 5001, ACK | PSH, 65535, &d);
+    }
+    b.seg(10_000, false, 5001, at(1), ACK, 65535, b"");
+    for _ in 0..3 {
+        b.seg(100, false, 5001, at(1), ACK, 65535, b"");
+    }
+    b.seg(1000, true, at(1), 5001, ACK | PSH, 65535, &d);
+    b.seg(10_000, false, 5001, at(6), ACK, 65535, b"");
+    // A segment whose ACK never comes: resent after 300 ms.
+    b.seg(1000, true, at(6), 5001, ACK | PSH, 65535, &d);
+    b.seg(300_000, true, at(6), 5001, ACK | PSH, 65535, &d);
+    b.seg(10_000, false, 5001, at(7), ACK, 65535, b"");
+    // ...and once more, after its ACK: spurious.
+    b.seg(10_000, true, at(6), 5001, ACK | PSH, 65535, &d);
+    // Out of order: at(8) overtakes at(7).
+    b.seg(100_000, true, at(8), 5001, ACK | PSH, 65535, &d);
+    b.seg(500, true, at(7), 5001, ACK | PSH, 65535, &d);
+    b.seg(10_000, false, 5001, at(9), ACK, 65535, b"");
+    // The server acknowledges a segment the capture missed.
+    b.seg(10_000, false, 5001, at(10), ACK, 65535, b"");
+    b.seg(1000, true, at(10), 5001, ACK | FIN, 65535, b"");
+    b.seg(1000, false, 5001, at(10) + 1, ACK, 65535, b"");
+    // Half-close: the server still sends after the client's FIN.
+    b.seg(1000, false, 5001, at(10) + 1, ACK | PSH, 65535, &d);
+    b.seg(1000, true, at(10) + 1, 5101, ACK, 65535, b"");
+    b.seg(1000, false, 5101, at(10) + 1, ACK | FIN, 65535, b"");
+    b.seg(1000, true, at(10) + 1, 5102, ACK, 65535, b"");
+    // A connection nobody accepts.
+    b.c = "10.0.0.1:40001".parse().unwrap();
+    b.seg(1000, true, 9000, 0, SYN, 65535, b"");
+    b.seg(1000, false, 0, 9001, RST | ACK, 0, b"");
+    b.write("loss.pcap")
+}
+
+/// A simultaneous open (both SYNs cross) and a simultaneous close (both FINs cross),
+/// as Linux sends them.
+fn simultaneous_capture() -> PathBuf {
+    let mut b = Built::new();
+    b.seg(0, true, 1000, 0, SYN, 65535, b"");
+    b.seg(100, false, 5000, 0, SYN, 65535, b"");
+    b.seg(1000, false, 5000, 1001, SYN | ACK, 65535, b"");
+    b.seg(100, true, 1000, 5001, SYN | ACK, 65535, b"");
+    b.seg(1000, true, 1001, 5001, ACK | PSH, 65535, b"hello");
+    b.seg(1000, false, 5001, 1006, ACK, 65535, b"");
+    b.seg(1000, true, 1006, 5001, ACK | FIN, 65535, b"");
+    b.seg(100, false, 5001, 1006, ACK | FIN, 65535, b"");
+    b.seg(1000, false, 5002, 1007, ACK, 65535, b"");
+    b.seg(100, true, 1007, 5002, ACK, 65535, b"");
+    b.write("simultaneous.pcap")
+}
+
+#[test]
+fn built_captures_agree_with_tshark_flag_by_flag() {
+    if !have_tshark("built_captures_agree_with_tshark") {
+        return;
+    }
+    let zero = zero_window_capture();
+    let counts = agree("zero window", &zero);
+    for flag in [
+        "zero_window",
+        "zero_window_probe",
+        "zero_window_probe_ack",
+        "window_update",
+        "window_full",
+        "keep_alive",
+        "keep_alive_ack",
+    ] {
+        assert!(counts[flag] > 0, "the capture has no {flag}");
+    }
+    let loss = loss_capture();
+    let counts = agree("loss", &loss);
+    for flag in [
+        "retransmission",
+        "fast_retransmission",
+        "spurious_retransmission",
+        "out_of_order",
+        "lost_segment",
+        "ack_lost_segment",
+        "duplicate_ack",
+    ] {
+        assert!(counts[flag] > 0, "the capture has no {flag}");
+    }
+    let out = labtrace(&[loss.to_str().unwrap()]);
+    for want in [
+        "↳ duplicate ACK #3 (of #",
+        "↳ fast retransmission: duplicate ACKs asked for Seq 101 again",
+        "↳ half-close: the client's FIN (#",
+        "↳ reset: nobody listens on port 9000",
+        "↳ TIME_WAIT: the client closed first (active close)",
+    ] {
+        assert!(out.contains(want), "no {want:?} in:\n{out}");
+    }
+    // The time-sequence graph: one panel per direction with data, a bar per data
+    // segment, the three retransmissions (timeout, fast, spurious) in red.
+    let svg = loss.with_extension("tsg.svg");
+    labtrace(&["--tsg", svg.to_str().unwrap(), loss.to_str().unwrap()]);
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("Connection 1 (10.0.0.1:40000 → 10.0.0.2:9000): client → server data"));
+    assert!(svg.contains("server → client data"));
+    assert_eq!(svg.matches("class=\"re\"/>").count(), 3, "{svg}");
+    assert_eq!(svg.matches("class=\"ooo\"/>").count(), 1);
+    assert_eq!(svg.matches("class=\"d\"/>").count(), 7 + 1);
+    assert_eq!(svg.matches("class=\"ack\"/>").count(), 2);
+    assert_eq!(svg.matches("class=\"win\"/>").count(), 2);
+    let sim = simultaneous_capture();
+    agree("simultaneous", &sim);
+    let out = labtrace(&[sim.to_str().unwrap()]);
+    for want in [
+        "handshake 1/3",
+        "simul. open 2/4",
+        "simul. open 3/4",
+        "simul. open 4/4",
+        "close 1/4",
+        "simul. close 2/4",
+        "simul. close 3/4",
+        "simul. close 4/4",
+        "↳ simultaneous open: the server sent its own SYN",
+        "↳ simultaneous close: this FIN crossed the FIN of #7",
+        "↳ TIME_WAIT: both sides closed at once",
+    ] {
+        assert!(out.contains(want), "no {want:?} in:\n{out}");
+    }
+}
+
+/// Why labnet cannot run here, if it cannot (it needs root and /dev/net/tun, and the
+/// lab programs built beside it).
+fn labnet_missing() -> Option<String> {
+    // SAFETY: geteuid(2) only reads the process's credentials.
+    if unsafe { nix::libc::geteuid() } != 0 {
+        return Some("labnet needs root".into());
+    }
+    if !Path::new("/dev/net/tun").exists() {
+        return Some("no /dev/net/tun".into());
+    }
+    let dir = Path::new(env!("CARGO_BIN_EXE_labnet"))
+        .parent()?
+        .to_path_buf();
+    for p in ["ftserver", "ftclient", "lotteryserver", "lotteryclient"] {
+        if !dir.join(p).exists() {
+            return Some(format!("{p} not built (cargo build --workspace --bins)"));
+        }
+    }
+    None
+}
+
+/// Runs `labnet run ARGS` into a capture of its own; `None` when labnet cannot run.
+fn labnet_capture(test: &str, tag: &str, args: &[&str]) -> Option<PathBuf> {
+    if let Some(why) = labnet_missing() {
+        testkit::skip(
+            "UNPLAB_REQUIRE_NETNS",
+            &format!("{test}: labnet cannot run: {why}"),
+        );
+        return None;
+    }
+    let name = format!("la{}{tag}", std::process::id() % 100_000);
+    let dir = std::env::temp_dir().join(format!("labtrace-analysis-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = dir.join(format!("{tag}.pcap"));
+    let out = Command::new(env!("CARGO_BIN_EXE_labnet"))
+        .args(["run", "--name", &name, "--pcap"])
+        .arg(&pcap)
+        .args(args)
+        .output()
+        .expect("run labnet");
+    assert!(
+        out.status.success(),
+        "labnet {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(pcap)
+}
+
+/// The impairments of each labnet capture: loss, delay with jitter (so reordering),
+/// reordering and duplication, alone and together, on the file transfer and the
+/// lottery.
+const IMPAIRED: [(&str, &[&str]); 6] = [
+    (
+        "loss",
+        &["ft", "--size", "300000", "--loss", "5%", "--seed", "3"],
+    ),
+    (
+        "jitter",
+        &[
+            "ft", "--size", "300000", "--delay", "5ms", "--jitter", "4ms", "--seed", "4",
+        ],
+    ),
+    (
+        "reorder",
+        &["ft", "--size", "300000", "--reorder", "5%", "--seed", "5"],
+    ),
+    (
+        "dup",
+        &["ft", "--size", "300000", "--duplicate", "5%", "--seed", "6"],
+    ),
+    (
+        "all",
+        &[
+            "ft",
+            "--size",
+            "300000",
+            "--loss",
+            "3%",
+            "--delay",
+            "5ms",
+            "--jitter",
+            "3ms",
+            "--reorder",
+            "3%",
+            "--duplicate",
+            "3%",
+            "--seed",
+            "7",
+        ],
+    ),
+    (
+        "lottery",
+        &["lottery", "--loss", "20%", "--delay", "20ms", "--seed", "8"],
+    ),
+];
+
+#[test]
+fn impaired_labnet_captures_agree_with_tshark_flag_by_flag() {
+    let test = "impaired_labnet_captures_agree_with_tshark";
+    if !have_tshark(test) {
+        return;
+    }
+    let mut total: BTreeMap<&str, usize> = BTreeMap::new();
+    for (tag, args) in IMPAIRED {
+        let Some(pcap) = labnet_capture(test, tag, args) else {
+            return;
+        };
+        for (flag, n) in agree(tag, &pcap) {
+            *total.entry(flag).or_default() += n;
+        }
+    }
+    eprintln!("all labnet captures: frames tshark flags, labtrace agrees on every one");
+    for (flag, n) in &total {
+        eprintln!("  {flag:<24} {n:>5}");
+    }
+    for flag in [
+        "retransmission",
+        "duplicate_ack",
+        "out_of_order",
+        "lost_segment",
+    ] {
+        assert!(total[flag] > 0, "no {flag} in any capture");
+    }
+}
+
+/// A client that writes each 8-byte request in two 4-byte `write()`s, without
+/// TCP_NODELAY, to a server that answers once it has the whole request: Nagle holds the
+/// second half until the first is acknowledged, and the server delays that ACK. The
+/// capture (tcpdump on lo) must show the stall, named.
+#[test]
+fn nagle_and_delayed_ack_stall_is_named() {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let test = "nagle_and_delayed_ack_stall_is_named";
+    if !have_tshark(test) {
+        return;
+    }
+    let have_tcpdump = Command::new("tcpdump")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_tcpdump {
+        testkit::skip(
+            "UNPLAB_REQUIRE_CAPTURE",
+            &format!("{test}: tcpdump is not installed (apt-get install tcpdump)"),
+        );
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut req = [0u8; 8];
+        while conn.read_exact(&mut req).is_ok() {
+            conn.write_all(&req).unwrap();
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("labtrace-analysis-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("nagle.pcap");
+    let mut tcpdump = testkit::Proc::spawn(
+        "tcpdump",
+        &[
+            "-i",
+            "lo",
+            "--immediate-mode",
+            "-U",
+            "-w",
+            file.to_str().unwrap(),
+            "tcp",
+            "port",
+            &addr.port().to_string(),
+        ],
+    );
+    tcpdump.expect_stderr_line("'listening on'", |l| l.contains("listening on"));
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_nodelay(false).unwrap();
+    let mut reply = [0u8; 8];
+    for i in 0..12u8 {
+        c.write_all(&[i; 4]).unwrap();
+        c.write_all(&[i; 4]).unwrap();
+        c.read_exact(&mut reply).unwrap();
+    }
+    drop(c);
+    let done = testkit::wait_until(testkit::TIMEOUT, || {
+        labtrace(&[file.to_str().unwrap()]).contains("close 4/4")
+    });
+    assert!(done, "tcpdump did not write the close");
+    tcpdump.signal(nix::sys::signal::Signal::SIGINT);
+    let _ = tcpdump.wait_exit();
+    let out = labtrace(&[file.to_str().unwrap()]);
+    assert!(
+        out.contains("↳ stall: Nagle + delayed ACK: the client's small segment #"),
+        "{out}"
+    );
+    agree("nagle", &file);
+}
+
+/// More connections than labtrace keeps after they end: each is still told whole, in
+/// order, and the count is right (the oldest ended ones are released as the file
+/// streams; `labtrace-bench --short 600000` measures the memory).
+#[test]
+fn ended_connections_are_released_but_all_are_told() {
+    let mut b = Built::new();
+    for k in 0..600u16 {
+        b.c = SocketAddr::from(([10, 0, 0, 1], 20000 + k));
+        b.handshake(65535, 65535);
+        b.seg(100, true, 1001, 5001, ACK | FIN, 65535, b"");
+        b.seg(100, false, 5001, 1002, ACK | FIN, 65535, b"");
+        b.seg(100, true, 1002, 5002, ACK, 65535, b"");
+    }
+    let file = b.write("many.pcap");
+    let out = labtrace(&[file.to_str().unwrap()]);
+    assert!(
+        out.ends_with(
+            "3600 packets, 3600 TCP segments in 600 connection(s), 0 non-TCP packets skipped\n"
+        ),
+        "{}",
+        &out[out.len() - 200..]
+    );
+    for k in [1, 257, 600] {
+        let port = 20000 + k - 1;
+        assert!(out.contains(&format!(
+            "Connection {k}: client 10.0.0.1:{port} → server 10.0.0.2:9000"
+        )));
+    }
+    assert_eq!(out.matches("close 2+3/4").count(), 600);
+    assert_eq!(
+        out.matches("↳ TIME_WAIT: the client closed first").count(),
+        600
+    );
+}
