@@ -1,0 +1,37 @@
+//! # udpcliserv — Lab 4's UDP programs and UNP chapter 8
+//!
+//! UNP's folder for chapter 8 ("Elementary UDP Sockets"), with the course's UDP
+//! programs. Each program's `main` calls one lesson function, where its socket calls
+//! appear in the order the book or the handout teaches them.
+//!
+//! | module | programs | teaches |
+//! |---|---|---|
+//! | [`echo`] | `udpechoserver`, `udpechoclient` | socket, bind, recvfrom, sendto: blanks ㊴–㊺ |
+//! | [`text`] | — | a datagram as the C programs print it, escaped |
+//!
+//! Armour, beside the lessons:
+//!
+//! | item | protects against |
+//! |---|---|
+//! | [`report_send_error`] | a server ending because one client's `sendto` failed |
+
+use std::net::{SocketAddr, UdpSocket};
+
+pub mod echo;
+pub mod text;
+
+/// The line every unplab server starts with: `listening on [::]:10000`, with the real
+/// port when the program asked for port 0 (UDP has no `listen`; the server is bound and
+/// waiting for datagrams, and tests and scripts wait for this line).
+pub fn announce(sock: &UdpSocket) -> unp::Result<()> {
+    let bound = unp::udp::local_addr(sock)?;
+    unp::print_flush(format_args!("listening on {}\n", unp::sock_ntop(&bound)))
+}
+
+/// Reports a failed `sendto` to one client (`PROGRAM: sendto error for ADDR: ...`) and
+/// lets the server go on: one client's unreachable address must not end it.
+pub fn report_send_error(sent: unp::Result<usize>, to: &SocketAddr) {
+    if let Err(e) = sent {
+        unp::err_ret(&e.with_peer(unp::sock_ntop(to)));
+    }
+}
