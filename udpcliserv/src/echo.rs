@@ -68,10 +68,7 @@ pub fn client(servaddr: SocketAddr, mut input: impl BufRead) -> Result<()> {
         // ㊺ recvfrom(): the next datagram to our port, whoever sent it; waits forever
         let (n, _from): (usize, SocketAddr) =
             unp::udp::recvfrom(&sockfd, &mut message2[..BUFFERSIZE - 1])?;
-        let reply = text::shown(&message2[..n]);
-        unp::print_flush(format_args!(
-            "Received a message from the server : {reply}\n"
-        ))?;
+        text::print_reply(&message2[..n])?; // `Received a message from the server : TEXT`
     }
     Ok(())
 }

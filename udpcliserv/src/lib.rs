@@ -7,6 +7,9 @@
 //! | module | programs | teaches |
 //! |---|---|---|
 //! | [`echo`] | `udpechoserver`, `udpechoclient` | socket, bind, recvfrom, sendto: blanks ㊴–㊺ |
+//! | [`failures`] | `dgclitimeo`, `dgcliaddr`, `dgcliconnect` | UNP 8.4, 8.8, 8.11, 14.2: lost datagrams, strangers, ICMP errors |
+//! | [`flood`] | `dgcliloop`, `dgecholoop` | UNP 8.13: no flow control, `SO_RCVBUF` |
+//! | [`seq`] | `udpseqserver`, `udpseqclient` | the course's experiment: `Sequence num: N`, `Error!` |
 //! | [`text`] | — | a datagram as the C programs print it, escaped |
 //!
 //! Armour, beside the lessons:
@@ -18,6 +21,9 @@
 use std::net::{SocketAddr, UdpSocket};
 
 pub mod echo;
+pub mod failures;
+pub mod flood;
+pub mod seq;
 pub mod text;
 
 /// The line every unplab server starts with: `listening on [::]:10000`, with the real
@@ -33,5 +39,13 @@ pub fn announce(sock: &UdpSocket) -> unp::Result<()> {
 pub fn report_send_error(sent: unp::Result<usize>, to: &SocketAddr) {
     if let Err(e) = sent {
         unp::err_ret(&e.with_peer(unp::sock_ntop(to)));
+    }
+}
+
+/// Parses a duration in seconds (`1`, `0.25`) for the programs' timeout options.
+pub fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(std::time::Duration::from_secs_f64(v)),
+        _ => Err(format!("{s:?} is not a positive number of seconds")),
     }
 }

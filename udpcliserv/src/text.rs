@@ -26,6 +26,15 @@ pub fn shown(bytes: &[u8]) -> String {
     }
 }
 
+/// The client's line for a reply: `Received a message from the server : TEXT` (the C
+/// client's `printf`, whose `%s` keeps the echoed newline: a blank line follows).
+pub fn print_reply(bytes: &[u8]) -> unp::Result<()> {
+    unp::print_flush(format_args!(
+        "Received a message from the server : {}\n",
+        shown(bytes)
+    ))
+}
+
 /// C's `fgets(buf, max + 1, stdin)`: the next line of `input` with its newline, or its
 /// first `max` bytes when it is longer (the rest comes with the next call); `None` at
 /// end of input.
