@@ -9,6 +9,7 @@
 //! | [`echo`] | `udpechoserver`, `udpechoclient` | socket, bind, recvfrom, sendto: blanks ㊴–㊺ |
 //! | [`failures`] | `dgclitimeo`, `dgcliaddr`, `dgcliconnect` | UNP 8.4, 8.8, 8.11, 14.2: lost datagrams, strangers, ICMP errors |
 //! | [`flood`] | `dgcliloop`, `dgecholoop` | UNP 8.13: no flow control, `SO_RCVBUF` |
+//! | [`ft`] | `udpftserver`, `udpftclient` | the course's UDP upload: `Received from client: [PATH]`, `ok`, `================END` |
 //! | [`seq`] | `udpseqserver`, `udpseqclient` | the course's experiment: `Sequence num: N`, `Error!` |
 //! | [`text`] | — | a datagram as the C programs print it, escaped |
 //!
@@ -16,6 +17,7 @@
 //!
 //! | item | protects against |
 //! |---|---|
+//! | [`upload`] | an upload written outside the server's root, or over a longer file's tail |
 //! | [`report_send_error`] | a server ending because one client's `sendto` failed |
 
 use std::net::{SocketAddr, UdpSocket};
@@ -23,8 +25,10 @@ use std::net::{SocketAddr, UdpSocket};
 pub mod echo;
 pub mod failures;
 pub mod flood;
+pub mod ft;
 pub mod seq;
 pub mod text;
+pub mod upload;
 
 /// The line every unplab server starts with: `listening on [::]:10000`, with the real
 /// port when the program asked for port 0 (UDP has no `listen`; the server is bound and

@@ -52,6 +52,8 @@ fn skip(test: &str) -> bool {
 struct Net {
     name: String,
     up: Option<Proc>,
+    /// The server's IPv4 address (labnet gives a second network other addresses).
+    server: String,
 }
 
 impl Net {
@@ -62,8 +64,15 @@ impl Net {
         let mut args = vec!["up", "--name", &name, "--pcap", "/dev/null"];
         args.extend_from_slice(impairments);
         let mut up = Proc::spawn(labnet_path().to_str().unwrap(), &args);
+        // labnet: NAME-client 192.0.2.1 / 2001:db8::1 <-> NAME-server 192.0.2.2 / 2001:db8::2
+        let line = up.expect_line("the addresses", |l| l.contains(" <-> "));
+        let server = line.split_whitespace().nth(7).unwrap_or("").to_string();
         up.expect_line("labnet: up", |l| l.starts_with("labnet: up;"));
-        Net { name, up: Some(up) }
+        Net {
+            name,
+            up: Some(up),
+            server,
+        }
     }
 
     /// `labnet exec --name NAME SIDE PROGRAM ARGS`, running.
@@ -140,7 +149,7 @@ fn the_sequence_experiment_shows_loss_and_reordering_on_labnet() {
     let net = Net::up("seq", &["--loss", "10%", "--reorder", "5%", "--seed", "1"]);
     let mut server = net.spawn("server", SEQSERV, &["10000", "--idle", "1"]);
     server.expect_line("listening", |l| l.starts_with("listening on"));
-    let mut client = net.spawn("client", SEQCLI, &["192.0.2.2", "10000", "--count", "200"]);
+    let mut client = net.spawn("client", SEQCLI, &[&net.server, "10000", "--count", "200"]);
     let (status, out, _) = client.wait_exit();
     assert!(status.success());
     assert_eq!(out, "sent 200 datagrams\n");
@@ -159,4 +168,71 @@ fn the_sequence_experiment_shows_loss_and_reordering_on_labnet() {
         200,
         "{summary} / {link} / {overrun} overrun"
     );
+}
+
+/// A temporary directory, removed on drop.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(tag: &str) -> Dir {
+        let d = std::env::temp_dir().join(format!("udp-netns-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("root")).expect("mkdir");
+        Dir(d)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `size` bytes of reproducible noise.
+fn noise(size: usize) -> Vec<u8> {
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    (0..size)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn the_course_transfer_is_silently_corrupted_by_loss() {
+    if skip("udpft") {
+        return;
+    }
+    let dir = Dir::new("udpft");
+    let data = noise(200 * 1024);
+    std::fs::write(dir.0.join("data.bin"), &data).expect("write");
+    let net = Net::up("ft", &["--loss", "10%,0%", "--seed", "2"]);
+    let root = dir.0.join("root");
+    let server_args = ["--root", root.to_str().unwrap(), "--idle", "1", "--once"];
+    let mut server = net.spawn("server", env!("CARGO_BIN_EXE_udpftserver"), &server_args);
+    server.expect_line("listening", |l| l.starts_with("listening on"));
+    let origin = dir.0.join("data.bin");
+    // The path datagram may be lost too: then the client waits forever. Seed 2 keeps it.
+    let client_args = [net.server.as_str(), origin.to_str().unwrap(), "copy.bin"];
+    let mut client = net.spawn("client", env!("CARGO_BIN_EXE_udpftclient"), &client_args);
+    let (status, out, err) = client.wait_exit();
+    assert!(status.success(), "{err}");
+    assert!(
+        out.starts_with("Filename sent.\nsent 204800 bytes in 200 datagrams"),
+        "{out}"
+    );
+    let (_, out, _) = server.wait_exit();
+    let copy = std::fs::read(root.join("copy.bin")).expect("the copy exists");
+    let link = net.down();
+    assert!(count_before(&link, "lost") > 0, "{link}");
+    assert!(
+        copy.len() < data.len(),
+        "holes: {} of {} bytes\n{out}",
+        copy.len(),
+        data.len()
+    );
+    assert_ne!(copy, data[..copy.len()], "the copy is not even a prefix");
 }
