@@ -10,6 +10,7 @@
 //! | [`failures`] | `dgclitimeo`, `dgcliaddr`, `dgcliconnect` | UNP 8.4, 8.8, 8.11, 14.2: lost datagrams, strangers, ICMP errors |
 //! | [`flood`] | `dgcliloop`, `dgecholoop` | UNP 8.13: no flow control, `SO_RCVBUF` |
 //! | [`ft`] | `udpftserver`, `udpftclient` | the course's UDP upload: `Received from client: [PATH]`, `ok`, `================END` |
+//! | [`rft`] | `rftserver`, `rftclient` | reliability added over UDP: sequence numbers, ACKs, RTT-based retransmission, a window |
 //! | [`seq`] | `udpseqserver`, `udpseqclient` | the course's experiment: `Sequence num: N`, `Error!` |
 //! | [`text`] | — | a datagram as the C programs print it, escaped |
 //!
@@ -26,6 +27,7 @@ pub mod echo;
 pub mod failures;
 pub mod flood;
 pub mod ft;
+pub mod rft;
 pub mod seq;
 pub mod text;
 pub mod upload;

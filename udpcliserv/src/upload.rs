@@ -108,7 +108,10 @@ fn why(at: std::os::fd::BorrowedFd<'_>, name: &OsStr, err: nix::errno::Errno) ->
     let stat = nix::sys::stat::fstatat(at, name, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW);
     match stat {
         Ok(st) if st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFLNK => {
-            format!("{}: a symbolic link (not followed)", unp::printable(name.as_bytes()))
+            format!(
+                "{}: a symbolic link (not followed)",
+                unp::printable(name.as_bytes())
+            )
         }
         _ => format!("{}: {}", unp::printable(name.as_bytes()), err.desc()),
     }

@@ -236,3 +236,74 @@ fn the_course_transfer_is_silently_corrupted_by_loss() {
     );
     assert_ne!(copy, data[..copy.len()], "the copy is not even a prefix");
 }
+
+/// rftclient uploads `size` bytes across a link with `impairments`; the copy must be
+/// identical. Returns the client's summary line.
+fn reliable_upload(tag: &str, impairments: &[&str], size: usize) -> String {
+    let dir = Dir::new(tag);
+    let data = noise(size);
+    std::fs::write(dir.0.join("data.bin"), &data).expect("write");
+    let net = Net::up(tag, impairments);
+    let root = dir.0.join("root");
+    let mut server = net.spawn(
+        "server",
+        env!("CARGO_BIN_EXE_rftserver"),
+        &["--root", root.to_str().unwrap()],
+    );
+    server.expect_line("listening", |l| l.starts_with("listening on"));
+    let origin = dir.0.join("data.bin");
+    let args = [net.server.as_str(), origin.to_str().unwrap(), "copy.bin"];
+    let mut client = net.spawn("client", env!("CARGO_BIN_EXE_rftclient"), &args);
+    let (status, out, err) = client.wait_exit();
+    assert!(status.success(), "{err}");
+    server.expect_line("the end", |l| l.contains(": wrote "));
+    let copy = std::fs::read(root.join("copy.bin")).expect("the copy exists");
+    assert!(
+        copy == data,
+        "the copy differs: {} of {} bytes",
+        copy.len(),
+        data.len()
+    );
+    let link = net.down();
+    format!("{}  [{link}]", out.trim_end())
+}
+
+#[test]
+fn the_reliable_transfer_is_identical_under_loss_reordering_and_duplication() {
+    if skip("rft") {
+        return;
+    }
+    let impair = [
+        "--loss",
+        "10%",
+        "--reorder",
+        "10%",
+        "--duplicate",
+        "10%",
+        "--delay",
+        "1ms",
+        "--seed",
+        "5",
+    ];
+    let summary = reliable_upload("rft", &impair, 1 << 20);
+    assert!(summary.contains("retransmitted"), "{summary}");
+}
+
+/// The benchmark behind docs/lab4-udp.md's table: 4 MiB at 0, 1, 5 and 10 % loss
+/// each way, 1 ms delay each way. `cargo test --release -p udpcliserv --test netns --
+/// --ignored --nocapture throughput`.
+#[test]
+#[ignore = "a benchmark: run it by hand"]
+fn throughput_against_loss() {
+    if skip("bench") {
+        return;
+    }
+    for loss in ["0%", "1%", "5%", "10%"] {
+        let summary = reliable_upload(
+            "bench",
+            &["--loss", loss, "--delay", "1ms", "--seed", "1"],
+            4 << 20,
+        );
+        println!("loss {loss}: {summary}");
+    }
+}
