@@ -6,6 +6,7 @@
 //!
 //! | module | programs | teaches |
 //! |---|---|---|
+//! | [`daemons`] | `labdaemon`, `udpechod`, `daemonize` | Lab 5 and UNP 13: a process with no terminal, logging |
 //! | [`echo`] | `udpechoserver`, `udpechoclient` | socket, bind, recvfrom, sendto: blanks ㊴–㊺ |
 //! | [`failures`] | `dgclitimeo`, `dgcliaddr`, `dgcliconnect` | UNP 8.4, 8.8, 8.11, 14.2: lost datagrams, strangers, ICMP errors |
 //! | [`flood`] | `dgcliloop`, `dgecholoop` | UNP 8.13: no flow control, `SO_RCVBUF` |
@@ -23,6 +24,7 @@
 
 use std::net::{SocketAddr, UdpSocket};
 
+pub mod daemons;
 pub mod echo;
 pub mod failures;
 pub mod flood;
