@@ -12,6 +12,8 @@
 //! | [`process`] | fork per client, zombies, wait vs waitpid | `Fork`, `Wait`, `Waitpid` |
 //! | [`signal`] | handlers, `SA_RESTART` vs `EINTR`, reaping every child | `Signal`, `Signal_intr`, `sig_chld` |
 //! | [`addr`] | protocol-independent listen/connect, IPv4 and IPv6 | `tcp_listen`, `tcp_connect`, `sock_ntop` |
+//! | [`udp`] | datagrams: socket, bind, recvfrom, sendto, a connected UDP socket, SO_RCVBUF, SO_RCVTIMEO | `Recvfrom`, `Sendto`, dg_echo, dg_cli |
+//! | [`daemon`] | a process without a terminal: fork, setsid, fork, chdir, umask, close, syslog | `daemon_init` (UNP 13.4) |
 //! | [`serve`] | how to serve many clients: one at a time, a process per client, a thread per client | tcpserv01.c, tcpserv04.c, threads/tcpserv01.c |
 //!
 //! Armour, beside the lessons and named for what it protects against:
@@ -38,6 +40,7 @@
 //! ```
 
 pub mod addr;
+pub mod daemon;
 pub mod error;
 pub mod io;
 pub mod process;
@@ -45,6 +48,7 @@ pub mod serve;
 pub mod shortage;
 pub mod signal;
 pub mod sock;
+pub mod udp;
 
 pub use addr::{sock_ntop, tcp_connect, tcp_listen};
 pub use error::{Context, Error, Result, err_msg, err_ret, log, print_flush, printable, run};
