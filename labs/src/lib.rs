@@ -20,6 +20,7 @@
 
 pub mod capture;
 pub mod decode;
+pub mod labcheck;
 #[cfg(target_os = "linux")]
 pub mod labnet;
 pub mod packet;

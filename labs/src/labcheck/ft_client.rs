@@ -1,0 +1,4 @@
+//! TODO
+use super::session::Session;
+/// TODO
+pub fn check(_s: &mut Session<'_>) {}

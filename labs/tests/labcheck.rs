@@ -1,0 +1,105 @@
+//! labcheck on the reference programs: every check passes, the output formats hold what
+//! they should, and the exit status says so. The zoo (`labcheck_zoo.rs`) shows each
+//! check catching the mistake it is named for.
+
+mod labcheck_util;
+
+use labcheck_util::{labcheck, reference};
+
+#[test]
+fn the_reference_lottery_server_passes_every_check() {
+    let server = reference("lotteryserver");
+    let (ok, out) = labcheck(&["server", "lottery", "--", &server, "{port}"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("18 passed, 0 failed, 0 skipped (9 of 9 handout checks passed)"),
+        "{out}"
+    );
+    assert!(out.contains("serial: the second client waited"), "{out}");
+    assert!(out.contains("bind error: Address already in use"), "{out}");
+}
+
+#[test]
+fn the_forking_lottery_server_is_concurrent_and_leaves_no_zombies() {
+    let server = reference("lotteryserver");
+    let (ok, out) = labcheck(&[
+        "server",
+        "lottery",
+        "--concurrent",
+        "--",
+        &server,
+        "{port}",
+        "--concurrency",
+        "fork",
+    ]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("concurrent: the second client was answered"),
+        "{out}"
+    );
+    assert!(out.contains("children, all reaped"), "{out}");
+}
+
+#[test]
+fn the_reference_lottery_client_passes_every_check() {
+    let client = reference("lotteryclient");
+    let (ok, out) = labcheck(&["client", "lottery", "--", &client, "{host}", "{port}"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("6 passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn json_junit_only_handout_and_the_exit_status() {
+    let server = reference("lotteryserver");
+    let (ok, json) = labcheck(&[
+        "server", "lottery", "--only", "handout", "--format", "json", "--", &server, "{port}",
+    ]);
+    assert!(ok, "{json}");
+    assert!(json.contains("\n{\"subject\":\"server lottery\""), "{json}");
+    assert!(
+        json.contains("\"name\":\"lottery.full\",\"tag\":\"handout\",\"verdict\":\"PASS\""),
+        "{json}"
+    );
+    assert!(
+        json.contains("\"name\":\"lottery.reset\",\"tag\":\"robustness\",\"verdict\":\"SKIP\""),
+        "{json}"
+    );
+    // A program that is not a lottery server: every check fails, the status says so.
+    let (ok, xml) = labcheck(&[
+        "server",
+        "lottery",
+        "--only",
+        "handout",
+        "--format",
+        "junit",
+        "--",
+        "/bin/sleep",
+        "30",
+    ]);
+    assert!(!ok, "{xml}");
+    assert!(xml.contains("\n<?xml"), "{xml}");
+    assert!(
+        xml.contains("<testcase classname=\"server lottery.handout\" name=\"lottery.start\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<failure message=\"does it take the port from its command line"),
+        "{xml}"
+    );
+    assert!(xml.contains("</testsuite>"), "{xml}");
+}
+
+#[test]
+fn a_server_already_running_gets_fewer_checks() {
+    let server = reference("lotteryserver");
+    let s = testkit::Server::spawn(&server, &["0", "--concurrency", "thread"]);
+    let addr = format!("127.0.0.1:{}", s.port());
+    let (ok, out) = labcheck(&["server", "lottery", "--concurrent", "--addr", &addr]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("SKIP [handout] lottery.second-server"),
+        "{out}"
+    );
+    assert!(out.contains("note: a server already running"), "{out}");
+    drop(s.connect());
+}
