@@ -26,20 +26,33 @@
 //!
 //! Any other length outside `1..=256` is a protocol error.
 //!
-//! [`describe_request`] and [`SegmentDescriber`] turn captured payloads into one-line
-//! descriptions, for the capture explainer.
+//! # The framing interface
+//!
+//! TCP is a byte stream: a `read` returns whatever has arrived, a piece of a segment or
+//! several segments. This module is the one place that knows where a segment ends:
+//!
+//! | question | answer |
+//! |---|---|
+//! | is the front of this buffer a complete segment, incomplete, or invalid? | [`check`] |
+//! | what does a complete one say? | [`parse`], and [`segments`] for every complete one in a buffer |
+//! | the bytes for file data, the end, an error | [`encode_segments`], [`encode_piece`], [`encode_end_of_file`], [`encode_error`] |
+//! | one line about a segment, for logs and captures | `Display` of [`Segment`] and [`ProtoError`] |
+//!
+//! The server encodes with it, the client (`fetch`) reassembles with [`segments`], and
+//! the capture explainer (labtrace) counts and describes with [`complete_replies`] and
+//! [`describe_replies`]. The request (the path) is in [`request`].
 
 use std::fmt;
+
+pub mod request;
+
+pub use request::{MAX_PATH_LEN, RequestError, decode_request, describe_request, encode_request};
 
 /// The size of a segment's data buffer (`BUFSIZE` in the C programs).
 pub const BUFSIZE: usize = 256;
 
 /// The size of one segment on the wire: a 4-byte length and the buffer.
 pub const SEGMENT_SIZE: usize = 4 + BUFSIZE;
-
-/// The longest path a request may carry: the C server reads at most 256 bytes into a
-/// 256-byte array and then writes a terminating NUL at `recv_msg[len]`.
-pub const MAX_PATH_LEN: usize = BUFSIZE - 1;
 
 /// The length that marks an error segment.
 pub const ERROR_LENGTH: i32 = -1;
@@ -83,6 +96,20 @@ impl Segment<'_> {
     }
 }
 
+impl fmt::Display for Segment<'_> {
+    /// `segment len=256`, `segment len=88 (last data)`, `end-of-file segment`,
+    /// `error segment "refused: symbolic link"` (the message escaped by
+    /// [`unp::printable`]: it comes from the peer).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Segment::Data(d) if self.is_short() => write!(f, "segment len={} (last data)", d.len()),
+            Segment::Data(d) => write!(f, "segment len={}", d.len()),
+            Segment::EndOfFile => f.write_str("end-of-file segment"),
+            Segment::Error(m) => write!(f, "error segment \"{}\"", unp::printable(m)),
+        }
+    }
+}
+
 /// A segment that breaks the protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProtoError {
@@ -102,6 +129,26 @@ impl fmt::Display for ProtoError {
 
 impl std::error::Error for ProtoError {}
 
+/// What the front of a buffer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// A whole segment: its first [`SEGMENT_SIZE`] bytes can be [`parse`]d.
+    Complete,
+    /// Fewer than [`SEGMENT_SIZE`] bytes: wait for more.
+    Incomplete,
+    /// A whole segment that breaks the protocol.
+    Invalid(ProtoError),
+}
+
+/// Is the front of `buf` a complete segment, an incomplete one, or an invalid one?
+pub fn check(buf: &[u8]) -> Framing {
+    match buf.first_chunk::<SEGMENT_SIZE>().map(parse) {
+        None => Framing::Incomplete,
+        Some(Ok(_)) => Framing::Complete,
+        Some(Err(e)) => Framing::Invalid(e),
+    }
+}
+
 /// The length field of a frame (its first 4 bytes, little-endian).
 pub fn segment_length(frame: &[u8; SEGMENT_SIZE]) -> i32 {
     let mut len = [0u8; 4];
@@ -110,7 +157,7 @@ pub fn segment_length(frame: &[u8; SEGMENT_SIZE]) -> i32 {
 }
 
 /// Decodes one 260-byte frame. The bytes after `length` are ignored, as they must be.
-pub fn decode_segment(frame: &[u8; SEGMENT_SIZE]) -> Result<Segment<'_>, ProtoError> {
+pub fn parse(frame: &[u8; SEGMENT_SIZE]) -> Result<Segment<'_>, ProtoError> {
     let buf = &frame[field::BUF];
     match segment_length(frame) {
         ERROR_LENGTH => {
@@ -121,6 +168,71 @@ pub fn decode_segment(frame: &[u8; SEGMENT_SIZE]) -> Result<Segment<'_>, ProtoEr
         n @ 1..=256 => Ok(Segment::Data(&buf[..n as usize])),
         n => Err(ProtoError::BadLength(n)),
     }
+}
+
+/// The complete segments at the front of `buf`, parsed one after another; what is left
+/// (less than a segment) is [`Segments::rest`].
+pub fn segments(buf: &[u8]) -> Segments<'_> {
+    Segments { buf }
+}
+
+/// The iterator of [`segments`].
+#[derive(Debug, Clone)]
+pub struct Segments<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Segments<'a> {
+    /// The bytes after the segments taken so far: after the last one, the start of an
+    /// incomplete segment (empty if the buffer ended on a segment boundary).
+    pub fn rest(&self) -> &'a [u8] {
+        self.buf
+    }
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = Result<Segment<'a>, ProtoError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (frame, rest) = self.buf.split_first_chunk::<SEGMENT_SIZE>()?;
+        self.buf = rest;
+        Some(parse(frame))
+    }
+}
+
+/// How many bytes at the front of a captured server-to-client stream (starting at a
+/// segment boundary) are whole segments.
+pub fn complete_replies(stream: &[u8]) -> usize {
+    let mut all = segments(stream);
+    all.by_ref().for_each(drop);
+    stream.len() - all.rest().len()
+}
+
+/// One line per segment of a captured server-to-client stream ([`Segment`]'s
+/// `Display`, or the [`ProtoError`]). An end-of-file segment, an error segment or a
+/// protocol error ends the stream: the bytes after one are counted, not decoded
+/// (`260 unexpected bytes after the last segment`). An incomplete segment at the end is
+/// left out: give it whole segments ([`complete_replies`]).
+pub fn describe_replies(stream: &[u8]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut all = segments(stream);
+    while let Some(segment) = all.next() {
+        let last = !matches!(segment, Ok(Segment::Data(_)));
+        lines.push(match segment {
+            Ok(s) => s.to_string(),
+            Err(e) => e.to_string(),
+        });
+        if last {
+            let trailing = all.rest().len();
+            if trailing > 0 {
+                lines.push(format!(
+                    "{trailing} unexpected bytes after the last segment"
+                ));
+            }
+            break;
+        }
+    }
+    lines
 }
 
 /// Encodes a data segment into `frame`; the buffer after the data is zero-filled.
@@ -144,6 +256,17 @@ pub fn encode_segments(data: &[u8], out: &mut Vec<u8>) {
     for chunk in data.chunks(BUFSIZE) {
         encode_data(chunk, &mut frame);
         out.extend_from_slice(&frame);
+    }
+}
+
+/// The wire bytes for the next piece of a file, in `out` (cleared first): the segments
+/// that carry `data` ([`encode_segments`]), and after the file's `last` piece unplab's
+/// end-of-file segment, so that it rides in the same `write`.
+pub fn encode_piece(data: &[u8], last: bool, out: &mut Vec<u8>) {
+    out.clear();
+    encode_segments(data, out);
+    if last {
+        out.extend_from_slice(&encode_end_of_file());
     }
 }
 
@@ -171,349 +294,5 @@ pub fn encode_error(message: &str) -> [u8; SEGMENT_SIZE] {
     frame
 }
 
-/// A request the server refuses before looking at the file system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestError {
-    /// No bytes at all.
-    Empty,
-    /// More than [`MAX_PATH_LEN`] bytes (the count is what arrived, at most 256 when read
-    /// by a server).
-    TooLong(usize),
-    /// The bytes are not UTF-8.
-    NotUtf8,
-    /// A NUL byte inside the path (a C server would silently cut the path there).
-    ContainsNul,
-}
-
-impl fmt::Display for RequestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RequestError::Empty => f.write_str("empty path"),
-            RequestError::TooLong(n) => {
-                write!(f, "path too long ({n} bytes, at most {MAX_PATH_LEN})")
-            }
-            RequestError::NotUtf8 => f.write_str("path is not UTF-8"),
-            RequestError::ContainsNul => f.write_str("path contains a NUL byte"),
-        }
-    }
-}
-
-impl std::error::Error for RequestError {}
-
-/// The request bytes for `path`: the path itself, checked as the server will check it.
-pub fn encode_request(path: &str) -> Result<&[u8], RequestError> {
-    decode_request(path.as_bytes()).map(str::as_bytes)
-}
-
-/// The path a request carries, if it is one the server accepts to look up.
-pub fn decode_request(bytes: &[u8]) -> Result<&str, RequestError> {
-    if bytes.is_empty() {
-        return Err(RequestError::Empty);
-    }
-    if bytes.len() > MAX_PATH_LEN {
-        return Err(RequestError::TooLong(bytes.len()));
-    }
-    if bytes.contains(&0) {
-        return Err(RequestError::ContainsNul);
-    }
-    std::str::from_utf8(bytes).map_err(|_| RequestError::NotUtf8)
-}
-
-/// A one-line description of a captured request payload: `path "/tmp/x"`, or what is
-/// wrong with it (`invalid path (path is not UTF-8): "a\xFFb"`).
-pub fn describe_request(bytes: &[u8]) -> String {
-    match decode_request(bytes) {
-        Ok(path) => format!("path {path:?}"),
-        Err(e) => format!("invalid path ({e}): \"{}\"", bytes.escape_ascii()),
-    }
-}
-
-/// Describes a server-to-client byte stream segment by segment, whatever the points at
-/// which the capture split it (TCP segments rarely line up with 260-byte frames).
-///
-/// ```
-/// use filetransfer::proto::{SegmentDescriber, encode_segments};
-/// use filetransfer::proto::encode_end_of_file;
-/// let mut wire = Vec::new();
-/// encode_segments(&[7u8; 300], &mut wire);
-/// wire.extend_from_slice(&encode_end_of_file());
-/// let mut d = SegmentDescriber::new();
-/// let mut lines = d.feed(&wire[..100]); // nothing complete yet
-/// lines.extend(d.feed(&wire[100..]));
-/// assert_eq!(
-///     lines,
-///     ["segment len=256", "segment len=44 (last data)", "end-of-file segment"]
-/// );
-/// assert_eq!(d.finish(), None);
-/// ```
-#[derive(Debug, Default, Clone)]
-pub struct SegmentDescriber {
-    pending: Vec<u8>,
-    ended: bool,
-    trailing: usize,
-}
-
-impl SegmentDescriber {
-    /// A describer at the start of a stream.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Takes the next captured bytes and returns one line per segment they complete:
-    /// `segment len=256`, `segment len=88 (last data)` (a short segment, which a server
-    /// only sends at the end of the file), `end-of-file segment` (unplab's marker of a
-    /// complete transfer), `error segment "refused: ..."`, or
-    /// `protocol error: segment length 300 is outside -1..=256`. Bytes after an
-    /// end-of-file segment, an error segment or a protocol error are counted, not decoded
-    /// (see [`Self::finish`]).
-    pub fn feed(&mut self, mut bytes: &[u8]) -> Vec<String> {
-        let mut lines = Vec::new();
-        while !bytes.is_empty() {
-            if self.ended {
-                self.trailing += bytes.len();
-                break;
-            }
-            let want = SEGMENT_SIZE - self.pending.len();
-            let take = want.min(bytes.len());
-            self.pending.extend_from_slice(&bytes[..take]);
-            bytes = &bytes[take..];
-            let Ok(frame) = <&[u8; SEGMENT_SIZE]>::try_from(self.pending.as_slice()) else {
-                break; // incomplete: wait for more bytes
-            };
-            lines.push(match decode_segment(frame) {
-                Ok(Segment::Data(d)) if d.len() < BUFSIZE => {
-                    format!("segment len={} (last data)", d.len())
-                }
-                Ok(Segment::Data(d)) => format!("segment len={}", d.len()),
-                Ok(Segment::EndOfFile) => {
-                    self.ended = true;
-                    "end-of-file segment".to_string()
-                }
-                Ok(Segment::Error(m)) => {
-                    self.ended = true;
-                    format!("error segment {:?}", String::from_utf8_lossy(m))
-                }
-                Err(e) => {
-                    self.ended = true;
-                    e.to_string()
-                }
-            });
-            self.pending.clear();
-        }
-        lines
-    }
-
-    /// What is left at the end of the stream, if anything: an incomplete segment
-    /// (`incomplete segment: 130 of 260 bytes`) or bytes after the last segment.
-    pub fn finish(&self) -> Option<String> {
-        if self.trailing > 0 {
-            Some(format!(
-                "{} unexpected bytes after the last segment",
-                self.trailing
-            ))
-        } else if !self.pending.is_empty() {
-            Some(format!(
-                "incomplete segment: {} of {SEGMENT_SIZE} bytes",
-                self.pending.len()
-            ))
-        } else {
-            None
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn frame(len: i32, fill: u8) -> [u8; SEGMENT_SIZE] {
-        let mut f = [fill; SEGMENT_SIZE];
-        f[..4].copy_from_slice(&len.to_le_bytes());
-        f
-    }
-
-    #[test]
-    fn data_segment_round_trip_and_layout() {
-        let mut f = [0xAAu8; SEGMENT_SIZE];
-        encode_data(b"hello", &mut f);
-        assert_eq!(&f[..4], &[5, 0, 0, 0]); // little-endian length
-        assert_eq!(&f[4..9], b"hello");
-        assert!(f[9..].iter().all(|&b| b == 0));
-        assert_eq!(decode_segment(&f), Ok(Segment::Data(b"hello")));
-    }
-
-    #[test]
-    fn garbage_after_length_is_ignored() {
-        let f = frame(3, b'Z');
-        assert_eq!(decode_segment(&f), Ok(Segment::Data(b"ZZZ")));
-        assert_eq!(decode_segment(&frame(1, 9)), Ok(Segment::Data(b"\x09")));
-        assert_eq!(
-            decode_segment(&frame(256, 1)),
-            Ok(Segment::Data(&[1u8; 256]))
-        );
-    }
-
-    #[test]
-    fn lengths_outside_the_range_are_protocol_errors() {
-        for n in [257, -2, i32::MIN, i32::MAX, 260] {
-            assert_eq!(decode_segment(&frame(n, 0)), Err(ProtoError::BadLength(n)));
-        }
-        assert_eq!(
-            ProtoError::BadLength(300).to_string(),
-            "protocol error: segment length 300 is outside -1..=256"
-        );
-    }
-
-    #[test]
-    fn end_of_file_segment_is_length_zero_and_zero_padding() {
-        let f = encode_end_of_file();
-        assert_eq!(&f[..4], &[0, 0, 0, 0]);
-        assert!(f[4..].iter().all(|&b| b == 0));
-        assert!(is_end_of_file(&f));
-        assert_eq!(decode_segment(&f), Ok(Segment::EndOfFile));
-        // Recognized by its length alone, whatever a peer leaves in the padding.
-        assert!(is_end_of_file(&frame(0, 0xEE)));
-        assert_eq!(decode_segment(&frame(0, 0xEE)), Ok(Segment::EndOfFile));
-        assert!(!is_end_of_file(&frame(1, 0)));
-        assert!(!is_end_of_file(&frame(-1, 0)));
-        assert!(!Segment::EndOfFile.is_short());
-        assert!(Segment::Data(b"x").is_short());
-        assert!(!Segment::Data(&[0; 256]).is_short());
-    }
-
-    #[test]
-    fn error_segment_round_trip() {
-        let f = encode_error("No such file or directory: x.txt");
-        assert_eq!(&f[..4], &[0xFF; 4]);
-        let seg = decode_segment(&f).unwrap();
-        assert_eq!(seg, Segment::Error(b"No such file or directory: x.txt"));
-        assert_eq!(
-            seg.error_message().as_deref(),
-            Some("No such file or directory: x.txt")
-        );
-    }
-
-    #[test]
-    fn long_error_message_is_cut_at_a_char_boundary_and_nul_ended() {
-        let msg = "é".repeat(200); // 400 bytes
-        let f = encode_error(&msg);
-        assert_eq!(f[SEGMENT_SIZE - 1], 0);
-        let Segment::Error(m) = decode_segment(&f).unwrap() else {
-            panic!("not an error segment")
-        };
-        assert_eq!(m.len(), 254);
-        assert!(std::str::from_utf8(m).is_ok());
-        // A C peer that fills the whole buffer without a NUL is read to the end.
-        let full = frame(-1, b'e');
-        assert_eq!(decode_segment(&full), Ok(Segment::Error(&[b'e'; 256])));
-    }
-
-    #[test]
-    fn encode_segments_splits_in_256_byte_pieces() {
-        let data: Vec<u8> = (0..600u32).map(|i| i as u8).collect();
-        let mut out = Vec::new();
-        encode_segments(&data, &mut out);
-        assert_eq!(out.len(), 3 * SEGMENT_SIZE);
-        let lens: Vec<i32> = out
-            .chunks_exact(SEGMENT_SIZE)
-            .map(|c| segment_length(c.try_into().unwrap()))
-            .collect();
-        assert_eq!(lens, [256, 256, 88]);
-        let mut back = Vec::new();
-        for c in out.chunks_exact(SEGMENT_SIZE) {
-            match decode_segment(c.try_into().unwrap()).unwrap() {
-                Segment::Data(d) => back.extend_from_slice(d),
-                other => panic!("not data: {other:?}"),
-            }
-        }
-        assert_eq!(back, data);
-        out.clear();
-        encode_segments(b"", &mut out);
-        assert!(out.is_empty());
-        encode_segments(&[1; 512], &mut out);
-        assert_eq!(out.len(), 2 * SEGMENT_SIZE);
-    }
-
-    #[test]
-    fn requests_are_checked() {
-        assert_eq!(decode_request(b"/tmp/x"), Ok("/tmp/x"));
-        assert_eq!(decode_request(b""), Err(RequestError::Empty));
-        assert_eq!(decode_request(&[b'a'; 255]).map(str::len), Ok(255));
-        assert_eq!(
-            decode_request(&[b'a'; 256]),
-            Err(RequestError::TooLong(256))
-        );
-        assert_eq!(decode_request(b"a\xffb"), Err(RequestError::NotUtf8));
-        assert_eq!(decode_request(b"a\0b"), Err(RequestError::ContainsNul));
-        assert_eq!(encode_request("x.txt"), Ok(&b"x.txt"[..]));
-        assert!(encode_request(&"a".repeat(300)).is_err());
-    }
-
-    #[test]
-    fn describe_request_quotes_the_path() {
-        assert_eq!(describe_request(b"/tmp/x"), r#"path "/tmp/x""#);
-        assert_eq!(
-            describe_request(b"a\xffb"),
-            r#"invalid path (path is not UTF-8): "a\xffb""#
-        );
-    }
-
-    #[test]
-    fn describer_works_on_any_split() {
-        let mut wire = Vec::new();
-        encode_segments(&[3u8; 600], &mut wire);
-        wire.extend_from_slice(&encode_end_of_file());
-        let expected = [
-            "segment len=256",
-            "segment len=256",
-            "segment len=88 (last data)",
-            "end-of-file segment",
-        ];
-        for step in [1, 7, 259, 260, 261, 1000] {
-            let mut d = SegmentDescriber::new();
-            let lines: Vec<String> = wire.chunks(step).flat_map(|c| d.feed(c)).collect();
-            assert_eq!(lines, expected, "split every {step} bytes");
-            assert_eq!(d.finish(), None);
-        }
-    }
-
-    #[test]
-    fn describer_shows_error_segments_and_bytes_after_the_end() {
-        let mut d = SegmentDescriber::new();
-        let mut wire = encode_error("refused: outside the served directory").to_vec();
-        assert_eq!(
-            d.feed(&wire),
-            ["error segment \"refused: outside the served directory\""]
-        );
-        assert_eq!(d.finish(), None);
-        let mut d = SegmentDescriber::new();
-        wire = encode_end_of_file().to_vec();
-        encode_segments(b"late", &mut wire);
-        assert_eq!(d.feed(&wire), ["end-of-file segment"]);
-        assert_eq!(
-            d.finish().as_deref(),
-            Some("260 unexpected bytes after the last segment")
-        );
-    }
-
-    #[test]
-    fn describer_reports_leftovers_and_bad_lengths() {
-        let mut d = SegmentDescriber::new();
-        assert!(d.feed(&frame(256, 0)[..130]).is_empty());
-        assert_eq!(
-            d.finish().as_deref(),
-            Some("incomplete segment: 130 of 260 bytes")
-        );
-        let mut d = SegmentDescriber::new();
-        let mut wire = frame(300, 0).to_vec();
-        wire.extend_from_slice(&[0; 10]);
-        assert_eq!(
-            d.feed(&wire),
-            ["protocol error: segment length 300 is outside -1..=256"]
-        );
-        assert_eq!(
-            d.finish().as_deref(),
-            Some("10 unexpected bytes after the last segment")
-        );
-    }
-}
+mod tests;

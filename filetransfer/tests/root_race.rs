@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use filetransfer::serve::Root;
+use filetransfer::jail::Root;
 
 #[test]
 fn a_directory_swapped_for_a_symlink_never_leads_outside() {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use filetransfer::fetch;
+use filetransfer::partial;
 use filetransfer::proto::{self, SEGMENT_SIZE};
 use testkit::{Proc, Server, run_with_input};
 
@@ -199,6 +199,34 @@ fn wire_bytes_are_whole_260_byte_segments_with_le_lengths_then_the_end_of_file_s
     assert_eq!(&wire[2 * SEGMENT_SIZE..], end_of_file_bytes());
 }
 
+#[test]
+fn a_big_file_goes_out_as_whole_segments_in_many_writes_then_the_end_of_file_segment() {
+    // More than one write's worth (1024 segments): the segments of every write, the
+    // short last one, then the marker, exactly as the protocol module encodes them.
+    let root = TempDir::new("wire-big");
+    let data = content(1024 * 256 * 2 + 300, 11);
+    std::fs::write(root.join("big"), &data).unwrap();
+    let server = serve(ITERFTSERVER, &root.0);
+    let mut expected = Vec::new();
+    proto::encode_segments(&data, &mut expected);
+    expected.extend_from_slice(&end_of_file_bytes());
+    assert!(raw_exchange(server.port(), b"big") == expected);
+}
+
+/// A file whose size `fstat` gives as 0 but that has content: `/proc/PID/status`. The
+/// server must not pass it off as a complete empty file.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_that_grows_while_sent_ends_with_an_error_segment() {
+    let mut server = Server::spawn(ITERFTSERVER, &["0", "--root", "/proc/self"]);
+    let message = "file changed while being sent: status";
+    assert_raw_refused(server.port(), b"status", message);
+    server
+        .proc
+        .expect_stderr_line("the failure", |l| l.ends_with(&format!(": {message}\n")));
+    assert_refused(server.port(), "status", message);
+}
+
 /// A C-style server (no end-of-file segment) sending `data` as full segments and a
 /// short last one, then closing.
 fn c_style_server(data: Vec<u8>) -> (u16, JoinHandle<Vec<u8>>) {
@@ -323,10 +351,7 @@ fn assert_raw_refused(port: u16, request: &[u8], message: &str) {
     let frame: &[u8; SEGMENT_SIZE] = wire[..].try_into().unwrap();
     assert_eq!(proto::segment_length(frame), -1);
     assert_eq!(
-        proto::decode_segment(frame)
-            .unwrap()
-            .error_message()
-            .as_deref(),
+        proto::parse(frame).unwrap().error_message().as_deref(),
         Some(message)
     );
 }
@@ -395,10 +420,14 @@ fn every_refusal_leaves_no_file_and_the_server_serving() {
         nix::sys::stat::makedev(1, 3),
     ) {
         Ok(()) => assert_refused(port, "null", not_regular),
-        Err(e) => eprintln!("skipping the device case: mknod: {e}"),
+        Err(e) => testkit::skip(
+            "UNPLAB_REQUIRE_ROOT",
+            &format!("the device case: mknod needs CAP_MKNOD: {e}"),
+        ),
     }
 
-    // An unreadable file (skipped when the test runs with privileges that read it).
+    // An unreadable file. A user who reads mode 000 files anyway (root) asks a second
+    // server, run as a fresh user id without privileges.
     let locked = root.join("locked");
     std::fs::write(&locked, b"x").unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -406,7 +435,12 @@ fn every_refusal_leaves_no_file_and_the_server_serving() {
     if std::fs::File::open(&locked).is_err() {
         assert_refused(port, "locked", "Permission denied: locked");
     } else {
-        eprintln!("skipping the unreadable case: this user can read mode 000 files");
+        let mut cmd = std::process::Command::new(ITERFTSERVER);
+        cmd.args(["0", "--root", &root.to_string_lossy()]);
+        if testkit::as_fresh_user(&mut cmd, ITERFTSERVER, "the unreadable case") {
+            let unprivileged = Server::spawn_cmd(&mut cmd);
+            assert_refused(unprivileged.port(), "locked", "Permission denied: locked");
+        }
     }
 
     server
@@ -717,7 +751,10 @@ fn a_local_path_that_is_not_a_regular_file_is_refused_and_left_alone() {
         nix::sys::stat::makedev(1, 3),
     ) {
         Ok(()) => cases.push(("null", "a character device")),
-        Err(e) => eprintln!("skipping the device case: mknod needs CAP_MKNOD: {e}"),
+        Err(e) => testkit::skip(
+            "UNPLAB_REQUIRE_ROOT",
+            &format!("the device case: mknod needs CAP_MKNOD: {e}"),
+        ),
     }
     let before = dir.names();
     for (name, kind) in cases {
@@ -743,7 +780,7 @@ fn a_local_path_that_is_not_a_regular_file_is_refused_and_left_alone() {
             let t = std::fs::symlink_metadata(dir.join(name))
                 .unwrap()
                 .file_type();
-            assert_eq!(fetch::kind_of(t), kind, "{name} was replaced");
+            assert_eq!(partial::kind_of(t), kind, "{name} was replaced");
             assert_eq!(dir.names(), before, "files left behind");
         }
     }

@@ -8,7 +8,7 @@
 //! Every decoder comes from the crate that owns the protocol: `lottery::proto`,
 //! `filetransfer::proto` and the modules of `tcpcliserv::proto`. Their framing
 //! functions (`complete_requests`/`complete_replies`, [`lottery::proto::COMMAND_LEN`],
-//! [`filetransfer::proto::SEGMENT_SIZE`]) say how many bytes are whole messages; this
+//! [`filetransfer::proto::complete_replies`]) say how many bytes are whole messages; this
 //! module only dispatches and joins.
 
 use std::fmt::Write as _;
@@ -209,19 +209,17 @@ fn framed(
     }
 }
 
-/// The file server's whole 260-byte segments at the front of `stream`, described by
-/// `filetransfer::proto::SegmentDescriber`; a run of equal lines is written once.
+/// The file server's whole 260-byte segments at the front of `stream`, as
+/// `filetransfer::proto`'s framing counts and describes them; a run of equal lines is
+/// written once.
 fn ft_segments(stream: &[u8]) -> (String, usize) {
-    use filetransfer::proto::{SEGMENT_SIZE, SegmentDescriber};
-    let n = stream.len() / SEGMENT_SIZE * SEGMENT_SIZE;
-    let mut describer = SegmentDescriber::new();
-    let mut lines = describer.feed(&stream[..n]);
-    // Bytes after an error segment in the same stretch are counted, not decoded.
-    lines.extend(describer.finish());
-    (join_runs(&lines), n)
+    use filetransfer::proto::{complete_replies, describe_replies};
+    let n = complete_replies(stream);
+    (join_runs(&describe_replies(&stream[..n])), n)
 }
 
-/// Bytes as a quoted string when they are text, else as hex (at most 32 bytes shown).
+/// Bytes as a quoted string when they are text (escaped by [`unp::printable`], the one
+/// escaper of peer bytes), else as hex (at most 32 bytes shown).
 pub fn raw(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return String::new();
@@ -230,7 +228,7 @@ pub fn raw(bytes: &[u8]) -> String {
         s.chars()
             .all(|c| !c.is_control() || c.is_ascii_whitespace())
     }) {
-        return format!("{:?}", String::from_utf8_lossy(bytes));
+        return format!("\"{}\"", unp::printable(bytes));
     }
     let mut s = String::new();
     for (i, b) in bytes.iter().take(32).enumerate() {
@@ -446,6 +444,7 @@ mod tests {
     #[test]
     fn raw_is_text_or_hex() {
         assert_eq!(raw(b"hi\n"), "\"hi\\n\"");
+        assert_eq!(raw("tab\t, é\r\n".as_bytes()), "\"tab\\t, é\\r\\n\"");
         assert_eq!(raw(&[0, 1, 0xff]), "00 01 ff");
         assert!(raw(&[0; 40]).ends_with("… (40 bytes)"));
     }

@@ -11,9 +11,16 @@
 //! |---|---|
 //! | [`capture`] | reading pcap/pcapng files packet by packet, in constant memory |
 //! | [`packet`] | from a link-layer frame to a TCP segment (loopback, Ethernet, raw IP, Linux cooked) |
-//! | [`tcp`] | connections, relative Seq/Ack as Wireshark shows them, phases, bookkeeping |
+//! | [`tcp`] | the capture's connections: which segments belong together, who is client and server |
+//! | [`tcp::conn`] | one connection's byte streams: relative Seq/Ack as Wireshark shows them, scaled windows, reassembly |
+//! | [`tcp::phase`] | where a segment stands: handshake 1/3 .. 3/3, data, ACK, close 1/4 .. 4/4, reset |
+//! | [`tcp::bookkeeping`] | the handout's Server/Client Seq/Ack tables for each exchange and the close |
 //! | [`decode`] | which lab protocol a connection speaks, and what its bytes say |
-//! | [`render`] | the text story, JSON lines, the ASCII ladder and the SVG picture |
+//! | [`render`] | writing a view: one connection at a time, or one JSON line per segment |
+//! | [`render::text`] | the text story: a line per segment, the bookkeeping tables |
+//! | [`render::ladder`] | the ASCII sequence diagram |
+//! | [`render::json`] | JSON lines, one object per segment |
+//! | [`render::svg`] | the SVG picture of the ladder |
 //! | `labnet` | (Linux) two namespaces joined by an impaired user-space link, captured |
 //!
 //! [`trace`] ties them together; the `labtrace` binary only parses its arguments.

@@ -3,7 +3,9 @@
 //! the C client's commands are exactly the bytes unplab's client sends for the same
 //! keys, and unplab's server answers them with replies of exactly the C server's forms.
 //!
-//! The capture is not part of a user's clone: the test says so and skips without it.
+//! The capture sits beside the project (`../shared/captures/`) here and in CI, but it is
+//! not part of a user's clone: without it the test skips, saying so
+//! ([`testkit::course_capture`]; CI sets UNPLAB_REQUIRE_SHARED=1, which makes it fail).
 //! The same ground is covered from generated data by the lottery crate's tests (byte
 //! for byte, as the C client speaks) and by labtrace's built captures.
 
@@ -17,10 +19,6 @@ use lottery::draw::Seeding;
 use lottery::proto::{Command, Reply};
 use unp::serve::Concurrency;
 
-const COURSE_CAPTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/captures/lottery-macos-lo0.pcap"
-);
 const SERVER_PORT: u16 = 12345;
 
 /// The payloads of the capture's data segments, in order: (from the client?, bytes).
@@ -55,14 +53,10 @@ fn form(reply: &Reply) -> String {
 
 #[test]
 fn unplab_speaks_the_course_capture_byte_for_byte() {
-    let path = Path::new(COURSE_CAPTURE);
-    if !path.exists() {
-        eprintln!(
-            "skipped: {COURSE_CAPTURE} is not here (shared/ is beside the project only in CI and the dev machines)"
-        );
+    let Some(path) = testkit::course_capture("lottery-macos-lo0.pcap") else {
         return;
-    }
-    let exchange = payloads(path);
+    };
+    let exchange = payloads(&path);
     let commands: Vec<&Vec<u8>> = exchange
         .iter()
         .filter(|(c, _)| *c)

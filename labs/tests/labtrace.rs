@@ -3,7 +3,8 @@
 //! against tshark's own relative sequence numbers.
 //!
 //! Tests that need tcpdump or tshark skip with a printed reason when they are missing,
-//! unless UNPLAB_REQUIRE_CAPTURE=1 (CI), where they fail instead.
+//! unless UNPLAB_REQUIRE_CAPTURE=1 (CI), where they fail instead; the test on the
+//! course's capture likewise with UNPLAB_REQUIRE_SHARED (see [`testkit::skip`]).
 
 use labs::capture::{pcap_header, pcap_record};
 use labs::packet::{Flags, build_ip_tcp};
@@ -13,8 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 use testkit::Proc;
-
-const SHARED_CAPTURE: &str = "../../shared/captures/lottery-macos-lo0.pcap";
 
 fn labtrace(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_labtrace"))
@@ -35,18 +34,18 @@ fn tmpdir(name: &str) -> PathBuf {
     dir
 }
 
-/// True if `tool` runs; otherwise prints why the test is skipped (or fails in CI).
-fn have(tool: &str, test: &str) -> bool {
+/// True if `tool` runs; otherwise skips `what` (the test or a part of it), saying why,
+/// or fails under UNPLAB_REQUIRE_CAPTURE=1 (CI).
+fn have(tool: &str, what: &str) -> bool {
     let ok = Command::new(tool)
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        assert!(
-            std::env::var("UNPLAB_REQUIRE_CAPTURE").as_deref() != Ok("1"),
-            "{test}: {tool} is required (UNPLAB_REQUIRE_CAPTURE=1) but cannot run"
+        testkit::skip(
+            "UNPLAB_REQUIRE_CAPTURE",
+            &format!("{what}: {tool} is not installed (apt-get install {tool})"),
         );
-        eprintln!("SKIPPED {test}: {tool} is not installed (apt-get install {tool})");
     }
     ok
 }
@@ -115,11 +114,9 @@ fn compare_with_tshark(file: &Path) -> usize {
 
 #[test]
 fn the_course_capture_matches_tshark_and_tells_the_story() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SHARED_CAPTURE);
-    if !path.exists() {
-        eprintln!("SKIPPED the_course_capture: {path:?} is absent (shared/ is not in a clone)");
+    let Some(path) = testkit::course_capture("lottery-macos-lo0.pcap") else {
         return;
-    }
+    };
     let (code, out, _) = labtrace(&[path.to_str().unwrap()]);
     assert_eq!(code, 0);
     for want in [
@@ -165,10 +162,25 @@ fn the_course_capture_matches_tshark_and_tells_the_story() {
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
-    if have("tshark", "the_course_capture (tshark part)") {
+    if have("tshark", "the comparison with tshark") {
         assert_eq!(compare_with_tshark(&path), 52);
         assert_eq!(compare_windows_with_tshark(&path).len(), 52);
     }
+}
+
+/// A segment to build: source, destination, sequence and acknowledgement numbers, flags,
+/// payload.
+type Seg<'a> = (SocketAddr, SocketAddr, u32, u32, u8, &'a [u8]);
+
+/// A BSD-loopback (macOS lo0) pcap of `segs`, one packet a millisecond.
+fn bsd_loopback_pcap(segs: &[Seg]) -> Vec<u8> {
+    let mut file = pcap_header(0).to_vec();
+    for (i, (src, dst, seq, ack, flags, data)) in segs.iter().enumerate() {
+        let mut frame = 2u32.to_le_bytes().to_vec(); // AF_INET in the host's order
+        frame.extend_from_slice(&build_ip_tcp(*src, *dst, *seq, *ack, *flags, 12759, data));
+        pcap_record(&mut file, 1_000_000 + 1000 * i as u64, &frame);
+    }
+    file
 }
 
 /// The handout's session, built packet by packet in a BSD-loopback (macOS lo0) pcap, with
@@ -179,7 +191,6 @@ fn handout_capture(dir: &Path) -> PathBuf {
     let (ci, si) = (0xc136_865au32, 0x19d1_2af0u32);
     let (a, p, f, sy, r) = (Flags::ACK, Flags::PSH, Flags::FIN, Flags::SYN, Flags::RST);
     let reply = b"New number generated: 8";
-    type Seg<'a> = (SocketAddr, SocketAddr, u32, u32, u8, &'a [u8]);
     let mut segs: Vec<Seg> = vec![
         (c, s, ci, 0, sy, b""),
         (s, c, si, ci + 1, sy | a, b""),
@@ -197,12 +208,7 @@ fn handout_capture(dir: &Path) -> PathBuf {
     let c2: SocketAddr = "127.0.0.1:59540".parse().unwrap();
     segs.push((c2, s, 1000, 0, sy, b""));
     segs.push((s, c2, 0, 1001, r | a, b""));
-    let mut file = pcap_header(0).to_vec();
-    for (i, (src, dst, seq, ack, flags, data)) in segs.iter().enumerate() {
-        let mut frame = 2u32.to_le_bytes().to_vec(); // AF_INET in the host's order
-        frame.extend_from_slice(&build_ip_tcp(*src, *dst, *seq, *ack, *flags, 12759, data));
-        pcap_record(&mut file, 1_000_000 + 1000 * i as u64, &frame);
-    }
+    let mut file = bsd_loopback_pcap(&segs);
     // A non-TCP packet (UDP) that is counted and skipped.
     let mut udp = 2u32.to_le_bytes().to_vec();
     let mut ip = build_ip_tcp(c, s, 0, 0, 0, 0, b"");
@@ -257,7 +263,7 @@ Connection 2: client 127.0.0.1:59540 → server 127.0.0.1:1235 (no payload)
 15 packets, 14 TCP segments in 2 connection(s), 1 non-TCP packets skipped
 ";
     assert_eq!(out, want);
-    if have("tshark", "a_built_bsd_loopback_capture (tshark part)") {
+    if have("tshark", "the comparison with tshark") {
         assert_eq!(compare_with_tshark(&path), 14);
     }
     let (_, json, _) = labtrace(&["--format", "json", path.to_str().unwrap()]);
@@ -356,8 +362,9 @@ fn lottery_session(addr: SocketAddr, reset: bool) {
     }
 }
 
-/// Captures loopback traffic to `file` with tcpdump while `traffic` runs.
-fn capture(iface: &str, port: u16, file: &Path, traffic: impl FnOnce() -> usize) {
+/// Captures loopback traffic to `file` with tcpdump while `traffic` runs; `false` after
+/// a skip when tcpdump may not capture here (not root, no CAP_NET_RAW).
+fn capture(iface: &str, port: u16, file: &Path, traffic: impl FnOnce() -> usize) -> bool {
     let mut tcpdump = Proc::spawn(
         "tcpdump",
         &[
@@ -375,7 +382,19 @@ fn capture(iface: &str, port: u16, file: &Path, traffic: impl FnOnce() -> usize)
             &port.to_string(),
         ],
     );
-    tcpdump.expect_stderr_line("'listening on'", |l| l.contains("listening on"));
+    let line = tcpdump.expect_stderr_line("'listening on' or why not", |l| {
+        l.contains("listening on") || l.contains("permission") || l.contains("not permitted")
+    });
+    if !line.contains("listening on") {
+        testkit::skip(
+            "UNPLAB_REQUIRE_CAPTURE",
+            &format!(
+                "tcpdump may not capture here (run as root): {}",
+                line.trim_end()
+            ),
+        );
+        return false;
+    }
     let sessions = traffic();
     // Stop only once every session's last segment is in the file.
     let ended = testkit::wait_until(testkit::TIMEOUT, || {
@@ -387,6 +406,7 @@ fn capture(iface: &str, port: u16, file: &Path, traffic: impl FnOnce() -> usize)
     tcpdump.signal(nix::sys::signal::Signal::SIGINT);
     let (status, _, err) = tcpdump.wait_exit();
     assert!(status.success(), "tcpdump: {err}");
+    true
 }
 
 fn captured(
@@ -396,13 +416,15 @@ fn captured(
     linktype: u32,
     traffic: impl Fn(SocketAddr) -> usize,
 ) -> String {
-    if !have("tcpdump", test) || !have("tshark", test) {
+    if !have("tcpdump", "the capture") || !have("tshark", "the capture") {
         return String::new();
     }
     let dir = tmpdir(test);
     let addr = lottery_server(bind);
     let file = dir.join("cap.pcap");
-    capture(iface, addr.port(), &file, || traffic(addr));
+    if !capture(iface, addr.port(), &file, || traffic(addr)) {
+        return String::new();
+    }
     let bytes = std::fs::read(&file).unwrap();
     assert_eq!(
         u32::from_le_bytes(bytes[20..24].try_into().unwrap()),
@@ -670,7 +692,7 @@ fn scaled_windows_match_tshark() {
             .unwrap()
             .contains(r#""win":512,"win_raw":512,"#)
     );
-    if have("tshark", "scaled_windows_match_tshark (tshark part)") {
+    if have("tshark", "the comparison with tshark") {
         let rows = compare_windows_with_tshark(&path);
         assert_eq!(rows.len(), 31);
         assert_eq!(rows[2], "3\t65536\t512");
@@ -688,7 +710,7 @@ fn capture_lab(
     serve: impl FnOnce(TcpListener) + Send + 'static,
     traffic: impl FnOnce(SocketAddr) -> usize,
 ) -> Option<String> {
-    if !have("tcpdump", test) || !have("tshark", test) {
+    if !have("tcpdump", "the capture") || !have("tshark", "the capture") {
         return None;
     }
     let dir = tmpdir(test);
@@ -696,7 +718,9 @@ fn capture_lab(
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || serve(listener));
     let file = dir.join("cap.pcap");
-    capture(iface, addr.port(), &file, || traffic(addr));
+    if !capture(iface, addr.port(), &file, || traffic(addr)) {
+        return None;
+    }
     let n = compare_with_tshark(&file);
     assert_eq!(compare_windows_with_tshark(&file).len(), n);
     let (code, out, err) = labtrace(&[file.to_str().unwrap()]);
@@ -845,15 +869,36 @@ fn daytime_over_ipv6_on_any_is_decoded() {
 
 #[test]
 fn file_transfer_segments_and_refusals_are_decoded() {
-    use filetransfer::{fetch, serve};
+    use filetransfer::{fetch, jail::Root, proto};
     let root_dir = tmpdir("ft-root");
     std::fs::write(root_dir.join("data.bin"), [7u8; 600]).unwrap();
-    let root = serve::Root::new(&root_dir).unwrap();
+    let root = Root::new(&root_dir).unwrap();
     let out = capture_lab(
         "ft",
         "lo",
         "127.0.0.1:0",
-        move |l| drop(serve::iterative(&l, &root, Duration::from_secs(10))),
+        // What `filetransfer::server::serve` answers (its lesson makes its own listening
+        // socket): the file's segments and the end-of-file segment in one write, or the
+        // error segment of the refusal.
+        move |l| {
+            for conn in l.incoming().take(2) {
+                let mut conn = conn.unwrap();
+                let mut path = [0u8; proto::BUFSIZE];
+                let n = conn.read(&mut path).unwrap();
+                let mut wire = Vec::new();
+                match root.open(&path[..n]) {
+                    Ok(mut file) => {
+                        let mut data = Vec::new();
+                        file.read_to_end(&mut data).unwrap();
+                        proto::encode_piece(&data, true, &mut wire);
+                    }
+                    Err(refusal) => {
+                        wire.extend_from_slice(&proto::encode_error(&refusal.message()))
+                    }
+                }
+                conn.write_all(&wire).unwrap();
+            }
+        },
         |a| {
             let opts = fetch::Options {
                 timeout: Duration::from_secs(10),
@@ -1018,4 +1063,72 @@ fn the_help_documents_the_json_fields() {
         "{json}"
     );
     assert!(lines[2].ends_with(r#""decoded":null}"#), "{json}");
+}
+
+/// One request and its reply after a handshake, in a built capture (port 9877).
+fn one_exchange(dir: &Path, request: &[u8], reply: &[u8]) -> PathBuf {
+    let c: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let s: SocketAddr = "127.0.0.1:9877".parse().unwrap();
+    let (a, p, sy) = (Flags::ACK, Flags::PSH, Flags::SYN);
+    let (asked, answered) = (request.len() as u32, reply.len() as u32);
+    let file = bsd_loopback_pcap(&[
+        (c, s, 100, 0, sy, b""),
+        (s, c, 500, 101, sy | a, b""),
+        (c, s, 101, 501, a, b""),
+        (c, s, 101, 501, p | a, request),
+        (s, c, 501, 101 + asked, p | a, reply),
+        (c, s, 101 + asked, 501 + answered, a, b""),
+    ]);
+    let path = dir.join("exchange.pcap");
+    std::fs::write(&path, file).unwrap();
+    path
+}
+
+/// labtrace's payload column (the text after the phase) for frames 4 and 5.
+fn payloads(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter(|l| l.contains("  data  "))
+        .map(|l| l.split_once("  data  ").map_or("", |(_, p)| p.trim()))
+        .collect()
+}
+
+/// A peer's ESC and newline come out as `\x1b` and `\n` (unp::printable), in every view:
+/// never the raw byte that would drive the student's terminal, never Rust's `\u{1b}`.
+fn assert_escaped(file: &Path, proto: &str, want: &[&str]) {
+    let file = file.to_str().unwrap();
+    let (code, out, err) = labtrace(&["--proto", proto, file]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(payloads(&out), want, "{out}");
+    let (_, ladder, _) = labtrace(&["--proto", proto, "--ladder", file]);
+    let (_, json, _) = labtrace(&["--proto", proto, "--format", "json", file]);
+    for text in [&out, &ladder, &json] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains("\\u{1b}"),
+            "{text}"
+        );
+    }
+    assert!(json.contains(r#""decoded":"\"\\x1b[2J"#), "{json}");
+}
+
+#[test]
+fn echo_payloads_show_esc_and_newline_as_printable_escapes() {
+    let dir = tmpdir("escape-echo");
+    let line = b"\x1b[2Jcleared\n";
+    let file = one_exchange(&dir, line, line);
+    let shown = r#""\x1b[2Jcleared\n""#;
+    assert_escaped(&file, "echo", &[shown, shown]);
+}
+
+#[test]
+fn lottery_payloads_show_esc_and_newline_as_printable_escapes() {
+    let dir = tmpdir("escape-lottery");
+    let file = one_exchange(&dir, &[0, 0, 0, 0], b"\x1b[2JNew number generated: 8\n");
+    assert_escaped(
+        &file,
+        "lottery",
+        &[
+            "GEN",
+            r#""\x1b[2JNew number generated: 8\n" (not a lottery reply)"#,
+        ],
+    );
 }

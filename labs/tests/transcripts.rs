@@ -44,13 +44,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs::{self, File};
-use std::io::Write as _;
-use std::os::unix::process::CommandExt;
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::Command;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use testkit::{Terminal, wait_until};
 
 /// How long one command may take, and how long a background program may take to
 /// print what the doc expects.
@@ -480,42 +479,6 @@ fn output_lines(text: &str) -> Vec<String> {
     v
 }
 
-/// A started command: its output goes to a file (stdout and stderr share it, so their
-/// order is the order of the writes, as on a terminal).
-struct Running {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    out: PathBuf,
-}
-
-impl Running {
-    fn output(&self) -> String {
-        String::from_utf8_lossy(&fs::read(&self.out).unwrap_or_default()).into_owned()
-    }
-
-    fn wait(&mut self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-    }
-}
-
 struct Scenario<'a> {
     name: &'a str,
     dir: PathBuf,
@@ -546,7 +509,14 @@ fn replace_word(s: &str, from: &str, to: &str) -> String {
 }
 
 impl Scenario<'_> {
-    fn start(&mut self, command: &str, stdin: &[String], in_root: bool) -> Result<Running, String> {
+    /// Runs `command` as in a terminal of the scenario: stdout and stderr share one file,
+    /// so their order is the order of the writes; `stdin` is typed at once.
+    fn start(
+        &mut self,
+        command: &str,
+        stdin: &[String],
+        in_root: bool,
+    ) -> Result<Terminal, String> {
         let mut cmd = normalize(command);
         match (&self.port, &self.doc_port) {
             (Some((doc, real)), _) => cmd = replace_word(&cmd, doc, real),
@@ -566,24 +536,8 @@ impl Scenario<'_> {
         };
         self.count += 1;
         let out = self.dir.join(format!(".out-{}", self.count));
-        let file = File::create(&out).map_err(|e| format!("create {}: {e}", out.display()))?;
-        let err = file.try_clone().map_err(|e| e.to_string())?;
         let mut command = Command::new("sh");
-        // SAFETY: between fork and exec the closure only calls sigaction(2), which is
-        // async-signal-safe. A test run started in the background of a shell inherits
-        // SIGINT ignored, and the `^C` at the end of a server's transcript must reach
-        // the server as it reaches a program in a terminal.
-        unsafe {
-            command.pre_exec(|| {
-                nix::sys::signal::signal(
-                    nix::sys::signal::Signal::SIGINT,
-                    nix::sys::signal::SigHandler::SigDfl,
-                )
-                .map(drop)
-                .map_err(std::io::Error::from)
-            });
-        }
-        let mut child = command
+        command
             .arg("-c")
             .arg(&line)
             .current_dir(if in_root {
@@ -591,28 +545,18 @@ impl Scenario<'_> {
             } else {
                 self.dir.clone()
             })
-            .env("PATH", path)
-            .stdin(Stdio::piped())
-            .stdout(file)
-            .stderr(err)
-            .spawn()
-            .map_err(|e| format!("cannot run {cmd}: {e}"))?;
-        let mut input = child.stdin.take();
-        if let Some(w) = input.as_mut() {
-            for l in stdin {
-                // A program that exits early closes its end: that is for the output to show.
-                let _ = writeln!(w, "{l}");
-            }
+            .env("PATH", path);
+        let mut r = Terminal::spawn_cmd(&mut command, &out)
+            .map_err(|e| format!("cannot run {cmd} (output to {}): {e}", out.display()))?;
+        for l in stdin {
+            // A program that exits early closes its end: that is for the output to show.
+            let _ = r.type_text(&format!("{l}\n"));
         }
-        Ok(Running {
-            child,
-            stdin: input,
-            out,
-        })
+        Ok(r)
     }
 
     /// The output as the doc shows it: the real port replaced by the doc's.
-    fn shown(&self, r: &Running) -> Vec<String> {
+    fn shown(&self, r: &Terminal) -> Vec<String> {
         let mut text = r.output();
         if let Some((doc, real)) = &self.port {
             text = replace_word(&text, real, doc);
@@ -620,7 +564,7 @@ impl Scenario<'_> {
         output_lines(&text)
     }
 
-    fn learn_port(&mut self, r: &Running) {
+    fn learn_port(&mut self, r: &Terminal) {
         if self.port.is_some() {
             return;
         }
@@ -680,7 +624,7 @@ fn run_scenario(name: &str, blocks: &[Block]) -> Result<(), String> {
 
 fn run_blocks(sc: &mut Scenario, blocks: &[Block]) -> Result<(), String> {
     // Background terminals: (block, command, expected, running, ends with ^C).
-    let mut background: Vec<(&Block, String, Vec<String>, Running, bool)> = Vec::new();
+    let mut background: Vec<(&Block, String, Vec<String>, Terminal, bool)> = Vec::new();
     for block in blocks {
         let steps = steps(block);
         if block.role != Role::Foreground && steps.len() != 1 {
@@ -696,9 +640,9 @@ fn run_blocks(sc: &mut Scenario, blocks: &[Block]) -> Result<(), String> {
             let mut r = sc.start(&step.command, typed, block.root)?;
             if block.role == Role::Foreground {
                 if !block.hold {
-                    r.stdin = None;
+                    r.close_stdin();
                 }
-                if !r.wait(TIMEOUT) {
+                if !r.exits_within(TIMEOUT) {
                     return Err(format!(
                         "{}: `{}` did not finish within {TIMEOUT:?}; output so far:\n{}",
                         block.place(),
@@ -716,25 +660,21 @@ fn run_blocks(sc: &mut Scenario, blocks: &[Block]) -> Result<(), String> {
             }
             // Wait for its first line (a server's `listening on`), or for it to exit.
             if let Some(first) = expected.first().cloned().filter(|_| !block.nowait) {
-                let deadline = Instant::now() + TIMEOUT;
-                loop {
+                let started = wait_until(TIMEOUT, || {
                     sc.learn_port(&r);
                     let shown = sc.shown(&r);
                     let started = shown.first().is_some_and(|l| {
                         line_matches(&first, l) || first.starts_with(l.as_str()) || first == "..."
                     });
-                    if started || matches!(r.child.try_wait(), Ok(Some(_))) {
-                        break;
-                    }
-                    if Instant::now() >= deadline {
-                        return Err(format!(
-                            "{}: `{}` did not print {first:?} within {TIMEOUT:?}; output:\n{}",
-                            block.place(),
-                            step.command,
-                            r.output()
-                        ));
-                    }
-                    thread::sleep(Duration::from_millis(10));
+                    started || r.has_exited()
+                });
+                if !started {
+                    return Err(format!(
+                        "{}: `{}` did not print {first:?} within {TIMEOUT:?}; output:\n{}",
+                        block.place(),
+                        step.command,
+                        r.output()
+                    ));
                 }
             }
             background.push((block, step.command.clone(), expected, r, interrupt));
@@ -744,22 +684,19 @@ fn run_blocks(sc: &mut Scenario, blocks: &[Block]) -> Result<(), String> {
     background.sort_by_key(|(b, ..)| b.role == Role::Server);
     for (block, command, expected, mut r, interrupt) in background {
         if interrupt {
-            let deadline = Instant::now() + TIMEOUT;
-            let complete = |shown: &[String]| {
+            // The ^C comes once the output is complete (or after TIMEOUT, to fail then).
+            wait_until(TIMEOUT, || {
+                let shown = sc.shown(&r);
                 if block.unordered {
-                    lines_match_unordered(&expected, shown)
+                    lines_match_unordered(&expected, &shown)
                 } else {
-                    lines_match(&expected, shown)
+                    lines_match(&expected, &shown)
                 }
-            };
-            while !complete(&sc.shown(&r)) && Instant::now() < deadline {
-                thread::sleep(Duration::from_millis(10));
-            }
-            let pid = nix::unistd::Pid::from_raw(r.child.id() as i32);
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+            });
+            r.signal(nix::sys::signal::Signal::SIGINT);
         }
-        r.stdin = None;
-        if !r.wait(TIMEOUT) {
+        r.close_stdin();
+        if !r.exits_within(TIMEOUT) {
             return Err(format!(
                 "{}: `{command}` did not exit within {TIMEOUT:?}{}; output:\n{}",
                 block.place(),

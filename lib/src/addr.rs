@@ -45,19 +45,6 @@ pub fn tcp_listen(host: Option<&str>, port: u16) -> Result<(TcpListener, SocketA
     Err(last_err.unwrap_or_else(|| Error::msg(format!("tcp_listen error for {host:?}"))))
 }
 
-/// [`tcp_listen`] on every local address, then the one line every unplab server starts
-/// with on stdout: `listening on [::]:10000` (the real port when `port` is 0), flushed at
-/// once so that a test or a script waiting for it sees it.
-///
-/// A port below 1024 without privileges fails with an explanation and `example`, a
-/// command line that would work ([`explain_privileged_port`]).
-pub fn listen_announced(port: u16, example: &str) -> Result<TcpListener> {
-    let (listener, bound) =
-        tcp_listen(None, port).map_err(|e| explain_privileged_port(e, port, example))?;
-    crate::error::print_flush(format_args!("listening on {}\n", sock_ntop(&bound)))?;
-    Ok(listener)
-}
-
 /// Turns `bind error: Permission denied (EACCES)` into a message that says why: ports
 /// below 1024 (daytime's 13, echo's 7) are reserved for root on Linux and macOS (unless
 /// the system lowers that limit). `example` shows a command line that would work. Other

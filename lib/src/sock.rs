@@ -152,29 +152,3 @@ fn sock_addr(addr: io::Result<SockAddr>, call: &'static str) -> Result<SocketAdd
         .as_socket()
         .ok_or_else(|| Error::msg(format!("{call}: not an IP socket address")))
 }
-
-/// Transitional: use [`crate::shortage::is_shortage`].
-#[doc(hidden)]
-pub fn is_resource_shortage(err: &Error) -> bool {
-    crate::shortage::is_shortage(err)
-}
-
-/// Transitional: use [`crate::shortage::pause`].
-#[doc(hidden)]
-pub fn pause_if_shortage(err: Error) -> Result<()> {
-    if crate::shortage::pause(&err) {
-        Ok(())
-    } else {
-        Err(err)
-    }
-}
-
-/// Transitional: write the accept loop out with [`crate::shortage::pause`].
-#[doc(hidden)]
-pub fn accept_or_pause(listener: &impl AsFd) -> Result<Option<(TcpStream, SocketAddr)>> {
-    match accept(listener) {
-        Ok(accepted) => Ok(Some(accepted)),
-        Err(e) if e.is_interrupted() => Ok(None),
-        Err(e) => pause_if_shortage(e).map(|()| None),
-    }
-}

@@ -443,8 +443,10 @@ fn client_without_a_server_says_connection_refused() {
 #[test]
 fn client_and_server_over_ipv6() {
     if TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("skipped: this machine has no IPv6 loopback (::1)");
-        return;
+        return testkit::skip(
+            "UNPLAB_REQUIRE_IPV6",
+            "this machine has no IPv6 loopback (::1)",
+        );
     }
     let s = server(&["--seed", "1"]);
     let port = s.port().to_string();
@@ -462,38 +464,12 @@ fn client_and_server_over_ipv6() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_privileged_port_without_privileges_is_explained() {
-    use std::os::unix::process::CommandExt;
-    let limit = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
-        .ok()
-        .and_then(|s| s.trim().parse::<u16>().ok())
-        .unwrap_or(1024);
-    if limit <= 80 {
-        eprintln!(
-            "skipped: this system lets anyone listen on port 80 (ip_unprivileged_port_start={limit})"
-        );
+    // As root, the server runs as a fresh user in a network namespace of its own, where
+    // port 80 is privileged whatever this machine's ip_unprivileged_port_start says.
+    let Some(out) = testkit::run_without_privileges(SERVER, &["80"], 80) else {
         return;
-    }
-    let mut cmd = std::process::Command::new(SERVER);
-    cmd.arg("80");
-    // SAFETY: geteuid(2) only reads the process's credentials.
-    if unsafe { nix::libc::geteuid() } == 0 {
-        // Root may bind port 80: run the server as `nobody` instead.
-        cmd.uid(65534).gid(65534);
-    }
-    let out = match cmd.output() {
-        Ok(out) => out,
-        Err(e) => {
-            eprintln!(
-                "skipped: cannot run the server as nobody here ({e}); the target directory must be readable by all"
-            );
-            return;
-        }
     };
     let err = String::from_utf8_lossy(&out.stderr);
-    if err.contains("Permission denied") && !err.contains("bind error") {
-        eprintln!("skipped: nobody cannot execute {SERVER}: {err}");
-        return;
-    }
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(
         err,

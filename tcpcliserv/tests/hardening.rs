@@ -23,7 +23,9 @@ fn with_nofile(bin: &str, args: &[&str], n: u64) -> Command {
     cmd
 }
 
-/// `bin ARGS` as a fresh user with at most `n` processes, or `None` (reason printed).
+/// `bin ARGS` as a fresh user with at most `n` processes, or `None` after a skip (not
+/// root: see [`testkit::limit_processes_as_fresh_user`]).
+#[track_caller]
 fn with_nproc(bin: &str, args: &[&str], n: u64) -> Option<Command> {
     let mut cmd = Command::new(bin);
     cmd.args(args);

@@ -58,7 +58,10 @@ fn daytime_server_sends_one_ctime_line_then_closes() {
     let s = Server::spawn(bin!("daytimetcpsrv"), &["-p", "0"]);
     for host in ["127.0.0.1", "::1"] {
         let Ok(mut c) = TcpStream::connect((host, s.port())) else {
-            eprintln!("skipping {host}: cannot connect (no IPv6 on this host?)");
+            testkit::skip(
+                "UNPLAB_REQUIRE_IPV6",
+                &format!("the {host} half: cannot connect (no IPv6 on this host?)"),
+            );
             continue;
         };
         c.set_read_timeout(Some(TIMEOUT)).unwrap();
@@ -97,7 +100,10 @@ fn daytime_client_and_server_over_ipv6_and_ipv4() {
     for host in ["127.0.0.1", "::1", "localhost"] {
         let (status, out, err) = run_with_input(bin!("daytimetcpcli"), &[host, "-p", &port], b"");
         if !status.success() && err.contains("connect error") {
-            eprintln!("skipping {host}: {err}");
+            testkit::skip(
+                "UNPLAB_REQUIRE_IPV6",
+                &format!("the {host} half: {}", err.trim_end()),
+            );
             continue;
         }
         assert!(status.success(), "{host}: {}", stderr_of(status, &err));
@@ -108,21 +114,15 @@ fn daytime_client_and_server_over_ipv6_and_ipv4() {
 
 #[test]
 fn daytime_port_13_without_privileges_explains_and_suggests_p() {
-    // SAFETY: geteuid(2) has no preconditions and cannot fail.
-    if unsafe { nix::libc::geteuid() } == 0 {
-        eprintln!(
-            "skipping: running as root, port 13 is allowed (see the doc test of unp::addr::explain_privileged_port)"
-        );
+    // As root, the server runs as a fresh user in a network namespace of its own, where
+    // port 13 is privileged whatever this machine's ip_unprivileged_port_start says (root
+    // itself may bind it: see the doc test of unp::addr::explain_privileged_port).
+    let Some(output) = testkit::run_without_privileges(bin!("daytimetcpsrv"), &[], 13) else {
         return;
-    }
-    #[cfg(target_os = "linux")]
-    if let Ok(start) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start") {
-        if start.trim().parse::<u16>().is_ok_and(|p| p <= 13) {
-            eprintln!("skipping: ip_unprivileged_port_start is {}", start.trim());
-            return;
-        }
-    }
-    let (status, out, err) = run_with_input(bin!("daytimetcpsrv"), &[], b"");
+    };
+    let status = output.status;
+    let out = String::from_utf8_lossy(&output.stdout);
+    let err = String::from_utf8_lossy(&output.stderr);
     assert_eq!(status.code(), Some(1), "{}", stderr_of(status, &err));
     assert_eq!(out, "");
     assert!(
@@ -418,8 +418,10 @@ fn tcpcli09_sends_16_little_endian_bytes_and_prints_the_sum() {
         b"2 5\n9223372036854775807 1\n",
     );
     if err.contains("connect error") {
-        eprintln!("skipping the ::1 half: {err}");
-        return;
+        return testkit::skip(
+            "UNPLAB_REQUIRE_IPV6",
+            &format!("the ::1 half: {}", err.trim_end()),
+        );
     }
     assert!(status.success(), "{}", stderr_of(status, &err));
     assert_eq!(out, "7\n-9223372036854775808\n");

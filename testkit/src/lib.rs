@@ -184,10 +184,7 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
+        kill_and_reap(&mut self.child);
     }
 }
 
@@ -345,29 +342,18 @@ pub fn others_can_execute(path: &str) -> Result<(), String> {
 
 /// Prepares `cmd` (which runs `program`) to run as a fresh, unused user id with at most
 /// `n` processes and threads (RLIMIT_NPROC), to make `fork` or `pthread_create` fail
-/// on purpose. Returns `false`, with the reason printed, when that is impossible here:
-/// not root (RLIMIT_NPROC does not bind root, and only root can change user), or the
-/// program is not reachable by another user.
+/// on purpose. Returns `false` after a [`skip`] (requirement `UNPLAB_REQUIRE_ROOT`) when
+/// that is impossible here: not root, or the program is not reachable by another user.
 ///
 /// A fresh id per call rather than `nobody`: the limit counts every process of the
 /// user, so only an id that owns nothing else makes `n` exact, also with tests running
-/// in parallel.
+/// in parallel. (As root itself the limit would not bind at all.)
+#[track_caller]
 pub fn limit_processes_as_fresh_user(cmd: &mut Command, program: &str, n: u64) -> bool {
     use std::os::unix::process::CommandExt;
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!(
-            "skipping: RLIMIT_NPROC does not apply to root and only root can drop to another user; run the tests as root to check fork failures"
-        );
+    if !as_fresh_user(cmd, program, "the RLIMIT_NPROC drill") {
         return false;
     }
-    if let Err(why) = others_can_execute(program) {
-        eprintln!("skipping: another user cannot run the program here: {why}");
-        return false;
-    }
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let call = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let id = 3_000_000 + std::process::id() * 16 + call;
-    cmd.uid(id).gid(id);
     // SAFETY: runs in the child after std's setgroups/setgid/setuid and before exec;
     // setrlimit(2) is async-signal-safe and nothing is allocated.
     unsafe {
@@ -377,6 +363,42 @@ pub fn limit_processes_as_fresh_user(cmd: &mut Command, program: &str, n: u64) -
         });
     }
     true
+}
+
+/// Prepares `cmd` (which runs `program`) to run as a fresh user id that owns nothing
+/// and has no privileges. Returns `false` after a [`skip`] (requirement
+/// `UNPLAB_REQUIRE_ROOT`) when that is impossible: only root can change user, and the
+/// program must be reachable by another user. `what` names the test's need in the skip.
+#[track_caller]
+pub fn as_fresh_user(cmd: &mut Command, program: &str, what: &str) -> bool {
+    use std::os::unix::process::CommandExt;
+    let Some(id) = fresh_user_id(program, what) else {
+        return false;
+    };
+    cmd.uid(id).gid(id);
+    true
+}
+
+/// A user id no process has used, or `None` after a [`skip`] (see [`as_fresh_user`]).
+#[track_caller]
+fn fresh_user_id(program: &str, what: &str) -> Option<u32> {
+    if !nix::unistd::geteuid().is_root() {
+        skip(
+            "UNPLAB_REQUIRE_ROOT",
+            &format!("{what} needs root: only root can start a program as another, fresh user id"),
+        );
+        return None;
+    }
+    if let Err(why) = others_can_execute(program) {
+        skip(
+            "UNPLAB_REQUIRE_ROOT",
+            &format!("{what}: another user cannot run the program here: {why}"),
+        );
+        return None;
+    }
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let call = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Some(3_000_000 + std::process::id() * 16 + call)
 }
 
 /// Limits the program's descriptors to `n` (RLIMIT_NOFILE), as `prlimit --nofile=n:n`
@@ -470,4 +492,256 @@ impl Drop for Headless {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Kills `child` if it is still running, and reaps it.
+fn kill_and_reap(child: &mut Child) {
+    if matches!(child.try_wait(), Ok(None)) {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+}
+
+/// A program run as in a terminal: its stdout and stderr go to one file in the order of
+/// the writes, as a terminal shows them (a transcript in the docs), and the test types
+/// into its stdin. Killed and reaped when dropped, also when a test fails.
+pub struct Terminal {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    out: std::path::PathBuf,
+}
+
+impl Terminal {
+    /// Starts `cmd` with stdin piped, its stdout and stderr written to the new file `out`,
+    /// and SIGINT at its default action ([`sigint_as_in_a_terminal`]).
+    pub fn spawn_cmd(cmd: &mut Command, out: &std::path::Path) -> std::io::Result<Terminal> {
+        sigint_as_in_a_terminal(cmd);
+        let file = std::fs::File::create(out)?;
+        let err = file.try_clone()?;
+        let mut child = cmd.stdin(Stdio::piped()).stdout(file).stderr(err).spawn()?;
+        Ok(Terminal {
+            stdin: child.stdin.take(),
+            child,
+            out: out.to_path_buf(),
+        })
+    }
+
+    /// Types `text`; fails once the program has closed its stdin (or exited).
+    pub fn type_text(&mut self, text: &str) -> std::io::Result<()> {
+        match self.stdin.as_mut() {
+            Some(w) => w.write_all(text.as_bytes()),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+        }
+    }
+
+    /// Closes stdin, as Ctrl-D at the start of a line does.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Everything the program printed so far, stdout and stderr interleaved.
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.out).unwrap_or_default()).into_owned()
+    }
+
+    /// True once the program has exited.
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// Waits up to `timeout` for the program to exit; true if it did.
+    pub fn exits_within(&mut self, timeout: Duration) -> bool {
+        wait_until(timeout, || self.has_exited())
+    }
+
+    /// Sends `sig` to the program (`Signal::SIGINT` is the terminal's ^C).
+    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), sig);
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        kill_and_reap(&mut self.child);
+    }
+}
+
+/// Resets SIGINT to its default action in the program `cmd` starts, so that a ^C the
+/// test sends (`Signal::SIGINT`) reaches it as it reaches a program in a terminal: a test
+/// run started in the background of a shell (`cargo test &`) inherits SIGINT ignored.
+pub fn sigint_as_in_a_terminal(cmd: &mut Command) {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec the closure only calls sigaction(2), which is
+    // async-signal-safe; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(|| {
+            signal(Signal::SIGINT, SigHandler::SigDfl)
+                .map(drop)
+                .map_err(std::io::Error::from)
+        });
+    }
+}
+
+// ---------------------------------------------------------------- skips
+
+/// True when the environment variable `requirement` (e.g. `UNPLAB_REQUIRE_NETNS`) says
+/// that the tests needing it must run here: set, and neither empty nor `0`.
+pub fn required(requirement: &str) -> bool {
+    std::env::var_os(requirement).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The one way a test, or a part of one, skips for want of something this machine lacks
+/// (root, a tool, network namespaces, the course's captures). The caller returns (or
+/// skips the part) right after.
+///
+/// - With `requirement` set (see [`required`]; CI sets every one it can satisfy), the
+///   test fails instead: `TEST cannot run here, but REQUIREMENT is set: REASON`.
+/// - Otherwise `SKIP FILE::TEST: REASON (set REQUIREMENT=1 to make this a failure)` goes
+///   to stderr where `cargo test` shows it even for a passing test (libtest captures only
+///   what `print!`/`eprint!` write, not writes to the stderr handle), and the same line
+///   is appended to the file named by `UNPLAB_SKIP_LOG`, if set, for `.ci/run`'s list.
+#[track_caller]
+pub fn skip(requirement: &str, reason: &str) {
+    let test = test_name(std::panic::Location::caller().file());
+    if required(requirement) {
+        panic!("{test} cannot run here, but {requirement} is set: {reason}");
+    }
+    let line = format!("SKIP {test}: {reason} (set {requirement}=1 to make this a failure)\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    if let Some(log) = std::env::var_os("UNPLAB_SKIP_LOG") {
+        // One write per line on an O_APPEND file: lines of parallel tests never mix.
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = appended {
+            panic!("cannot record the skip in UNPLAB_SKIP_LOG={log:?}: {e}");
+        }
+    }
+}
+
+/// `FILE::TEST`: the calling test's source file and its name (libtest names each test's
+/// thread after the test; with one test thread it may be `main`, then the file alone).
+fn test_name(file: &str) -> String {
+    match std::thread::current().name() {
+        Some(name) if name != "main" => format!("{file}::{name}"),
+        _ => file.to_string(),
+    }
+}
+
+/// The course's capture `name` from `shared/captures/`, or `None` after a [`skip`]
+/// (requirement `UNPLAB_REQUIRE_SHARED`) when it is absent. `shared/` sits beside the
+/// project here and in CI, but it is not part of a user's clone; `UNPLAB_SHARED_DIR`
+/// names it when it is elsewhere (e.g. for a git worktree).
+#[track_caller]
+pub fn course_capture(name: &str) -> Option<std::path::PathBuf> {
+    // This crate's directory is PROJECT/testkit; shared/ sits beside PROJECT.
+    let beside = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(|dir| dir.join("shared"));
+    let shared = std::env::var_os("UNPLAB_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .or(beside)
+        .unwrap_or_default();
+    let path = shared.join("captures").join(name);
+    if path.is_file() {
+        return Some(path);
+    }
+    skip(
+        "UNPLAB_REQUIRE_SHARED",
+        &format!(
+            "the course capture {} is absent (shared/ sits beside the project here and in \
+             CI, but not in a user's clone; UNPLAB_SHARED_DIR names it elsewhere)",
+            path.display()
+        ),
+    );
+    None
+}
+
+/// Runs `program ARGS` as a student without privileges would, to see a bind to port
+/// `port` (below 1024) fail with EACCES, and returns its output. As root, the program
+/// runs as a fresh user id in a network namespace of its own, where the kernel's default
+/// holds (ports below 1024 privileged) whatever `ip_unprivileged_port_start` this machine
+/// has; otherwise it runs as is. `None` after a [`skip`] (requirement
+/// `UNPLAB_REQUIRE_PRIVILEGED_PORTS`) when neither way works here.
+#[track_caller]
+pub fn run_without_privileges(
+    program: &str,
+    args: &[&str],
+    port: u16,
+) -> Option<std::process::Output> {
+    let requirement = "UNPLAB_REQUIRE_PRIVILEGED_PORTS";
+    let mut cmd = Command::new(program);
+    cmd.args(args).stdin(Stdio::null());
+    if nix::unistd::geteuid().is_root() {
+        #[cfg(target_os = "linux")]
+        if !as_fresh_user_in_own_network(&mut cmd, program) {
+            return None;
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            skip(
+                requirement,
+                "as root, the test needs Linux network namespaces",
+            );
+            return None;
+        }
+    } else {
+        let start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+            .ok()
+            .and_then(|s| s.trim().parse::<u16>().ok())
+            .unwrap_or(1024);
+        if start <= port {
+            skip(
+                requirement,
+                &format!(
+                    "this machine lets anyone listen on port {port} \
+                     (ip_unprivileged_port_start={start}); as root the test makes a \
+                     network namespace where it cannot"
+                ),
+            );
+            return None;
+        }
+    }
+    match cmd.output() {
+        Ok(out) => Some(out),
+        Err(e) => {
+            skip(
+                requirement,
+                &format!("cannot start {program} unprivileged: {e}"),
+            );
+            None
+        }
+    }
+}
+
+/// Prepares `cmd` to run as a fresh user id in a new network namespace; `false` after a
+/// [`skip`] (see [`as_fresh_user`]).
+#[cfg(target_os = "linux")]
+#[track_caller]
+fn as_fresh_user_in_own_network(cmd: &mut Command, program: &str) -> bool {
+    use std::os::unix::process::CommandExt;
+    let Some(id) = fresh_user_id(program, "binding a privileged port unprivileged") else {
+        return false;
+    };
+    let (uid, gid) = (
+        nix::unistd::Uid::from_raw(id),
+        nix::unistd::Gid::from_raw(id),
+    );
+    // SAFETY: runs in the child between fork and exec; unshare(2), setgroups(2),
+    // setgid(2) and setuid(2) are plain system calls and nothing is allocated. The
+    // namespace comes first: a user without privileges could not make one.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)?;
+            nix::unistd::setgroups(&[])?;
+            nix::unistd::setgid(gid)?;
+            nix::unistd::setuid(uid)?;
+            Ok(())
+        });
+    }
+    true
 }

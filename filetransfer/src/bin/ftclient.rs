@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use filetransfer::fetch::{self, ClientArgs};
+use filetransfer::partial;
 
 /// Fetches REMOTE_PATH from the server and saves it as LOCAL_PATH.
 #[derive(Parser)]
@@ -33,7 +34,7 @@ struct Args {
 fn main() {
     let args = Args::parse();
     unp::run(|| {
-        fetch::clean_up_on_interrupt()?;
+        partial::clean_up_on_interrupt()?; // armour: Ctrl-C removes the temporary file
         let opts = args.client.options();
         fetch::fetch(
             &args.ip,

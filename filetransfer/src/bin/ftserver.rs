@@ -7,7 +7,7 @@
 //! ```
 
 use clap::Parser;
-use filetransfer::serve::{self, ServerArgs};
+use filetransfer::server::{self, Clients, ServerArgs};
 
 /// Sends one file, in 260-byte segments, to one client, then exits.
 #[derive(Parser)]
@@ -19,8 +19,5 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    unp::run(|| {
-        let (listener, root) = args.server.listen()?;
-        serve::oneshot(&listener, &root, args.server.timeouts())
-    })
+    unp::run(|| server::serve(&args.server, Clients::One))
 }

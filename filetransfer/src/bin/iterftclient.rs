@@ -10,7 +10,8 @@
 //! ```
 
 use clap::Parser;
-use filetransfer::fetch::{self, ClientArgs};
+use filetransfer::fetch::ClientArgs;
+use filetransfer::partial;
 
 /// Fetches files one after another, asking for each path on stdin.
 #[derive(Parser)]
@@ -27,7 +28,7 @@ struct Args {
 fn main() {
     let args = Args::parse();
     unp::run(|| {
-        fetch::clean_up_on_interrupt()?;
+        partial::clean_up_on_interrupt()?; // armour: Ctrl-C removes the temporary file
         let opts = args.client.options();
         let failed =
             filetransfer::interactive::run(&args.ip, args.port, std::io::stdin().lock(), &opts)?;

@@ -9,7 +9,7 @@
 //! ```
 
 use clap::Parser;
-use filetransfer::serve::{self, ServerArgs};
+use filetransfer::server::{self, Clients, ServerArgs};
 
 /// Sends files in 260-byte segments, one per connection, to one client after another.
 #[derive(Parser)]
@@ -21,8 +21,5 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    unp::run(|| {
-        let (listener, root) = args.server.listen()?;
-        serve::iterative(&listener, &root, args.server.timeouts())
-    })
+    unp::run(|| server::serve(&args.server, Clients::OneAfterAnother))
 }

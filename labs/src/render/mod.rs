@@ -1,0 +1,127 @@
+//! The views of a trace: the text story (default), JSON lines, the ASCII ladder, and
+//! the SVG ladder.
+//!
+//! | module | what it draws |
+//! |---|---|
+//! | [`text`] | the story: one line per segment, the bookkeeping tables after the exchanges |
+//! | [`ladder`] | an ASCII sequence diagram: one arrow per segment between client and server |
+//! | [`json`] | one JSON object per segment per line, for scripts ([`JSON_FIELDS`]) |
+//! | [`svg`] | the ladder as an SVG picture, written beside another view |
+//!
+//! JSON goes out as each segment arrives. The text and ladder views tell one connection
+//! at a time, so they hold a connection's rendered lines until it ends (its close or
+//! reset) and print them then; connections still open at the end of the file print last.
+
+pub mod json;
+pub mod ladder;
+pub mod svg;
+pub mod text;
+
+pub use json::{JSON_FIELDS, json_line, json_string};
+pub use ladder::label;
+pub use svg::{SVG_LABEL_MAX, SVG_ROWS, Svg};
+pub use text::BOOKKEEPING_LEGEND;
+
+use crate::decode::Side;
+use crate::tcp::{ConnInfo, Row, Tracker};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// Which view to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The explained story with bookkeeping tables.
+    Text,
+    /// One JSON object per segment per line.
+    Json,
+    /// An ASCII sequence diagram.
+    Ladder,
+}
+
+/// Writes rows in one view.
+pub struct Renderer<W: Write> {
+    view: View,
+    out: W,
+    held: BTreeMap<usize, String>,
+}
+
+impl<W: Write> Renderer<W> {
+    /// A renderer writing `view` to `out`.
+    pub fn new(view: View, out: W) -> Renderer<W> {
+        Renderer {
+            view,
+            out,
+            held: BTreeMap::new(),
+        }
+    }
+
+    /// Shows one segment.
+    pub fn row(&mut self, row: &Row, tracker: &Tracker) -> io::Result<()> {
+        if self.view == View::Json {
+            return json_line(&mut self.out, row);
+        }
+        let text = self.held.entry(row.conn).or_default();
+        match self.view {
+            View::Ladder => ladder::line(text, row),
+            _ => text::segment(text, row),
+        }
+        if row.ends {
+            self.flush_conn(row.conn, tracker)?;
+        }
+        Ok(())
+    }
+
+    fn flush_conn(&mut self, id: usize, tracker: &Tracker) -> io::Result<()> {
+        let Some(body) = self.held.remove(&id) else {
+            return Ok(());
+        };
+        if let Some(info) = tracker.conn(id) {
+            writeln!(self.out, "{}", header(info, self.view))?;
+        }
+        self.out.write_all(body.as_bytes())?;
+        writeln!(self.out)
+    }
+
+    /// Ends the trace: open exchanges' tables, connections not yet printed, a summary.
+    pub fn finish(mut self, tracker: &mut Tracker, summary: &str) -> io::Result<W> {
+        if self.view != View::Json {
+            for (id, t) in tracker.finish() {
+                if self.view == View::Text
+                    && let Some(text) = self.held.get_mut(&id)
+                {
+                    text::table(text, &t);
+                }
+            }
+            let ids: Vec<usize> = self.held.keys().copied().collect();
+            for id in ids {
+                self.flush_conn(id, tracker)?;
+            }
+            writeln!(self.out, "{summary}")?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// The lines above a connection's segments: who connected to whom, in what protocol,
+/// then the view's column headings.
+fn header(info: &ConnInfo, view: View) -> String {
+    let proto = info.proto.map_or("no payload", |p| p.name());
+    let mut s = format!(
+        "Connection {}: client {} → server {} ({proto})\n",
+        info.id, info.client, info.server
+    );
+    match view {
+        View::Ladder => ladder::heading(&mut s),
+        _ => text::heading(&mut s, info),
+    }
+    s
+}
+
+/// Which way a segment goes, as the text view and the tables write it.
+fn arrow(side: Side) -> &'static str {
+    match side {
+        Side::Client => "C→S",
+        Side::Server => "S→C",
+    }
+}

@@ -1,0 +1,109 @@
+//! The text view: one line per segment (frame, time, direction, flags, relative Seq and
+//! Ack, window, length, phase, what the payload says), and after each data exchange and
+//! the close the handout's bookkeeping table.
+
+use super::arrow;
+use crate::tcp::{ConnInfo, Row, Table, TableKind};
+use std::fmt::Write as _;
+
+/// Appends the text view's headings under a connection's first line: how the SYNs set
+/// window scaling (when they did), then the column names.
+pub(super) fn heading(s: &mut String, info: &ConnInfo) {
+    if info.window_scale.iter().any(Option::is_some) {
+        let factor = |shift: Option<u8>| match shift {
+            Some(s) => format!("× {}", 1u32 << s),
+            None => "× 1 (no scaling)".to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "window scale option in the SYNs: win = header value {} from the client, {} from the server",
+            factor(info.window_scale[0]),
+            factor(info.window_scale[1])
+        );
+    }
+    let _ = write!(
+        s,
+        "{:>6}  {:>9}  {:<4} {:<6} {:>6} {:>6} {:>8} {:>5}  {:<15} payload",
+        "#", "time", "dir", "flags", "seq", "ack", "win", "len", "phase"
+    );
+}
+
+/// Appends one segment's line, with the tables around it: an exchange cut short by this
+/// segment ends before it; a table this segment completes includes it.
+pub(super) fn segment(s: &mut String, row: &Row) {
+    if let Some(t) = &row.cut_short {
+        table(s, t);
+    }
+    line(s, row);
+    if let Some(t) = &row.table {
+        table(s, t);
+    }
+}
+
+/// Appends one segment's line, its columns under [`heading`]'s names.
+fn line(s: &mut String, row: &Row) {
+    let _ = writeln!(
+        s,
+        "{:>6}  {:>9.6}  {:<4} {:<6} {:>6} {:>6} {:>8} {:>5}  {:<15} {}",
+        row.frame,
+        row.time,
+        arrow(row.side),
+        format!("[{}]", row.flags.tcpdump()),
+        row.seq,
+        ack_text(row),
+        row.win,
+        row.len,
+        row.phase.to_string(),
+        row.decoded.as_deref().unwrap_or("")
+    );
+}
+
+/// The Ack column: `-` when the ACK flag is off (the field means nothing then).
+fn ack_text(row: &Row) -> String {
+    if row.flags.has(crate::packet::Flags::ACK) {
+        row.ack.to_string()
+    } else {
+        "-".to_string()
+    }
+}
+
+/// What the bookkeeping columns mean, printed above a connection's first table (the
+/// definition is [`crate::tcp::Bookkeeping`]'s).
+pub const BOOKKEEPING_LEGEND: &str = concat!(
+    "        bookkeeping: each side's Seq and Ack are those of the last segment it sent;\n",
+    "        a SYN counts as Seq 1 (it uses up Seq 0), so after the handshake both sides are at Seq 1 Ack 1\n",
+);
+
+/// Appends a bookkeeping table, with the legend above the connection's first one.
+pub(super) fn table(s: &mut String, t: &Table) {
+    if !s.contains(BOOKKEEPING_LEGEND) {
+        s.push_str(BOOKKEEPING_LEGEND);
+    }
+    let title = match t.kind {
+        TableKind::Exchange => "data exchange",
+        TableKind::Close => "close",
+    };
+    let _ = writeln!(
+        s,
+        "        {:<24} {:>10} {:>10} {:>10} {:>10}",
+        title, "Server Seq", "Server Ack", "Client Seq", "Client Ack"
+    );
+    for r in &t.rows {
+        let what = format!("#{} {} [{}] len {}", r.frame, arrow(r.side), r.flags, r.len);
+        let b = r.book;
+        let _ = writeln!(
+            s,
+            "        {what:<24} {:>10} {:>10} {:>10} {:>10}",
+            b.server_seq, b.server_ack, b.client_seq, b.client_ack
+        );
+    }
+    if t.more > 0 {
+        let b = t.last;
+        let what = format!("… {} more, then", t.more);
+        let _ = writeln!(
+            s,
+            "        {what:<24} {:>10} {:>10} {:>10} {:>10}",
+            b.server_seq, b.server_ack, b.client_seq, b.client_ack
+        );
+    }
+}

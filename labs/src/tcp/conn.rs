@@ -1,0 +1,241 @@
+//! One connection's two byte streams: relative sequence and acknowledgement numbers,
+//! scaled windows, and the reassembled bytes the decoders read. `Conn::take` follows a
+//! segment through them and asks [`super::phase`] and [`super::bookkeeping`] for the rest.
+//!
+//! Relative numbers follow Wireshark exactly (checked against tshark in the tests):
+//! - a direction's base is its ISN when its SYN is seen (so the SYN is Seq=0 and the
+//!   first data byte is Seq=1), otherwise the first sequence number seen minus one;
+//! - an ACK seen before any segment of the other direction sets that direction's base
+//!   to the acknowledgement number minus one;
+//! - without the ACK flag the acknowledgement field is shown raw (it means nothing).
+//!
+//! Windows are scaled as Wireshark's `tcp.window_size` (also checked against tshark): a
+//! SYN's window scale option sets its side's shift; a SYN/ACK seen without the option on
+//! either side turns scaling off for both; a SYN's own window is never scaled.
+//!
+//! State kept per connection is a few counters and at most [`MAX_PENDING`] bytes of a
+//! half-received message per direction, so memory grows with connections, not packets.
+
+use super::bookkeeping::Table;
+use super::phase::Phase;
+use super::{ConnInfo, Row};
+use crate::decode::{self, Proto, Side};
+use crate::packet::{Flags, Segment};
+
+/// The most bytes of an incomplete message kept for a direction before giving up on it.
+pub const MAX_PENDING: usize = 64 * 1024;
+
+/// What a direction's SYN said about window scaling (RFC 7323 section 2).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Scale {
+    /// No SYN seen from this side.
+    #[default]
+    Unknown,
+    /// Not in use: a SYN came without the option, or the other side's did.
+    Off,
+    /// The SYN offered this shift count (at most 14).
+    Shift(u8),
+}
+
+/// What is known about the bytes one side sends.
+#[derive(Debug, Default)]
+pub(super) struct Direction {
+    base: Option<u32>,
+    /// Stream offset (relative seq - 1) of the next byte expected.
+    next: Option<u32>,
+    /// Bytes of a message not complete yet.
+    pending: Vec<u8>,
+    /// Highest relative sequence end sent (seq + len).
+    pub(super) high: u32,
+    /// The last relative Seq/Ack this side sent, a SYN counted as Seq 1 (see
+    /// [`super::Bookkeeping`]).
+    pub(super) last: (u32, u32),
+    /// Relative seq of this side's FIN.
+    pub(super) fin: Option<u32>,
+    /// True once this side's FIN was acknowledged and the ACK given a phase.
+    pub(super) fin_acked: bool,
+    /// Window scaling as this side's SYN set it.
+    scale: Scale,
+}
+
+/// One connection: its two directions (client's first, see [`index`]) and where its
+/// phases and tables stand.
+#[derive(Debug)]
+pub(super) struct Conn {
+    pub(super) info: ConnInfo,
+    pub(super) dirs: [Direction; 2],
+    pub(super) syn_ack_seen: bool,
+    pub(super) established: bool,
+    pub(super) ended: bool,
+    pub(super) exchange: Option<Table>,
+    /// The close's table, from the first FIN on.
+    pub(super) closing: Option<Table>,
+    /// The server has sent data in the current exchange (its reply).
+    pub(super) replied: bool,
+}
+
+/// The index of `side`'s direction in [`Conn::dirs`].
+pub(super) fn index(side: Side) -> usize {
+    match side {
+        Side::Client => 0,
+        Side::Server => 1,
+    }
+}
+
+impl Conn {
+    /// A connection nothing is known about yet but who its ends are.
+    pub(super) fn new(info: ConnInfo) -> Conn {
+        Conn {
+            info,
+            dirs: Default::default(),
+            syn_ack_seen: false,
+            established: false,
+            ended: false,
+            exchange: None,
+            closing: None,
+            replied: false,
+        }
+    }
+
+    /// Follows one segment that `side` sent: its relative numbers, window, phase, decoded
+    /// payload and the table it completes.
+    pub(super) fn take(&mut self, frame: u64, side: Side, seg: &Segment<'_>) -> Row {
+        let me = index(side);
+        let other = 1 - me;
+        let f = seg.flags;
+        let syn = f.has(Flags::SYN);
+        let ack_flag = f.has(Flags::ACK);
+        let base = *self.dirs[me].base.get_or_insert(if syn {
+            seg.seq
+        } else {
+            seg.seq.wrapping_sub(1)
+        });
+        if ack_flag && self.dirs[other].base.is_none() {
+            self.dirs[other].base = Some(seg.ack.wrapping_sub(1));
+        }
+        let seq = seg.seq.wrapping_sub(base);
+        let ack = match (ack_flag, self.dirs[other].base) {
+            (true, Some(b)) => seg.ack.wrapping_sub(b),
+            _ => seg.ack,
+        };
+        let win = self.window(me, seg);
+        let data_seq = if syn { seq.wrapping_add(1) } else { seq };
+        let end = data_seq.wrapping_add(seg.len);
+
+        let phase = self.phase(side, seg, ack, end);
+        let decoded = (seg.len > 0).then(|| self.decode(side, seg, data_seq));
+        let dir = &mut self.dirs[me];
+        if dir.high == 0 || (end.wrapping_sub(dir.high) as i32) > 0 {
+            dir.high = end;
+        }
+        // The SYN uses up its own number: after it, the side stands at Seq 1.
+        dir.last = (
+            if syn { seq.wrapping_add(1) } else { seq },
+            if ack_flag { ack } else { 0 },
+        );
+        let ends = matches!(phase, Phase::Reset)
+            || (phase == Phase::Close(4) && self.dirs.iter().all(|d| d.fin_acked));
+        if ends {
+            self.ended = true;
+        }
+        let (cut_short, table) = self.bookkeep(frame, side, seg, phase, ends);
+        Row {
+            frame,
+            time: 0.0,
+            conn: 0,
+            side,
+            src: seg.src,
+            dst: seg.dst,
+            flags: f,
+            seq,
+            ack,
+            len: seg.len,
+            win,
+            win_raw: seg.win,
+            phase,
+            decoded,
+            cut_short,
+            table,
+            ends,
+        }
+    }
+
+    /// The segment's window in bytes, after noting what a SYN says about scaling.
+    fn window(&mut self, me: usize, seg: &Segment<'_>) -> u32 {
+        let f = seg.flags;
+        if f.has(Flags::SYN) {
+            // A shift over 14 is taken as 14 (RFC 7323 2.3).
+            self.dirs[me].scale = seg.wscale.map_or(Scale::Off, |s| Scale::Shift(s.min(14)));
+            if f.has(Flags::ACK) {
+                // Both sides must offer the option, or neither window is scaled.
+                if self
+                    .dirs
+                    .iter()
+                    .any(|d| !matches!(d.scale, Scale::Shift(_)))
+                {
+                    self.dirs[0].scale = Scale::Off;
+                    self.dirs[1].scale = Scale::Off;
+                }
+            }
+            self.info.window_scale = self.dirs.each_ref().map(|d| match d.scale {
+                Scale::Shift(s) => Some(s),
+                Scale::Off | Scale::Unknown => None,
+            });
+            // The window in a SYN is never scaled.
+            return u32::from(seg.win);
+        }
+        match self.dirs[me].scale {
+            Scale::Shift(s) => u32::from(seg.win) << s,
+            Scale::Off | Scale::Unknown => u32::from(seg.win),
+        }
+    }
+
+    fn decode(&mut self, side: Side, seg: &Segment<'_>, data_seq: u32) -> String {
+        let server_port = self.info.server.port();
+        let proto = *self
+            .info
+            .proto
+            .get_or_insert_with(|| Proto::guess(server_port, side, seg.payload));
+        let dir = &mut self.dirs[index(side)];
+        let offset = data_seq.wrapping_sub(1);
+        let expected = *dir.next.get_or_insert(offset);
+        let ahead = offset.wrapping_sub(expected) as i32;
+        let mut note = String::new();
+        let mut payload = seg.payload;
+        if ahead < 0 {
+            // Some or all of these bytes were seen before.
+            let seen = ahead.unsigned_abs() as usize;
+            if seen >= payload.len() {
+                return format!("(already seen) {}", decode::raw(payload));
+            }
+            payload = &payload[seen..];
+        } else if ahead > 0 {
+            note = format!(" ({ahead} bytes missing before this segment)");
+            dir.pending.clear();
+        }
+        let carried = dir.pending.len();
+        dir.pending.extend_from_slice(payload);
+        let (mut text, used) = decode::describe(proto, side, &dir.pending);
+        dir.pending.drain(..used);
+        dir.next = Some(offset.wrapping_add(seg.len));
+        if seg.payload.len() < seg.len as usize {
+            // The snap length cut this payload: what follows cannot be reassembled.
+            dir.pending.clear();
+            note.push_str(" (payload cut by the capture's snap length)");
+        }
+        if carried > 0 && used > 0 {
+            text.push_str(&format!(" (with {carried} bytes from an earlier segment)"));
+        }
+        let left = dir.pending.len();
+        if left > 0 {
+            if !text.is_empty() {
+                text.push_str(", then ");
+            }
+            text.push_str(&format!("{left} bytes of an incomplete message"));
+        }
+        if left > MAX_PENDING {
+            dir.pending.clear();
+        }
+        text + &note
+    }
+}

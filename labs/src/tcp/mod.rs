@@ -1,0 +1,219 @@
+//! Connection tracking: which segments belong together, who is client and server, and
+//! what labtrace shows about each segment (a [`Row`]).
+//!
+//! | module | what it teaches |
+//! |---|---|
+//! | [`conn`] | one connection's two byte streams: relative Seq/Ack as Wireshark shows them, scaled windows, the reassembled bytes the decoders read |
+//! | [`phase`] | where a segment stands in the connection's life: handshake, data, ACK, close, reset |
+//! | [`bookkeeping`] | the handout's Server/Client Seq/Ack tables, one per data exchange and one for the close |
+//!
+//! This module holds the [`Tracker`], the table of a capture's connections, and the rows
+//! it hands the views.
+
+pub mod bookkeeping;
+pub mod conn;
+pub mod phase;
+#[cfg(test)]
+mod tests;
+
+pub use bookkeeping::{Bookkeeping, MAX_TABLE_ROWS, Table, TableKind, TableRow};
+pub use conn::MAX_PENDING;
+pub use phase::Phase;
+
+use crate::decode::{Proto, Side};
+use crate::packet::{Flags, Segment};
+use conn::Conn;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+/// Everything labtrace shows about one TCP segment.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// 1-based frame number in the file.
+    pub frame: u64,
+    /// Seconds since the first packet of the file.
+    pub time: f64,
+    /// The connection's number (1-based, in order of first appearance).
+    pub conn: usize,
+    /// Who sent the segment.
+    pub side: Side,
+    /// Sender.
+    pub src: SocketAddr,
+    /// Receiver.
+    pub dst: SocketAddr,
+    /// The flags.
+    pub flags: Flags,
+    /// Relative sequence number.
+    pub seq: u32,
+    /// Relative acknowledgement number (raw when the ACK flag is off, as Wireshark does).
+    pub ack: u32,
+    /// Payload length.
+    pub len: u32,
+    /// Advertised window in bytes, scaled as Wireshark's `tcp.window_size`: the header's
+    /// value shifted left by the sender's window scale when both SYNs agreed on scaling
+    /// (a SYN's own window is never scaled); the header's value when scaling is off or
+    /// unknown (the SYNs are not in the capture).
+    pub win: u32,
+    /// The window field as in the header (Wireshark's `tcp.window_size_value`).
+    pub win_raw: u16,
+    /// The phase label.
+    pub phase: Phase,
+    /// What the payload says, if the segment has one.
+    pub decoded: Option<String>,
+    /// A data exchange that this segment cut short (a FIN or a reset before the
+    /// exchange settled); the table does not include this segment.
+    pub cut_short: Option<Table>,
+    /// The data exchange or close that this segment completed, this segment included.
+    pub table: Option<Table>,
+    /// True when this segment ends the connection (last ACK of the close, or a reset).
+    pub ends: bool,
+}
+
+/// What a connection is, for headers.
+#[derive(Debug, Clone)]
+pub struct ConnInfo {
+    /// The connection's number.
+    pub id: usize,
+    /// The side that connected.
+    pub client: SocketAddr,
+    /// The side that accepted.
+    pub server: SocketAddr,
+    /// The protocol its payload was decoded as (None until data is seen).
+    pub proto: Option<Proto>,
+    /// The window scale shift count applied to the windows the client and the server
+    /// send (in that order): `Some` once the side's SYN offered it and, if the SYN/ACK
+    /// was seen, both sides did (Wireshark does the same).
+    pub window_scale: [Option<u8>; 2],
+}
+
+/// Follows every TCP connection of a capture.
+pub struct Tracker {
+    proto: Option<Proto>,
+    port: Option<u16>,
+    conns: HashMap<(SocketAddr, SocketAddr), usize>,
+    list: Vec<Conn>,
+    first_ns: Option<i128>,
+    /// Ports of the segments the port filter dropped, in order of first appearance.
+    dropped_ports: Vec<u16>,
+}
+
+/// The most ports [`Tracker::dropped_ports`] remembers.
+pub const MAX_DROPPED_PORTS: usize = 12;
+
+impl Tracker {
+    /// A tracker that decodes with `proto` (None = guess per connection) and, when `port`
+    /// is given, keeps only segments to or from that port.
+    ///
+    /// The port does not decide who is the server: the side that sent the SYN is the
+    /// client. Only for a connection whose handshake is not in the capture is the side
+    /// with `port` taken as the server (without a filter: the side with the lower port).
+    pub fn new(proto: Option<Proto>, port: Option<u16>) -> Tracker {
+        Tracker {
+            proto,
+            port,
+            conns: HashMap::new(),
+            list: Vec::new(),
+            first_ns: None,
+            dropped_ports: Vec::new(),
+        }
+    }
+
+    /// The ports of the segments the port filter dropped (both ends, in order of first
+    /// appearance, at most [`MAX_DROPPED_PORTS`]): what to suggest when it kept nothing.
+    pub fn dropped_ports(&self) -> &[u16] {
+        &self.dropped_ports
+    }
+
+    /// The connection with number `id`.
+    pub fn conn(&self, id: usize) -> Option<&ConnInfo> {
+        self.list.get(id.checked_sub(1)?).map(|c| &c.info)
+    }
+
+    /// How many connections were seen.
+    pub fn connections(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Notes the time of a packet that is not TCP, so times stay relative to the file's
+    /// first packet.
+    pub fn saw_packet(&mut self, time_ns: i128) {
+        self.first_ns.get_or_insert(time_ns);
+    }
+
+    /// Takes one segment; `None` if the port filter drops it.
+    pub fn segment(&mut self, frame: u64, time_ns: i128, seg: &Segment<'_>) -> Option<Row> {
+        let first = *self.first_ns.get_or_insert(time_ns);
+        if let Some(p) = self.port
+            && seg.src.port() != p
+            && seg.dst.port() != p
+        {
+            for port in [seg.src.port(), seg.dst.port()] {
+                if self.dropped_ports.len() < MAX_DROPPED_PORTS
+                    && !self.dropped_ports.contains(&port)
+                {
+                    self.dropped_ports.push(port);
+                }
+            }
+            return None;
+        }
+        let key = if seg.src <= seg.dst {
+            (seg.src, seg.dst)
+        } else {
+            (seg.dst, seg.src)
+        };
+        let fresh_syn = seg.flags.has(Flags::SYN) && !seg.flags.has(Flags::ACK);
+        let id = match self.conns.get(&key) {
+            // A SYN on a finished connection's addresses is a new connection.
+            Some(&id) if !(fresh_syn && self.list[id - 1].ended) => id,
+            _ => {
+                let id = self.list.len() + 1;
+                let client_sent = if seg.flags.has(Flags::SYN) {
+                    !seg.flags.has(Flags::ACK)
+                } else if let Some(p) = self.port {
+                    seg.dst.port() == p
+                } else {
+                    seg.dst.port() < seg.src.port()
+                };
+                let (client, server) = if client_sent {
+                    (seg.src, seg.dst)
+                } else {
+                    (seg.dst, seg.src)
+                };
+                self.list.push(Conn::new(ConnInfo {
+                    id,
+                    client,
+                    server,
+                    proto: self.proto,
+                    window_scale: [None; 2],
+                }));
+                self.conns.insert(key, id);
+                id
+            }
+        };
+        let conn = &mut self.list[id - 1];
+        let side = if seg.src == conn.info.client {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let mut row = conn.take(frame, side, seg);
+        row.time = (time_ns - first) as f64 / 1e9;
+        row.conn = id;
+        Some(row)
+    }
+
+    /// Ends the capture: the exchanges and closes still open, per connection, as final
+    /// tables (a connection's exchange before its close).
+    pub fn finish(&mut self) -> Vec<(usize, Table)> {
+        self.list
+            .iter_mut()
+            .flat_map(|c| {
+                let id = c.info.id;
+                [c.exchange.take(), c.closing.take()]
+                    .into_iter()
+                    .flatten()
+                    .map(move |t| (id, t))
+            })
+            .collect()
+    }
+}
