@@ -103,3 +103,46 @@ fn a_server_already_running_gets_fewer_checks() {
     assert!(out.contains("note: a server already running"), "{out}");
     drop(s.connect());
 }
+
+#[test]
+fn the_reference_file_servers_pass_every_check() {
+    for (proto, program, want) in [
+        ("ft", "ftserver", "13 passed, 0 failed"),
+        ("iterft", "iterftserver", "14 passed, 0 failed"),
+    ] {
+        let server = reference(program);
+        let (ok, out) = labcheck(&["server", proto, "--", &server, "{port}"]);
+        assert!(ok, "{out}");
+        assert!(out.contains(want), "{out}");
+    }
+}
+
+#[test]
+fn the_reference_file_clients_pass_every_check() {
+    // labcheck plays the handout's C FTServer, which sends no end-of-file segment:
+    // unplab's clients take its close as the end with --trust-close.
+    let (ok, out) = labcheck(&[
+        "client",
+        "ft",
+        "--",
+        &reference("ftclient"),
+        "{host}",
+        "{port}",
+        "{remote}",
+        "{local}",
+        "--trust-close",
+    ]);
+    assert!(ok, "{out}");
+    assert!(out.contains("8 passed, 0 failed"), "{out}");
+    let (ok, out) = labcheck(&[
+        "client",
+        "iterft",
+        "--",
+        &reference("iterftclient"),
+        "{host}",
+        "{port}",
+        "--trust-close",
+    ]);
+    assert!(ok, "{out}");
+    assert!(out.contains("9 passed, 0 failed"), "{out}");
+}

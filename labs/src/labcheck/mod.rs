@@ -16,7 +16,7 @@
 //! | [`session`] | one run: the ports, the directory, starting servers, running steps |
 //! | [`pcap`] | tcpdump while checking, and the segments of a failed step |
 //! | [`lottery`], [`lottery_robust`], [`lottery_client`] | Practice 3 |
-//! | [`ft`], [`ft_client`] | Practice 4, one-shot and iterative |
+//! | [`ft`], [`ft_robust`], [`ftfiles`], [`ft_client`] | Practice 4, one-shot and iterative |
 //! | [`simple`] | daytime, echo, the lab's echo, sum08, sum09 |
 //! | [`batch`] | a class: manifest → gradebook CSV and reports |
 //! | [`starter`] | starter code: the reference sources with their blanks cut out |
@@ -24,6 +24,8 @@
 pub mod batch;
 pub mod ft;
 pub mod ft_client;
+pub mod ft_robust;
+pub mod ftfiles;
 pub mod lottery;
 pub mod lottery_client;
 pub mod lottery_robust;

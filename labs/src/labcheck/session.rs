@@ -58,6 +58,9 @@ pub struct Session<'o> {
     capture: Option<Capture>,
     /// Set when the program could not even start: later steps are skipped.
     broken: Option<String>,
+    /// The program's working directory and `{dir}`: the run's directory, or the
+    /// directory a file server serves (see [`Session::serve_dir`]).
+    cwd: PathBuf,
 }
 
 /// `server lottery`, `client ft`.
@@ -127,6 +130,7 @@ impl<'o> Session<'o> {
         Ok(Session {
             opts,
             t: opts.step_timeout,
+            cwd: dir.clone(),
             dir,
             report,
             ports,
@@ -222,7 +226,7 @@ impl<'o> Session<'o> {
         let Target::Command(argv) = &self.opts.target else {
             return Vec::new();
         };
-        let dir = self.dir.to_string_lossy();
+        let dir = self.cwd.to_string_lossy();
         argv.iter()
             .map(|a| {
                 let mut a = a.replace("{dir}", &dir);
@@ -237,13 +241,23 @@ impl<'o> Session<'o> {
     /// Starts the program with `argv` in the run's directory.
     pub fn spawn(&mut self, argv: &[String]) -> Result<Program, Failure> {
         self.say(format!("$ {}", argv.join(" ")));
-        Program::spawn(argv, &self.dir).map_err(|e| {
+        Program::spawn(argv, &self.cwd).map_err(|e| {
             Failure::new(
                 "the program starts",
                 e,
                 "check the command line given to labcheck (after --)",
             )
         })
+    }
+
+    /// Makes `files/` in the run's directory the program's working directory and
+    /// `{dir}`, and returns it: what a file server serves (a file put in the run's
+    /// directory is then outside it).
+    pub fn serve_dir(&mut self) -> Result<PathBuf, String> {
+        let d = self.dir.join("files");
+        std::fs::create_dir_all(&d).map_err(|e| format!("mkdir error: {e}"))?;
+        self.cwd = d.clone();
+        Ok(d)
     }
 
     /// A fresh server on a port of its own, listening; or the given `--addr`.

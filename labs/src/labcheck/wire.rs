@@ -105,6 +105,18 @@ impl Conn {
         })
     }
 
+    /// Sends `bytes` without a transcript line (the caller wrote one for many writes).
+    pub fn send_quiet(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        let _ = self.stream.set_write_timeout(Some(Duration::from_secs(5)));
+        self.stream.write_all(bytes).map_err(|e| {
+            Failure::new(
+                "the peer reads what labcheck sends",
+                format!("write error after the transcript's last line: {e}"),
+                "the program closed or reset the connection, or stopped reading",
+            )
+        })
+    }
+
     /// Reads whatever arrives first, waiting up to `timeout`: one `read`'s worth.
     pub fn read_some(&mut self, max: usize, timeout: Duration) -> (Vec<u8>, End) {
         let mut buf = vec![0u8; max];
