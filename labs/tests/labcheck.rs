@@ -146,3 +146,44 @@ fn the_reference_file_clients_pass_every_check() {
     assert!(ok, "{out}");
     assert!(out.contains("9 passed, 0 failed"), "{out}");
 }
+
+#[test]
+fn the_chapter_1_and_5_programs_and_the_lab_echo_pass_every_check() {
+    let servers = [
+        ("echo", "tcpserv04", vec!["--port", "{port}"], "7 passed"),
+        ("labecho", "echoserver", vec!["{port}"], "7 passed"),
+        ("sum08", "tcpserv08", vec!["--port", "{port}"], "8 passed"),
+        ("sum09", "tcpserv09", vec!["--port", "{port}"], "7 passed"),
+        (
+            "daytime",
+            "daytimetcpsrv",
+            vec!["--port", "{port}"],
+            "3 passed",
+        ),
+    ];
+    for (proto, program, args, want) in servers {
+        let path = reference(program);
+        let mut argv = vec!["server", proto, "--", &path];
+        argv.extend(args);
+        let (ok, out) = labcheck(&argv);
+        assert!(ok && out.contains(&format!("{want}, 0 failed")), "{out}");
+    }
+    let clients = [
+        ("echo", "tcpcli01", vec!["{host}", "--port", "{port}"]),
+        ("labecho", "echoclient", vec!["{host}", "{port}"]),
+        ("sum08", "tcpcli08", vec!["{host}", "--port", "{port}"]),
+        ("sum09", "tcpcli09", vec!["{host}", "--port", "{port}"]),
+        (
+            "daytime",
+            "daytimetcpcli",
+            vec!["{host}", "--port", "{port}"],
+        ),
+    ];
+    for (proto, program, args) in clients {
+        let path = reference(program);
+        let mut argv = vec!["client", proto, "--", &path];
+        argv.extend(args);
+        let (ok, out) = labcheck(&argv);
+        assert!(ok && out.contains("1 passed, 0 failed"), "{out}");
+    }
+}

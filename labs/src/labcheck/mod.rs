@@ -17,7 +17,7 @@
 //! | [`pcap`] | tcpdump while checking, and the segments of a failed step |
 //! | [`lottery`], [`lottery_robust`], [`lottery_client`] | Practice 3 |
 //! | [`ft`], [`ft_robust`], [`ftfiles`], [`ft_client`] | Practice 4, one-shot and iterative |
-//! | [`simple`] | daytime, echo, the lab's echo, sum08, sum09 |
+//! | [`simple`], [`simple_client`] | daytime, echo, the lab's echo, sum08, sum09 |
 //! | [`batch`] | a class: manifest → gradebook CSV and reports |
 //! | [`starter`] | starter code: the reference sources with their blanks cut out |
 
@@ -34,6 +34,7 @@ pub mod proc;
 pub mod report;
 pub mod session;
 pub mod simple;
+pub mod simple_client;
 pub mod starter;
 pub mod wire;
 
