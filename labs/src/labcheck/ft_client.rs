@@ -138,7 +138,11 @@ fn transfer(
     if s.opts.proto == Protocol::IterFt {
         prog.close_stdin();
     }
-    let ended = prog.wait_exit(s.t.max(Duration::from_secs(10)));
+    let ended = prog.wait_exit(if data.len() > 1 << 20 {
+        s.t.max(Duration::from_secs(10))
+    } else {
+        s.t
+    });
     compare(&path, data, pace, stale, &prog.said())?;
     match ended {
         Some(st) if st.success() => pass_note(data),

@@ -111,12 +111,12 @@ pub fn check(s: &mut Session<'_>) {
         "lottery.vanish",
         "clients that vanish before their replies: the server serves the next client",
         |s, sv| {
-            for name in ["A", "B", "C"] {
+            for name in ["A", "B", "C", "D"] {
                 let mut c = s.connect(sv.addr, name)?;
-                let mut three = Command::Gen.encode().to_vec();
-                three.extend_from_slice(&Command::Gen.encode());
-                three.extend_from_slice(&Command::List.encode());
-                c.send(&three, "GEN GEN LIST, then vanish")?;
+                // Many commands, then a reset: the server is still writing replies when
+                // the RST arrives, and a later write fails (EPIPE, or SIGPIPE by default).
+                let many: Vec<u8> = Command::Gen.encode().repeat(400);
+                c.send(&many, "400 GENs in one write, then vanish")?;
                 c.reset();
                 thread::sleep(Duration::from_millis(50));
             }
@@ -136,7 +136,7 @@ fn survive(
 ) {
     s.step(name, Tag::Robustness, title, |s| {
         let mut sv = s.server()?;
-        attack(s, &sv)?;
+        let attacked = attack(s, &sv);
         thread::sleep(Duration::from_millis(50));
         if let Some(st) = sv.prog.as_mut().and_then(|p| p.exited()) {
             let said = sv.prog.as_ref().map(|p| p.said()).unwrap_or_default();
@@ -147,10 +147,11 @@ fn survive(
                 if sigpipe {
                     "writing to a connection the client closed or reset raised SIGPIPE, which kills a process by default: ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)) and treat the write's EPIPE as the end of that client"
                 } else {
-                    "one client's mistake must not end the server: when read() returns 0 or an error, or the command is unknown, close that connection (or answer) and accept the next"
+                    "one client's mistake must not end the server (and a client's reset must not kill the server): when read() returns 0 or an error, or write() fails, or the command is unknown, close that connection (or answer) and accept the next"
                 },
             ));
         }
+        attacked?;
         let mut next = s.connect(sv.addr, "N")?;
         any_gen(s, &mut next).map_err(|mut f| {
             f.why = format!("the next client was not served: {}", f.why);

@@ -19,7 +19,7 @@
 //! | [`ft`], [`ft_robust`], [`ftfiles`], [`ft_client`] | Practice 4, one-shot and iterative |
 //! | [`simple`], [`simple_client`] | daytime, echo, the lab's echo, sum08, sum09 |
 //! | [`batch`] | a class: manifest → gradebook CSV and reports |
-//! | [`starter`] | starter code: the reference sources with their blanks cut out |
+//! | [`starter`], [`starter_toml`] | starter code: the reference sources with their blanks cut out |
 
 pub mod batch;
 pub mod ft;
@@ -36,6 +36,7 @@ pub mod session;
 pub mod simple;
 pub mod simple_client;
 pub mod starter;
+pub mod starter_toml;
 pub mod wire;
 
 use std::net::SocketAddr;

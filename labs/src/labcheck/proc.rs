@@ -22,6 +22,11 @@ use nix::unistd::Pid;
 /// and counted, so the program never blocks on a full pipe).
 pub const OUTPUT_CAP: usize = 64 * 1024;
 
+/// After this much output on one stream labcheck stops reading it and closes the pipe:
+/// the program's next write fails (EPIPE, or SIGPIPE ends it). A check writes a few KiB
+/// of logs; a program past this is flooding.
+pub const OUTPUT_LIMIT: u64 = 4 << 20;
+
 /// Output kept from one stream, and how much there was.
 #[derive(Debug, Default)]
 pub struct Capped {
@@ -43,6 +48,9 @@ fn drain(mut from: impl Read + Send + 'static, into: Shared) {
             let room = OUTPUT_CAP.saturating_sub(c.kept.len()).min(n);
             c.kept.extend_from_slice(&buf[..room]);
             c.total += n as u64;
+            if c.total > OUTPUT_LIMIT {
+                break;
+            }
         }
         into.lock().unwrap_or_else(PoisonError::into_inner).done = true;
     });
@@ -57,6 +65,8 @@ pub struct Program {
     status: Option<ExitStatus>,
     /// The command line as run.
     pub argv: Vec<String>,
+    /// Where the most output any program of the run wrote is kept, updated on drop.
+    pub most_output: Option<std::rc::Rc<std::cell::Cell<u64>>>,
 }
 
 impl Program {
@@ -95,6 +105,7 @@ impl Program {
             stderr,
             status: None,
             argv: argv.to_vec(),
+            most_output: None,
         })
     }
 
@@ -182,6 +193,10 @@ impl Program {
     /// The last lines of its stderr, for a report: `it said: "..."`.
     pub fn said(&self) -> String {
         let err = self.stderr();
+        // A Rust panic (a starter's todo!()): its message, not the backtrace after it.
+        if let Some(todo) = err.lines().find(|l| l.starts_with("not yet implemented")) {
+            return format!("it stopped at \"{}\"", unp::printable(todo.as_bytes()));
+        }
         let tail: Vec<&str> = err.lines().rev().take(3).collect();
         if tail.is_empty() {
             return "it printed nothing on stderr".to_string();
@@ -197,6 +212,9 @@ impl Program {
 
 impl Drop for Program {
     fn drop(&mut self) {
+        if let Some(most) = &self.most_output {
+            most.set(most.get().max(self.output_bytes()));
+        }
         self.kill();
     }
 }

@@ -61,6 +61,7 @@ pub struct Session<'o> {
     /// The program's working directory and `{dir}`: the run's directory, or the
     /// directory a file server serves (see [`Session::serve_dir`]).
     cwd: PathBuf,
+    most_output: std::rc::Rc<std::cell::Cell<u64>>,
 }
 
 /// `server lottery`, `client ft`.
@@ -131,6 +132,7 @@ impl<'o> Session<'o> {
             opts,
             t: opts.step_timeout,
             cwd: dir.clone(),
+            most_output: Default::default(),
             dir,
             report,
             ports,
@@ -241,13 +243,15 @@ impl<'o> Session<'o> {
     /// Starts the program with `argv` in the run's directory.
     pub fn spawn(&mut self, argv: &[String]) -> Result<Program, Failure> {
         self.say(format!("$ {}", argv.join(" ")));
-        Program::spawn(argv, &self.cwd).map_err(|e| {
+        let mut prog = Program::spawn(argv, &self.cwd).map_err(|e| {
             Failure::new(
                 "the program starts",
                 e,
                 "check the command line given to labcheck (after --)",
             )
-        })
+        })?;
+        prog.most_output = Some(self.most_output.clone());
+        Ok(prog)
     }
 
     /// Makes `files/` in the run's directory the program's working directory and
@@ -361,6 +365,10 @@ impl<'o> Session<'o> {
                 }
             }
             self.report.pcap = Some(path.to_string_lossy().into_owned());
+        }
+        let most = self.most_output.get();
+        if most > super::proc::OUTPUT_CAP as u64 {
+            self.report.notes.push(format!("the program wrote {most} bytes of output in one run; labcheck kept the first {} KiB of each stream and closed a stream after {} MiB", super::proc::OUTPUT_CAP / 1024, super::proc::OUTPUT_LIMIT >> 20));
         }
         self.report.secs = self.started.elapsed().as_secs_f64();
         self.report
