@@ -194,9 +194,11 @@ pub fn run(manifest: &Path, b: &BatchOptions) -> Result<String> {
         .map(|_| {
             let (queue, done, b, work) = (queue.clone(), done.clone(), b.clone(), work.clone());
             std::thread::spawn(move || {
-                while let Some((i, mut sub)) =
-                    queue.lock().unwrap_or_else(PoisonError::into_inner).pop()
-                {
+                loop {
+                    // Take the next submission and let the queue go at once: a guard held
+                    // by `while let` would serialize the workers.
+                    let next = queue.lock().unwrap_or_else(PoisonError::into_inner).pop();
+                    let Some((i, mut sub)) = next else { break };
                     sub.opts.time_limit = b.time_limit;
                     sub.opts.capture = b.capture && super::pcap::permitted();
                     sub.opts.workdir = Some(work.clone());
