@@ -25,6 +25,7 @@
 //! | [`render::json`] | JSON lines, one object per segment |
 //! | [`render::svg`] | the SVG picture of the ladder |
 //! | [`labbench`] | measuring echo servers: round trips/s, connections/s, latency, memory |
+//! | [`labcheck`] | checking anyone's lab program against the handout, and the starter code |
 //! | `labnet` | (Linux) two namespaces joined by an impaired user-space link, captured |
 //!
 //! [`trace`] ties them together; the `labtrace` binary only parses its arguments.
@@ -32,6 +33,7 @@
 pub mod capture;
 pub mod decode;
 pub mod labbench;
+pub mod labcheck;
 #[cfg(target_os = "linux")]
 pub mod labnet;
 pub mod packet;

@@ -1,0 +1,142 @@
+//! tcpdump while checking (where it is installed and permitted), and the segments of a
+//! failed step listed with labtrace's Seq/Ack and phase.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::decode::Proto;
+use crate::tcp::Tracker;
+
+/// A tcpdump labcheck started on the loopback interface, writing a pcap.
+pub struct Capture {
+    child: Child,
+    path: PathBuf,
+}
+
+/// The loopback interface's name.
+#[cfg(target_os = "linux")]
+const LOOPBACK: &str = "lo";
+#[cfg(not(target_os = "linux"))]
+const LOOPBACK: &str = "lo0";
+
+impl Capture {
+    /// Starts tcpdump on loopback for the TCP segments to or from `ports`, writing
+    /// `path`; waits until it captures.
+    pub fn start(path: &Path, ports: &[u16]) -> Result<Capture, String> {
+        let filter = ports
+            .iter()
+            .map(|p| format!("port {p}"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let mut child = Command::new("tcpdump")
+            .args(["-i", LOOPBACK, "-U", "-n", "-s", "512", "-w"])
+            .arg(path)
+            .arg(format!("tcp and ({filter})"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot run tcpdump: {e}"))?;
+        // tcpdump writes the file's header once it captures.
+        let ready = super::proc::wait_until(Duration::from_secs(3), || {
+            std::fs::metadata(path).is_ok_and(|m| m.len() >= 24)
+        });
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "tcpdump ended at once ({status}): not permitted to capture?"
+            ));
+        }
+        if !ready {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("tcpdump did not start capturing within 3 s".into());
+        }
+        Ok(Capture {
+            child,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Stops tcpdump (it writes what it holds and ends) and returns the pcap's path.
+    pub fn stop(mut self) -> PathBuf {
+        std::thread::sleep(Duration::from_millis(50)); // the last segments reach tcpdump
+        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGINT);
+        if super::proc::wait_until(Duration::from_secs(2), || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        }) {
+            return self.path.clone();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.path.clone()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The most segments listed for one step.
+const MAX_LISTED: usize = 40;
+
+/// The segments (the last [`MAX_LISTED`]) of the connections whose client side used one of `ports`, as labtrace
+/// labels them: `#4 client->server [P.] seq=1 ack=1 len=4 GEN (data)`.
+pub fn segments(pcap: &Path, proto: Proto, ports: &[u16]) -> Vec<String> {
+    let Ok(file) = std::fs::File::open(pcap) else {
+        return Vec::new();
+    };
+    let Ok(cap) = crate::capture::Capture::new(std::io::BufReader::new(file)) else {
+        return Vec::new();
+    };
+    let mut tracker = Tracker::new(Some(proto), None);
+    let mut out = std::collections::VecDeque::new();
+    let mut more = 0usize;
+    cap.for_each(|p| {
+        let Ok(seg) = crate::packet::tcp_segment(p.linktype, p.data) else {
+            return;
+        };
+        let Some(row) = tracker.segment(p.frame, p.time_ns, &seg) else {
+            return;
+        };
+        let ours = ports.contains(&row.src.port()) || ports.contains(&row.dst.port());
+        if !ours {
+            return;
+        }
+        if out.len() >= MAX_LISTED {
+            out.pop_front();
+            more += 1;
+        }
+        let dir = match row.side {
+            crate::decode::Side::Client => "client->server",
+            crate::decode::Side::Server => "server->client",
+        };
+        out.push_back(format!(
+            "#{} {dir} {} ({})",
+            row.frame,
+            crate::render::label(&row),
+            row.phase
+        ));
+    });
+    if more > 0 {
+        out.push_front(format!(
+            "(the last {MAX_LISTED} of {} segments)",
+            more + MAX_LISTED
+        ));
+    }
+    out.into()
+}
+
+/// True when tcpdump is installed and this process may capture (root on Linux; on
+/// macOS, read access to /dev/bpf*).
+pub fn permitted() -> bool {
+    let installed = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("tcpdump").is_file()));
+    installed && (nix::unistd::geteuid().is_root() || cfg!(target_os = "macos"))
+}

@@ -1,0 +1,189 @@
+//! labcheck on the reference programs: every check passes, the output formats hold what
+//! they should, and the exit status says so. The zoo (`labcheck_zoo.rs`) shows each
+//! check catching the mistake it is named for.
+
+mod labcheck_util;
+
+use labcheck_util::{labcheck, reference};
+
+#[test]
+fn the_reference_lottery_server_passes_every_check() {
+    let server = reference("lotteryserver");
+    let (ok, out) = labcheck(&["server", "lottery", "--", &server, "{port}"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("18 passed, 0 failed, 0 skipped (9 of 9 handout checks passed)"),
+        "{out}"
+    );
+    assert!(out.contains("serial: the second client waited"), "{out}");
+    assert!(out.contains("bind error: Address already in use"), "{out}");
+}
+
+#[test]
+fn the_forking_lottery_server_is_concurrent_and_leaves_no_zombies() {
+    let server = reference("lotteryserver");
+    let (ok, out) = labcheck(&[
+        "server",
+        "lottery",
+        "--concurrent",
+        "--",
+        &server,
+        "{port}",
+        "--concurrency",
+        "fork",
+    ]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("concurrent: the second client was answered"),
+        "{out}"
+    );
+    assert!(out.contains("children, all reaped"), "{out}");
+}
+
+#[test]
+fn the_reference_lottery_client_passes_every_check() {
+    let client = reference("lotteryclient");
+    let (ok, out) = labcheck(&["client", "lottery", "--", &client, "{host}", "{port}"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("6 passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn json_junit_only_handout_and_the_exit_status() {
+    let server = reference("lotteryserver");
+    let (ok, json) = labcheck(&[
+        "server", "lottery", "--only", "handout", "--format", "json", "--", &server, "{port}",
+    ]);
+    assert!(ok, "{json}");
+    assert!(json.contains("\n{\"subject\":\"server lottery\""), "{json}");
+    assert!(
+        json.contains("\"name\":\"lottery.full\",\"tag\":\"handout\",\"verdict\":\"PASS\""),
+        "{json}"
+    );
+    assert!(
+        json.contains("\"name\":\"lottery.reset\",\"tag\":\"robustness\",\"verdict\":\"SKIP\""),
+        "{json}"
+    );
+    // A program that is not a lottery server: every check fails, the status says so.
+    let (ok, xml) = labcheck(&[
+        "server",
+        "lottery",
+        "--only",
+        "handout",
+        "--format",
+        "junit",
+        "--",
+        "/bin/sleep",
+        "30",
+    ]);
+    assert!(!ok, "{xml}");
+    assert!(xml.contains("\n<?xml"), "{xml}");
+    assert!(
+        xml.contains("<testcase classname=\"server lottery.handout\" name=\"lottery.start\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<failure message=\"does it take the port from its command line"),
+        "{xml}"
+    );
+    assert!(xml.contains("</testsuite>"), "{xml}");
+}
+
+#[test]
+fn a_server_already_running_gets_fewer_checks() {
+    let server = reference("lotteryserver");
+    let s = testkit::Server::spawn(&server, &["0", "--concurrency", "thread"]);
+    let addr = format!("127.0.0.1:{}", s.port());
+    let (ok, out) = labcheck(&["server", "lottery", "--concurrent", "--addr", &addr]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("SKIP [handout] lottery.second-server"),
+        "{out}"
+    );
+    assert!(out.contains("note: a server already running"), "{out}");
+    drop(s.connect());
+}
+
+#[test]
+fn the_reference_file_servers_pass_every_check() {
+    for (proto, program, want) in [
+        ("ft", "ftserver", "13 passed, 0 failed"),
+        ("iterft", "iterftserver", "14 passed, 0 failed"),
+    ] {
+        let server = reference(program);
+        let (ok, out) = labcheck(&["server", proto, "--", &server, "{port}"]);
+        assert!(ok, "{out}");
+        assert!(out.contains(want), "{out}");
+    }
+}
+
+#[test]
+fn the_reference_file_clients_pass_every_check() {
+    // labcheck plays the handout's C FTServer, which sends no end-of-file segment:
+    // unplab's clients take its close as the end with --trust-close.
+    let (ok, out) = labcheck(&[
+        "client",
+        "ft",
+        "--",
+        &reference("ftclient"),
+        "{host}",
+        "{port}",
+        "{remote}",
+        "{local}",
+        "--trust-close",
+    ]);
+    assert!(ok, "{out}");
+    assert!(out.contains("8 passed, 0 failed"), "{out}");
+    let (ok, out) = labcheck(&[
+        "client",
+        "iterft",
+        "--",
+        &reference("iterftclient"),
+        "{host}",
+        "{port}",
+        "--trust-close",
+    ]);
+    assert!(ok, "{out}");
+    assert!(out.contains("9 passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn the_chapter_1_and_5_programs_and_the_lab_echo_pass_every_check() {
+    let servers = [
+        ("echo", "tcpserv04", vec!["--port", "{port}"], "7 passed"),
+        ("labecho", "echoserver", vec!["{port}"], "7 passed"),
+        ("sum08", "tcpserv08", vec!["--port", "{port}"], "8 passed"),
+        ("sum09", "tcpserv09", vec!["--port", "{port}"], "7 passed"),
+        (
+            "daytime",
+            "daytimetcpsrv",
+            vec!["--port", "{port}"],
+            "3 passed",
+        ),
+    ];
+    for (proto, program, args, want) in servers {
+        let path = reference(program);
+        let mut argv = vec!["server", proto, "--", &path];
+        argv.extend(args);
+        let (ok, out) = labcheck(&argv);
+        assert!(ok && out.contains(&format!("{want}, 0 failed")), "{out}");
+    }
+    let clients = [
+        ("echo", "tcpcli01", vec!["{host}", "--port", "{port}"]),
+        ("labecho", "echoclient", vec!["{host}", "{port}"]),
+        ("sum08", "tcpcli08", vec!["{host}", "--port", "{port}"]),
+        ("sum09", "tcpcli09", vec!["{host}", "--port", "{port}"]),
+        (
+            "daytime",
+            "daytimetcpcli",
+            vec!["{host}", "--port", "{port}"],
+        ),
+    ];
+    for (proto, program, args) in clients {
+        let path = reference(program);
+        let mut argv = vec!["client", proto, "--", &path];
+        argv.extend(args);
+        let (ok, out) = labcheck(&argv);
+        assert!(ok && out.contains("1 passed, 0 failed"), "{out}");
+    }
+}
