@@ -24,6 +24,7 @@
 //! | [`render::ladder`] | the ASCII sequence diagram |
 //! | [`render::json`] | JSON lines, one object per segment |
 //! | [`render::svg`] | the SVG picture of the ladder |
+//! | [`render::quiz`], [`render::mark`] | `--quiz`: the bookkeeping tables to fill in; `--answers`: marked |
 //! | [`labbench`] | measuring echo servers: round trips/s, connections/s, latency, memory |
 //! | `labnet` | (Linux) two namespaces joined by an impaired user-space link, captured |
 //!
@@ -87,9 +88,32 @@ pub fn trace<R: Read + Send, W: Write>(
     opts: &Options,
     out: W,
 ) -> Result<Outcome, TraceError> {
+    let renderer = render::Renderer::new(opts.view, out).with_rtt(opts.rtt);
+    trace_to(input, opts, renderer)
+}
+
+/// `labtrace --answers`: reads a capture and writes the text view with the student's
+/// `answers` to its bookkeeping tables marked (see [`render::mark`]).
+pub fn mark<R: Read + Send, W: Write>(
+    input: R,
+    opts: &Options,
+    answers: render::quiz::Answers,
+    out: W,
+) -> Result<Outcome, TraceError> {
+    trace_to(
+        input,
+        opts,
+        render::Renderer::new(opts.view, out).with_answers(answers),
+    )
+}
+
+fn trace_to<R: Read + Send, W: Write>(
+    input: R,
+    opts: &Options,
+    mut renderer: render::Renderer<W>,
+) -> Result<Outcome, TraceError> {
     let cap = capture::Capture::new(input).map_err(TraceError::Capture)?;
     let mut tracker = tcp::Tracker::new(opts.proto, opts.port);
-    let mut renderer = render::Renderer::new(opts.view, out).with_rtt(opts.rtt);
     let mut svg = opts.svg.then(render::Svg::default);
     let mut tsg = opts.tsg.then(render::tsg::Tsg::default);
     let mut outcome = Outcome::default();

@@ -2,11 +2,11 @@
 
 use clap::{CommandFactory, Parser, ValueEnum};
 use labs::decode::Proto;
-use labs::render::{JSON_FIELDS, View};
+use labs::render::{JSON_FIELDS, View, quiz};
 use labs::{Options, TraceError, trace};
 use std::fs::File;
 use std::io::{Seek, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use unp::{Context, Error};
 
 /// Explain a capture of the lab programs: handshake, data with Seq/Ack bookkeeping, close.
@@ -44,6 +44,14 @@ struct Args {
     /// an SVG picture to this file.
     #[arg(long, value_name = "OUT")]
     tsg: Option<PathBuf>,
+    /// Print the text view as a quiz: the bookkeeping tables' cells are `?` for you to
+    /// fill in (Markdown; save it with `> FILE`, edit it, then mark it with --answers).
+    #[arg(long, conflicts_with_all = ["ladder", "rtt", "answers"])]
+    quiz: bool,
+    /// Mark the filled-in quiz FILE: the text view with each of your answers right (✓)
+    /// or wrong (✗, with the rule), and a score.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["ladder", "rtt"])]
+    answers: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -70,13 +78,25 @@ fn main() {
         // clap's conflicts_with cannot depend on a value (--format text --ladder is
         // fine), so this one conflict is checked here, reported the way clap reports its
         // own (usage on stderr, exit status 2).
-        if args.ladder && args.format == Format::Json {
-            Args::command()
-                .error(
-                    clap::error::ErrorKind::ArgumentConflict,
-                    "--ladder draws the text view as a ladder diagram; it cannot be used with --format json",
-                )
-                .exit();
+        for (on, flag) in [
+            (
+                args.ladder,
+                "--ladder draws the text view as a ladder diagram",
+            ),
+            (args.quiz, "--quiz writes the text view as a quiz"),
+            (
+                args.answers.is_some(),
+                "--answers marks the text view's tables",
+            ),
+        ] {
+            if on && args.format == Format::Json {
+                Args::command()
+                    .error(
+                        clap::error::ErrorKind::ArgumentConflict,
+                        format!("{flag}; it cannot be used with --format json"),
+                    )
+                    .exit();
+            }
         }
         let proto = match args.proto {
             ProtoArg::Auto => None,
@@ -91,6 +111,7 @@ fn main() {
         let view = match (args.format, args.ladder) {
             (Format::Json, _) => View::Json,
             (Format::Text, true) => View::Ladder,
+            (Format::Text, false) if args.quiz => View::Quiz,
             (Format::Text, false) => View::Text,
         };
         let opts = Options {
@@ -109,8 +130,27 @@ fn main() {
         // wrong path fails at once, alone.
         let mut svg_out = args.svg.as_ref().map(SvgFile::open).transpose()?;
         let mut tsg_out = args.tsg.as_ref().map(SvgFile::open).transpose()?;
-        let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        let result = trace(file, &opts, out);
+        let answers = args.answers.as_ref().map(read_answers).transpose()?;
+        if let Some(quiz_of) = answers.as_ref().and_then(|a| a.capture())
+            && Path::new(quiz_of).file_name() != args.file.file_name()
+        {
+            unp::err_msg(format_args!(
+                "warning: {} is the quiz of {}, not of {name}",
+                args.answers
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string()),
+                unp::printable(quiz_of.as_bytes())
+            ));
+        }
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        if args.quiz {
+            let check = check_command(&name, args.port);
+            write!(out, "{}", quiz::intro(&name, &check)).map_err(unp::error::stdout_error)?;
+        }
+        let result = match answers {
+            Some(answers) => labs::mark(file, &opts, answers, out),
+            None => trace(file, &opts, out),
+        };
         let outcome = match result {
             Ok(o) => o,
             Err(e) => {
@@ -139,6 +179,29 @@ fn main() {
         }
         Ok(())
     })
+}
+
+/// The answer file of `--answers`, read and checked before the capture.
+fn read_answers(path: &PathBuf) -> unp::Result<quiz::Answers> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .context("open")
+        .map_err(|e| e.with_detail(shown.clone()))?;
+    quiz::Answers::parse(&shown, &bytes).map_err(Error::msg)
+}
+
+/// The command that marks a quiz of `capture` (the quiz's last instruction).
+fn check_command(capture: &str, port: Option<u16>) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._/+-:@".contains(c);
+    let capture = if capture.chars().all(plain) {
+        capture.to_string()
+    } else {
+        format!("'{}'", capture.replace('\'', r"'\''"))
+    };
+    match port {
+        Some(p) => format!("labtrace {capture} --port {p} --answers"),
+        None => format!("labtrace {capture} --answers"),
+    }
 }
 
 /// Why a port filter kept nothing, with the ports that were there (most likely a typo).

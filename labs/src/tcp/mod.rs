@@ -22,7 +22,7 @@ pub mod stall;
 #[cfg(test)]
 mod tests;
 
-pub use bookkeeping::{Bookkeeping, MAX_TABLE_ROWS, Table, TableKind, TableRow};
+pub use bookkeeping::{Bookkeeping, MAX_TABLE_ROWS, Sent, Table, TableKind, TableRow};
 pub use conn::MAX_PENDING;
 pub use phase::Phase;
 
