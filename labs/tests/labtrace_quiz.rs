@@ -4,19 +4,9 @@
 //! a file that cannot be read as answers gets a clear message.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn labtrace(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_labtrace"))
-        .args(args)
-        .output()
-        .expect("run labtrace");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod support;
+use support::labtrace;
 
 fn capture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
