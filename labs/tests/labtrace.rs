@@ -499,6 +499,7 @@ fn damaged_captures_never_panic() {
             svg: n % 2 == 0,
             rtt: n % 4 < 2,
             tsg: n % 3 == 1,
+            html: (n % 5 == 0).then(|| "damaged.pcap".to_string()),
         };
         let _ = labs::trace(bytes, &opts, std::io::sink());
     };

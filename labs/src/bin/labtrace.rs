@@ -44,6 +44,12 @@ struct Args {
     /// an SVG picture to this file.
     #[arg(long, value_name = "OUT")]
     tsg: Option<PathBuf>,
+    /// Also write one self-contained HTML page to this file: the ladder, the story with
+    /// its notes and bookkeeping tables, and each segment's fields (link, IP, TCP with
+    /// options, lab payload) beside its bytes in hex, the one under the pointer
+    /// highlighted in the other.
+    #[arg(long, value_name = "OUT")]
+    html: Option<PathBuf>,
     /// Print the text view as a quiz: the bookkeeping tables' cells are `?` for you to
     /// fill in (Markdown; save it with `> FILE`, edit it, then mark it with --answers).
     #[arg(long, conflicts_with_all = ["ladder", "rtt", "answers"])]
@@ -114,6 +120,7 @@ fn main() {
             (Format::Text, false) if args.quiz => View::Quiz,
             (Format::Text, false) => View::Text,
         };
+        let name = args.file.display().to_string();
         let opts = Options {
             proto,
             port: args.port,
@@ -121,8 +128,8 @@ fn main() {
             svg: args.svg.is_some(),
             rtt: args.rtt,
             tsg: args.tsg.is_some(),
+            html: args.html.is_some().then(|| name.clone()),
         };
-        let name = args.file.display().to_string();
         let file = File::open(&args.file)
             .context("open")
             .map_err(|e| e.with_detail(name.clone()))?;
@@ -130,6 +137,7 @@ fn main() {
         // wrong path fails at once, alone.
         let mut svg_out = args.svg.as_ref().map(SvgFile::open).transpose()?;
         let mut tsg_out = args.tsg.as_ref().map(SvgFile::open).transpose()?;
+        let mut html_out = args.html.as_ref().map(SvgFile::open).transpose()?;
         let answers = args.answers.as_ref().map(read_answers).transpose()?;
         if let Some(quiz_of) = answers.as_ref().and_then(|a| a.capture())
             && Path::new(quiz_of).file_name() != args.file.file_name()
@@ -154,7 +162,10 @@ fn main() {
         let outcome = match result {
             Ok(o) => o,
             Err(e) => {
-                for out in [svg_out.take(), tsg_out.take()].into_iter().flatten() {
+                for out in [svg_out.take(), tsg_out.take(), html_out.take()]
+                    .into_iter()
+                    .flatten()
+                {
                     out.discard();
                 }
                 return Err(match e {
@@ -171,6 +182,9 @@ fn main() {
         }
         if let (Some(out), Some(tsg)) = (tsg_out, &outcome.tsg) {
             out.write(tsg)?;
+        }
+        if let (Some(out), Some(page)) = (html_out, &outcome.html) {
+            out.write(page)?;
         }
         if let Some(port) = args.port
             && outcome.segments == 0

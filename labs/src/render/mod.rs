@@ -8,6 +8,7 @@
 //! | [`json`] | one JSON object per segment per line, for scripts ([`JSON_FIELDS`]) |
 //! | [`svg`] | the ladder as an SVG picture, written beside another view |
 //! | [`tsg`] | `--tsg`: the time-sequence graph (Stevens/tcptrace) of each connection, as SVG |
+//! | [`html`] | `--html`: one self-contained page: ladder, story, tables, each segment's fields beside its bytes |
 //! | [`rtt`] | `--rtt`: each ACK's RTT sample and the RFC 6298 estimator, per direction |
 //! | [`quiz`] | `--quiz`: the text view with the bookkeeping tables blank, as Markdown to fill in |
 //! | [`mark`] | `--answers`: the text view with a student's filled-in tables marked |
@@ -16,6 +17,7 @@
 //! at a time, so they hold a connection's rendered lines until it ends (its close or
 //! reset) and print them then; connections still open at the end of the file print last.
 
+pub mod html;
 pub mod json;
 pub mod ladder;
 pub mod mark;

@@ -49,7 +49,7 @@ pub(super) fn segment_with(s: &mut String, row: &Row, table: &mut dyn FnMut(&mut
 }
 
 /// Appends one segment's line, its columns under [`heading`]'s names.
-fn line(s: &mut String, row: &Row) {
+pub(super) fn line(s: &mut String, row: &Row) {
     let _ = writeln!(
         s,
         "{:>6}  {:>9.6}  {:<4} {:<6} {:>6} {:>6} {:>8} {:>5}  {:<15} {}",
