@@ -2,11 +2,11 @@
 
 use clap::{CommandFactory, Parser, ValueEnum};
 use labs::decode::Proto;
-use labs::render::{JSON_FIELDS, View};
+use labs::render::{JSON_FIELDS, View, quiz};
 use labs::{Options, TraceError, trace};
 use std::fs::File;
 use std::io::{Seek, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use unp::{Context, Error};
 
 /// Explain a capture of the lab programs: handshake, data with Seq/Ack bookkeeping, close.
@@ -44,6 +44,20 @@ struct Args {
     /// an SVG picture to this file.
     #[arg(long, value_name = "OUT")]
     tsg: Option<PathBuf>,
+    /// Also write one self-contained HTML page to this file: the ladder, the story with
+    /// its notes and bookkeeping tables, and each segment's fields (link, IP, TCP with
+    /// options, lab payload) beside its bytes in hex, the one under the pointer
+    /// highlighted in the other.
+    #[arg(long, value_name = "OUT")]
+    html: Option<PathBuf>,
+    /// Print the text view as a quiz: the bookkeeping tables' cells are `?` for you to
+    /// fill in (Markdown; save it with `> FILE`, edit it, then mark it with --answers).
+    #[arg(long, conflicts_with_all = ["ladder", "rtt", "answers"])]
+    quiz: bool,
+    /// Mark the filled-in quiz FILE: the text view with each of your answers right (✓)
+    /// or wrong (✗, with the rule), and a score.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["ladder", "rtt"])]
+    answers: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -70,13 +84,25 @@ fn main() {
         // clap's conflicts_with cannot depend on a value (--format text --ladder is
         // fine), so this one conflict is checked here, reported the way clap reports its
         // own (usage on stderr, exit status 2).
-        if args.ladder && args.format == Format::Json {
-            Args::command()
-                .error(
-                    clap::error::ErrorKind::ArgumentConflict,
-                    "--ladder draws the text view as a ladder diagram; it cannot be used with --format json",
-                )
-                .exit();
+        for (on, flag) in [
+            (
+                args.ladder,
+                "--ladder draws the text view as a ladder diagram",
+            ),
+            (args.quiz, "--quiz writes the text view as a quiz"),
+            (
+                args.answers.is_some(),
+                "--answers marks the text view's tables",
+            ),
+        ] {
+            if on && args.format == Format::Json {
+                Args::command()
+                    .error(
+                        clap::error::ErrorKind::ArgumentConflict,
+                        format!("{flag}; it cannot be used with --format json"),
+                    )
+                    .exit();
+            }
         }
         let proto = match args.proto {
             ProtoArg::Auto => None,
@@ -91,8 +117,10 @@ fn main() {
         let view = match (args.format, args.ladder) {
             (Format::Json, _) => View::Json,
             (Format::Text, true) => View::Ladder,
+            (Format::Text, false) if args.quiz => View::Quiz,
             (Format::Text, false) => View::Text,
         };
+        let name = args.file.display().to_string();
         let opts = Options {
             proto,
             port: args.port,
@@ -100,8 +128,8 @@ fn main() {
             svg: args.svg.is_some(),
             rtt: args.rtt,
             tsg: args.tsg.is_some(),
+            html: args.html.is_some().then(|| name.clone()),
         };
-        let name = args.file.display().to_string();
         let file = File::open(&args.file)
             .context("open")
             .map_err(|e| e.with_detail(name.clone()))?;
@@ -109,12 +137,35 @@ fn main() {
         // wrong path fails at once, alone.
         let mut svg_out = args.svg.as_ref().map(SvgFile::open).transpose()?;
         let mut tsg_out = args.tsg.as_ref().map(SvgFile::open).transpose()?;
-        let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        let result = trace(file, &opts, out);
+        let mut html_out = args.html.as_ref().map(SvgFile::open).transpose()?;
+        let answers = args.answers.as_ref().map(read_answers).transpose()?;
+        if let Some(quiz_of) = answers.as_ref().and_then(|a| a.capture())
+            && Path::new(quiz_of).file_name() != args.file.file_name()
+        {
+            unp::err_msg(format_args!(
+                "warning: {} is the quiz of {}, not of {name}",
+                args.answers
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string()),
+                unp::printable(quiz_of.as_bytes())
+            ));
+        }
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        if args.quiz {
+            let check = check_command(&name, args.port);
+            write!(out, "{}", quiz::intro(&name, &check)).map_err(unp::error::stdout_error)?;
+        }
+        let result = match answers {
+            Some(answers) => labs::mark(file, &opts, answers, out),
+            None => trace(file, &opts, out),
+        };
         let outcome = match result {
             Ok(o) => o,
             Err(e) => {
-                for out in [svg_out.take(), tsg_out.take()].into_iter().flatten() {
+                for out in [svg_out.take(), tsg_out.take(), html_out.take()]
+                    .into_iter()
+                    .flatten()
+                {
                     out.discard();
                 }
                 return Err(match e {
@@ -132,6 +183,9 @@ fn main() {
         if let (Some(out), Some(tsg)) = (tsg_out, &outcome.tsg) {
             out.write(tsg)?;
         }
+        if let (Some(out), Some(page)) = (html_out, &outcome.html) {
+            out.write(page)?;
+        }
         if let Some(port) = args.port
             && outcome.segments == 0
         {
@@ -139,6 +193,29 @@ fn main() {
         }
         Ok(())
     })
+}
+
+/// The answer file of `--answers`, read and checked before the capture.
+fn read_answers(path: &PathBuf) -> unp::Result<quiz::Answers> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .context("open")
+        .map_err(|e| e.with_detail(shown.clone()))?;
+    quiz::Answers::parse(&shown, &bytes).map_err(Error::msg)
+}
+
+/// The command that marks a quiz of `capture` (the quiz's last instruction).
+fn check_command(capture: &str, port: Option<u16>) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._/+-:@".contains(c);
+    let capture = if capture.chars().all(plain) {
+        capture.to_string()
+    } else {
+        format!("'{}'", capture.replace('\'', r"'\''"))
+    };
+    match port {
+        Some(p) => format!("labtrace {capture} --port {p} --answers"),
+        None => format!("labtrace {capture} --answers"),
+    }
 }
 
 /// Why a port filter kept nothing, with the ports that were there (most likely a typo).

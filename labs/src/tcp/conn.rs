@@ -52,6 +52,8 @@ pub(super) struct Direction {
     /// The last relative Seq/Ack this side sent, a SYN counted as Seq 1 (see
     /// [`super::Bookkeeping`]).
     pub(super) last: (u32, u32),
+    /// The last segment this side sent, for the quiz's rule (see [`super::bookkeeping::Sent`]).
+    pub(super) sent: Option<super::bookkeeping::Sent>,
     /// Relative seq of this side's FIN.
     pub(super) fin: Option<u32>,
     /// True once this side's FIN was acknowledged and the ACK given a phase.
@@ -166,6 +168,13 @@ impl Conn {
             if syn { seq.wrapping_add(1) } else { seq },
             if ack_flag { ack } else { 0 },
         );
+        dir.sent = Some(super::bookkeeping::Sent {
+            frame,
+            seq,
+            ack,
+            len: seg.len,
+            flags: f,
+        });
         let closed = !self.ended && self.closed(other, ack, ack_flag);
         let ends = matches!(phase, Phase::Reset) || closed;
         if ends {
