@@ -917,34 +917,115 @@ fn a_port_that_matches_nothing_is_an_error_naming_the_ports_seen() {
     let dir = tmpdir("port");
     let path = handout_capture(&dir);
     let file = path.to_str().unwrap();
-    let (code, out, err) = labtrace(&["--port", "9999", file]);
-    assert_eq!(code, 1);
-    assert_eq!(
-        out,
-        "15 packets, 0 TCP segments in 0 connection(s), 1 non-TCP packets skipped\n"
-    );
-    assert_eq!(
-        err,
-        "labtrace: no TCP segment to or from port 9999; ports seen: 59538, 1235, 59540\n"
-    );
-    let (code, out, err) = labtrace(&["--format", "json", "--port", "9999", file]);
-    assert_eq!((code, out.as_str()), (1, ""));
-    assert!(err.contains("no TCP segment to or from port 9999"), "{err}");
+    // The error alone: no summary before it, no quiz intro, no picture left behind.
+    let svg = dir.join("none.svg");
+    let wrong = "labtrace: no TCP segment to or from port 9999; ports seen: 59538, 1235, 59540\n";
+    for view in [&[][..], &["--format", "json"], &["--quiz"], &["--ladder"]] {
+        let mut args = view.to_vec();
+        args.extend(["--port", "9999", "--svg", svg.to_str().unwrap(), file]);
+        let (code, out, err) = labtrace(&args);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (1, "", wrong),
+            "{view:?}"
+        );
+        assert!(!svg.exists(), "{view:?}");
+    }
     // A capture without TCP says so: its one packet is a loopback header alone.
-    let empty = dir.join("no-tcp.pcap");
-    let mut bytes = pcap_header(0).to_vec();
-    pcap_record(
-        &mut bytes,
-        1,
-        &std::fs::read(&path).unwrap()[24 + 16..][..4],
-    );
-    std::fs::write(&empty, bytes).unwrap();
+    let empty = no_tcp_capture(&dir);
     let (code, _, err) = labtrace(&["--port", "9999", empty.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert_eq!(
         err,
         "labtrace: no TCP segment to or from port 9999; the capture has no TCP segments\n"
     );
+}
+
+/// A pcap of the handout capture's first packet cut to its loopback header: one
+/// packet, and it is not TCP.
+fn no_tcp_capture(dir: &Path) -> PathBuf {
+    let handout = std::fs::read(handout_capture(dir)).unwrap();
+    let mut bytes = pcap_header(0).to_vec();
+    pcap_record(&mut bytes, 1, &handout[24 + 16..][..4]);
+    let path = dir.join("no-tcp.pcap");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn a_capture_without_packets_says_so_and_where_to_look() {
+    let dir = tmpdir("no-packets");
+    let header = dir.join("header-only.pcap");
+    std::fs::write(&header, pcap_header(1)).unwrap();
+    let file = header.to_str().unwrap();
+    let empty = format!(
+        "labtrace: {file}: the capture holds no packets, only its header: tcpdump captured \
+         nothing (it listened on another interface, its filter named another port, or it \
+         stopped before the session ran); see \"Troubleshooting\" in docs/capture.md\n"
+    );
+    // Also before --port's own complaint, and without the quiz's intro.
+    for view in [
+        &[][..],
+        &["--format", "json"],
+        &["--quiz"],
+        &["--port", "9999"],
+    ] {
+        let mut args = view.to_vec();
+        args.push(file);
+        let (code, out, err) = labtrace(&args);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (1, "", empty.as_str()),
+            "{view:?}"
+        );
+    }
+    // Cut inside its first record: no packet either, and the cut is the reason.
+    let whole = std::fs::read(handout_capture(&dir)).unwrap();
+    let cut = dir.join("first-cut.pcap");
+    std::fs::write(&cut, &whole[..24 + 20]).unwrap();
+    let (code, out, err) = labtrace(&[cut.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        err,
+        format!(
+            "labtrace: {}: no complete packet in the capture: stopped after packet 0 at byte \
+             24: the file ends in the middle of a record (truncated capture)\n",
+            cut.display()
+        )
+    );
+    // Packets, none of them TCP: told, not an error.
+    let (code, out, err) = labtrace(&[no_tcp_capture(&dir).to_str().unwrap()]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            0,
+            "1 packets, 0 TCP segments in 0 connection(s), 1 non-TCP packets skipped\n",
+            ""
+        )
+    );
+    let (_, help, _) = labtrace(&["--help"]);
+    assert!(
+        help.contains("\nExit status: 0 when the capture was explained"),
+        "{help}"
+    );
+}
+
+#[test]
+fn outputs_that_cannot_be_opened_fail_before_the_capture_is_read() {
+    let dir = tmpdir("outputs");
+    let path = handout_capture(&dir);
+    for flag in ["--svg", "--tsg", "--html"] {
+        let (code, out, err) = labtrace(&[flag, "/nonexist/x.svg", path.to_str().unwrap()]);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (
+                1,
+                "",
+                "labtrace: open error for /nonexist/x.svg: No such file or directory (ENOENT)\n"
+            ),
+            "{flag}"
+        );
+    }
 }
 
 #[test]
