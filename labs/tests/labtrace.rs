@@ -566,8 +566,10 @@ fn window_scale_capture(dir: &Path) -> PathBuf {
 fn compare_windows_with_tshark(file: &Path) -> Vec<String> {
     let (code, out, err) = labtrace(&["--format", "json", file.to_str().unwrap()]);
     assert_eq!(code, 0, "labtrace failed: {err}");
+    // The segments' lines (a connection without a close adds a line of its own).
     let ours: Vec<String> = out
         .lines()
+        .filter(|l| l.starts_with("{\"frame\":"))
         .map(|l| ["frame", "win", "win_raw"].map(|k| field(l, k)).join("\t"))
         .collect();
     let ts = Command::new("tshark")
@@ -1149,4 +1151,81 @@ fn lottery_payloads_show_esc_and_newline_as_printable_escapes() {
             r#""\x1b[2JNew number generated: 8\n" (not a lottery reply)"#,
         ],
     );
+}
+
+/// The first `n` packets of a little-endian pcap file.
+fn first_packets(pcap: &[u8], n: usize) -> Vec<u8> {
+    assert_eq!(pcap[..4], [0xd4, 0xc3, 0xb2, 0xa1], "a little-endian pcap");
+    let mut end = 24;
+    for _ in 0..n {
+        let caplen = u32::from_le_bytes(pcap[end + 8..end + 12].try_into().unwrap());
+        end += 16 + caplen as usize;
+    }
+    pcap[..end].to_vec()
+}
+
+/// A capture that stops while a connection is open ends that connection with a line
+/// saying so, in every view, and in JSON with a line of its own after the segments'
+/// (which are as they were); a connection that closed or was reset gets none.
+#[test]
+fn a_connection_without_fin_or_rst_ends_with_a_line_saying_so() {
+    let dir = tmpdir("no-close");
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/captures/lottery-seed7.pcap");
+    let whole = std::fs::read(&seed).unwrap();
+    // 17 packets: LIST and its reply are #11 and #12; END and the close come after.
+    let cut = dir.join("cut.pcap");
+    std::fs::write(&cut, first_packets(&whole, 12)).unwrap();
+    let file = cut.to_str().unwrap();
+    let note = "        ↳ no FIN or RST in the capture: the capture ended while the connection \
+                was still open, or the close was not captured\n";
+    let (code, out, err) = labtrace(&[file]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(
+        out.ends_with(&format!(
+            "        #12 S→C [P.] len 21              48         13          9         48\n\
+             {note}\n\
+             12 packets, 12 TCP segments in 1 connection(s), 0 non-TCP packets skipped\n"
+        )),
+        "{out}"
+    );
+    assert_eq!(out.matches("no FIN or RST").count(), 1);
+    let (_, ladder, _) = labtrace(&["--ladder", file]);
+    assert!(
+        ladder.contains(&format!(
+            "\"numbers: 19 2 0 0 0 0\" ---|  data\n{note}\n12 packets"
+        )),
+        "{ladder}"
+    );
+    let (_, quiz, _) = labtrace(&["--quiz", file]);
+    assert!(quiz.contains(note), "{quiz}");
+    let (_, json, _) = labtrace(&["--format", "json", file]);
+    let (_, whole_json, _) = labtrace(&["--format", "json", seed.to_str().unwrap()]);
+    let lines: Vec<&str> = json.lines().collect();
+    assert_eq!(lines.len(), 13, "{json}");
+    assert_eq!(lines[..12], whole_json.lines().collect::<Vec<_>>()[..12]);
+    assert_eq!(
+        lines[12],
+        r#"{"conn":1,"last_frame":12,"analysis":["no_close"],"note":"no FIN or RST in the capture: the capture ended while the connection was still open, or the close was not captured"}"#
+    );
+    let page = dir.join("cut.html");
+    let (code, _, _) = labtrace(&["--html", page.to_str().unwrap(), file]);
+    assert_eq!(code, 0);
+    let page = std::fs::read_to_string(&page).unwrap();
+    assert!(page.contains("<p class=\"note\">↳ no FIN or RST in the capture: "));
+    // Whole: the close is there. Cut after the client's FIN: a close was seen begun.
+    // The handout's second connection is reset.
+    let fin = dir.join("fin.pcap");
+    std::fs::write(&fin, first_packets(&whole, 15)).unwrap();
+    for path in [seed, fin, handout_capture(&dir)] {
+        for view in [&["--format", "json"][..], &[]] {
+            let mut args = view.to_vec();
+            args.push(path.to_str().unwrap());
+            let (code, out, _) = labtrace(&args);
+            assert_eq!(code, 0);
+            assert!(
+                !out.contains("no FIN or RST") && !out.contains("no_close"),
+                "{path:?}: {out}"
+            );
+        }
+    }
 }
