@@ -161,6 +161,20 @@ fn trace_to<R: Read + Send, W: Write>(
     if let Some(e) = failed {
         return Err(TraceError::Output(e));
     }
+    // Nothing was printed yet (no segment was shown): the error is all there is to say.
+    if summary.packets == 0 {
+        return Err(TraceError::NoPackets {
+            warning: summary.warning,
+        });
+    }
+    if let Some(port) = opts.port
+        && outcome.segments == 0
+    {
+        return Err(TraceError::NoMatch {
+            port,
+            seen: tracker.dropped_ports().to_vec(),
+        });
+    }
     outcome.packets = summary.packets;
     outcome.warning = summary.warning;
     outcome.connections = tracker.connections();
@@ -187,6 +201,19 @@ pub enum TraceError {
     Capture(capture::CaptureError),
     /// Writing the output failed (a closed pipe, a full disk).
     Output(std::io::Error),
+    /// The capture has a header but no packets (tcpdump saw nothing, or the file was cut
+    /// inside its first record: then `warning` says where).
+    NoPackets {
+        /// Why reading stopped, if the file was cut.
+        warning: Option<String>,
+    },
+    /// The port filter kept no segment.
+    NoMatch {
+        /// The port asked for.
+        port: u16,
+        /// The ports the capture has (see [`tcp::Tracker::dropped_ports`]).
+        seen: Vec<u16>,
+    },
 }
 
 impl std::fmt::Display for TraceError {
@@ -194,6 +221,26 @@ impl std::fmt::Display for TraceError {
         match self {
             TraceError::Capture(e) => write!(f, "{e}"),
             TraceError::Output(e) => write!(f, "write error: {e}"),
+            TraceError::NoPackets { warning: Some(w) } => {
+                write!(f, "no complete packet in the capture: {w}")
+            }
+            TraceError::NoPackets { warning: None } => f.write_str(concat!(
+                "the capture holds no packets, only its header: tcpdump captured nothing ",
+                "(it listened on another interface, its filter named another port, or it ",
+                "stopped before the session ran); see \"Troubleshooting\" in docs/capture.md"
+            )),
+            TraceError::NoMatch { port, seen } => {
+                write!(f, "no TCP segment to or from port {port}; ")?;
+                if seen.is_empty() {
+                    return f.write_str("the capture has no TCP segments");
+                }
+                let list: Vec<String> = seen.iter().map(u16::to_string).collect();
+                write!(f, "ports seen: {}", list.join(", "))?;
+                if seen.len() == tcp::MAX_DROPPED_PORTS {
+                    f.write_str(", …")?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ use unp::{Context, Error};
 
 /// Explain a capture of the lab programs: handshake, data with Seq/Ack bookkeeping, close.
 #[derive(Parser)]
-#[command(name = "labtrace", after_long_help = JSON_FIELDS)]
+#[command(name = "labtrace", after_long_help = format!("{JSON_FIELDS}\n\n{EXIT_STATUS}"))]
 struct Args {
     /// A pcap or pcapng file (tcpdump -w, Wireshark "Save As").
     file: PathBuf,
@@ -59,6 +59,14 @@ struct Args {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["ladder", "rtt"])]
     answers: Option<PathBuf>,
 }
+
+/// What the exit status says, as `labtrace --help` shows it.
+const EXIT_STATUS: &str = "\
+Exit status: 0 when the capture was explained, also when its tail was cut (a warning on
+stderr) or it holds no TCP (0 TCP segments, N non-TCP packets skipped); 1 when it was not:
+the capture, --answers or an output file cannot be opened, the capture is not one or holds
+no packets, or --port matches no segment (each of these prints its error alone), or an
+output cannot be written; 2 for a usage error.";
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ProtoArg {
@@ -150,11 +158,12 @@ fn main() {
                 unp::printable(quiz_of.as_bytes())
             ));
         }
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        if args.quiz {
-            let check = check_command(&name, args.port);
-            write!(out, "{}", quiz::intro(&name, &check)).map_err(unp::error::stdout_error)?;
-        }
+        let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        // The quiz's intro goes out with the quiz, not before an error.
+        let intro = args
+            .quiz
+            .then(|| quiz::intro(&name, &check_command(&name, args.port)));
+        let out = AfterIntro { intro, out };
         let result = match answers {
             Some(answers) => labs::mark(file, &opts, answers, out),
             None => trace(file, &opts, out),
@@ -170,7 +179,10 @@ fn main() {
                 }
                 return Err(match e {
                     TraceError::Output(e) => unp::error::stdout_error(e),
-                    TraceError::Capture(e) => Error::msg(format!("{name}: {e}")),
+                    TraceError::NoMatch { .. } => Error::msg(e.to_string()),
+                    TraceError::Capture(_) | TraceError::NoPackets { .. } => {
+                        Error::msg(format!("{name}: {e}"))
+                    }
                 });
             }
         };
@@ -185,11 +197,6 @@ fn main() {
         }
         if let (Some(out), Some(page)) = (html_out, &outcome.html) {
             out.write(page)?;
-        }
-        if let Some(port) = args.port
-            && outcome.segments == 0
-        {
-            return Err(Error::msg(no_match(port, &outcome.dropped_ports)));
         }
         Ok(())
     })
@@ -218,19 +225,24 @@ fn check_command(capture: &str, port: Option<u16>) -> String {
     }
 }
 
-/// Why a port filter kept nothing, with the ports that were there (most likely a typo).
-fn no_match(port: u16, seen: &[u16]) -> String {
-    let mut msg = format!("no TCP segment to or from port {port}; ");
-    if seen.is_empty() {
-        msg.push_str("the capture has no TCP segments");
-    } else {
-        let list: Vec<String> = seen.iter().map(u16::to_string).collect();
-        msg.push_str(&format!("ports seen: {}", list.join(", ")));
-        if seen.len() == labs::tcp::MAX_DROPPED_PORTS {
-            msg.push_str(", …");
+/// Standard output that writes `intro` (if any) before its first byte, so that a
+/// trace that fails before printing anything prints its error alone.
+struct AfterIntro<W: Write> {
+    intro: Option<String>,
+    out: W,
+}
+
+impl<W: Write> Write for AfterIntro<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(intro) = self.intro.take() {
+            self.out.write_all(intro.as_bytes())?;
         }
+        self.out.write(buf)
     }
-    msg
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// The `--svg` output file, opened before the capture is read.

@@ -131,7 +131,12 @@ impl<W: Write> Renderer<W> {
 
     /// Ends the trace: open exchanges' tables, connections not yet printed, a summary.
     pub fn finish(mut self, tracker: &mut Tracker, summary: &str) -> io::Result<W> {
-        if self.view != View::Json {
+        let unclosed = tracker.unclosed();
+        if self.view == View::Json {
+            for (id, last) in unclosed {
+                json::no_close_line(&mut self.out, id, last)?;
+            }
+        } else {
             for (id, t) in tracker.finish() {
                 let Some(text) = self.held.get_mut(&id) else {
                     continue;
@@ -141,6 +146,11 @@ impl<W: Write> Renderer<W> {
                     View::Quiz => quiz::table(text, &t),
                     View::Mark => self.marker.table(text, &t),
                     View::Json | View::Ladder => {}
+                }
+            }
+            for (id, _) in unclosed {
+                if let Some(text) = self.held.get_mut(&id) {
+                    text::no_close(text);
                 }
             }
             let ids: Vec<usize> = self.held.keys().copied().collect();

@@ -48,6 +48,11 @@ pub(super) fn segment_with(s: &mut String, row: &Row, table: &mut dyn FnMut(&mut
     }
 }
 
+/// Appends the line that ends a connection whose close (or reset) the capture lacks.
+pub(super) fn no_close(s: &mut String) {
+    let _ = writeln!(s, "        ↳ {}", crate::tcp::explain::NO_CLOSE);
+}
+
 /// Appends one segment's line, its columns under [`heading`]'s names.
 pub(super) fn line(s: &mut String, row: &Row) {
     let _ = writeln!(

@@ -97,6 +97,8 @@ pub(super) struct Conn {
     half_close_told: bool,
     /// The stall detector.
     watch: super::stall::Watch,
+    /// The frame of the latest segment.
+    pub(super) last_frame: u64,
 }
 
 /// The index of `side`'s direction in [`Conn::dirs`].
@@ -127,6 +129,7 @@ impl Conn {
             first_fin: None,
             half_close_told: false,
             watch: Default::default(),
+            last_frame: 0,
         }
     }
 
@@ -135,6 +138,7 @@ impl Conn {
     pub(super) fn take(&mut self, frame: u64, time_ns: i128, side: Side, seg: &Segment<'_>) -> Row {
         let me = index(side);
         let other = 1 - me;
+        self.last_frame = frame;
         let f = seg.flags;
         let syn = f.has(Flags::SYN);
         let ack_flag = f.has(Flags::ACK);

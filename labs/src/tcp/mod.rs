@@ -262,6 +262,19 @@ impl Tracker {
             .collect()
     }
 
+    /// The connections the capture shows no end of, neither a FIN nor a RST (see
+    /// [`explain::NO_CLOSE`]), by number, each with the frame of its last segment.
+    pub fn unclosed(&self) -> Vec<(usize, u64)> {
+        let mut open: Vec<(usize, u64)> = self
+            .list
+            .values()
+            .filter(|c| !c.ended && c.dirs.iter().all(|d| d.fin.is_none()))
+            .map(|c| (c.info.id, c.last_frame))
+            .collect();
+        open.sort_unstable();
+        open
+    }
+
     /// Ends the capture: the exchanges and closes still open, per connection, as final
     /// tables (a connection's exchange before its close).
     pub fn finish(&mut self) -> Vec<(usize, Table)> {

@@ -116,6 +116,12 @@ impl Html {
                 table(s, &t);
             }
         }
+        for (id, _) in tracker.unclosed() {
+            if let Some(s) = self.conns.get_mut(&id) {
+                let note = esc(crate::tcp::explain::NO_CLOSE);
+                let _ = writeln!(s, "<p class=\"note\">↳ {note}</p>");
+            }
+        }
         let name = esc(&unp::printable(name.as_bytes()));
         let mut page = String::with_capacity(1 << 16);
         let _ = write!(
