@@ -166,6 +166,9 @@ pub(super) struct Seen {
     pub time_ns: i128,
     pub seq: u32,
     pub ack: u32,
+    /// The Ack field relative to the peer's first Seq whether or not the ACK flag is
+    /// set: what Wireshark clears the peer's unacknowledged list with.
+    pub list_ack: u32,
     pub len: u32,
     pub flags: Flags,
     /// The window in bytes, scaled.
@@ -344,7 +347,7 @@ fn remember(fwd: &mut Flow, s: &Seen, a: &Analysis) {
 /// Removes what the segment's Ack covers from the other side's unacknowledged list,
 /// noting the RTT of the segment it acknowledges.
 fn acknowledge(rev: &mut Flow, s: &Seen, a: &mut Analysis) {
-    let ack = s.ack;
+    let ack = s.list_ack;
     let mut i = 0;
     while i < rev.unacked.len() {
         let u = &mut rev.unacked[i];

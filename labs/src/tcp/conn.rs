@@ -250,11 +250,19 @@ impl Conn {
             Scale::Off => Some(0),
             Scale::Unknown => off.then_some(0),
         };
+        // Wireshark takes every segment's Ack field, relative to the peer's first Seq,
+        // off the peer's unacknowledged list, even a SYN's without the ACK flag (its
+        // Ack field is 0, which wraps to some far-off relative number).
+        let list_ack = match self.dirs[1 - me].base {
+            Some(b) => seg.ack.wrapping_sub(b),
+            None => ack,
+        };
         let seen = Seen {
             frame,
             time_ns,
             seq,
             ack,
+            list_ack,
             len: seg.len,
             flags: f,
             win,
