@@ -9,7 +9,7 @@
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -275,22 +275,69 @@ pub fn free_port() -> Result<u16, String> {
 pub fn is_listening(port: u16) -> bool {
     #[cfg(target_os = "linux")]
     {
-        let want = format!(":{port:04X} ");
-        ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|f| {
-            std::fs::read_to_string(f).is_ok_and(|t| {
-                t.lines().skip(1).any(|l| {
-                    let mut cols = l.split_whitespace();
-                    let local = cols.nth(1).unwrap_or("");
-                    let state = cols.nth(1).unwrap_or("");
-                    state == "0A" && format!("{local} ").ends_with(&want)
-                })
-            })
-        })
+        proc_net_has(&["/proc/net/tcp", "/proc/net/tcp6"], port, "0A")
     }
     #[cfg(not(target_os = "linux"))]
     {
         TcpListener::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port))).is_err()
     }
+}
+
+/// True when a UDP socket is bound to `port` (any address): a UDP server is "up" once
+/// it has bound its port (there is no listen()). Linux reads `/proc/net/udp{,6}` (a
+/// probe datagram would be a request the server answers); elsewhere it tries to bind.
+pub fn is_udp_bound(port: u16) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        proc_net_has(&["/proc/net/udp", "/proc/net/udp6"], port, "07")
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        std::net::UdpSocket::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port))).is_err()
+    }
+}
+
+/// True when a server is up on `port`: listening (TCP) or bound (UDP).
+pub fn server_is_up(port: u16, udp: bool) -> bool {
+    if udp {
+        is_udp_bound(port)
+    } else {
+        is_listening(port)
+    }
+}
+
+/// A report's words for a server that is up: what it does to its port, what it does
+/// before, the calls it needs.
+pub fn up_words(udp: bool) -> (&'static str, &'static str, &'static str) {
+    match udp {
+        true => (
+            "is bound to",
+            "binding its port",
+            "socket() and bind() the port from its command line, then recvfrom()",
+        ),
+        false => (
+            "listens on",
+            "listening",
+            "socket(), bind() the port from its command line, listen() and then accept() clients",
+        ),
+    }
+}
+
+/// Linux: a socket of `files` has local port `port` and state `state` (`0A` LISTEN,
+/// `07` a UDP socket not connected).
+#[cfg(target_os = "linux")]
+fn proc_net_has(files: &[&str], port: u16, state: &str) -> bool {
+    let want = format!(":{port:04X} ");
+    files.iter().any(|f| {
+        std::fs::read_to_string(f).is_ok_and(|t| {
+            t.lines().skip(1).any(|l| {
+                let mut cols = l.split_whitespace();
+                let local = cols.nth(1).unwrap_or("");
+                let st = cols.nth(1).unwrap_or("");
+                st == state && format!("{local} ").ends_with(&want)
+            })
+        })
+    })
 }
 
 /// The loopback address of `port`.
@@ -328,4 +375,19 @@ pub fn children_states(pid: u32) -> Vec<(u32, char)> {
         }
     }
     found
+}
+
+/// Makes `BASE/labcheck-PID-N`, a fresh directory.
+pub fn make_run_dir(base: &Path) -> Result<PathBuf, String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = base.join(format!("labcheck-{}-{n}", std::process::id()));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("mkdir error: {e}: {}", dir.display())),
+        }
+    }
 }
