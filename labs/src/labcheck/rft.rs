@@ -221,7 +221,7 @@ pub fn check(s: &mut Session<'_>) {
         if kind != Kind::Err || s.dir.join("escaped.txt").exists() {
             return Err(Failure::new("ERR, and nothing written outside the server's directory", format!("{kind:?}; escaped.txt {}", if s.dir.join("escaped.txt").exists() { "created" } else { "not created" }), "refuse a path with a `..` component (and absolute paths outside the root) with an ERR"));
         }
-        pass(format!("ERR {}", shown(&why)))
+        pass(format!("ERR \"{}\"", unp::printable(&why)))
     });
     s.step("rft.stranger", Tag::Robustness, "a stranger's packets in the middle of an upload are not written", |s| {
         let sv = s.server()?;
@@ -269,7 +269,7 @@ pub fn check(s: &mut Session<'_>) {
             written(&file, b"A's file\n", s.t)
                 .map_err(|got| explain(&got, b"A's file\n", file.exists()))?;
             pass(match kind {
-                Kind::Err => format!("B got ERR {}", shown(&why)),
+                Kind::Err => format!("B got ERR \"{}\"", unp::printable(&why)),
                 k => format!("B got {k:?}: served at once"),
             })
         },

@@ -179,11 +179,11 @@ fn upload(
     ]);
     let mut prog = s.spawn(&argv)?;
     let got = receive(s, &mut prog, &sv, &remote);
-    if let Some((up, down)) = relay.map(Relay::stop) {
-        s.say(format!(
-            "relay toward the server: {up}; toward the client: {down}"
-        ));
-    }
+    let tally = relay.map(Relay::stop).map(|(up, down)| {
+        format!("; the relay toward the server: {up}; toward the client: {down}")
+    });
+    let tally = tally.unwrap_or_default();
+    s.say(format!("upload ended{tally}"));
     let got = got?;
     if got.data != data {
         return Err(Failure::new(
@@ -193,7 +193,12 @@ fn upload(
         ));
     }
     match prog.wait_exit(s.t.max(Duration::from_secs(5))) {
-        Some(st) if st.success() => pass_note(data.len(), &got),
+        Some(st) if st.success() => Ok(format!(
+            "{} bytes identical: {} packets came, {} of them again{tally}",
+            data.len(),
+            got.packets,
+            got.duplicates
+        )),
         Some(st) => Err(Failure::new(
             "exit status 0",
             describe_status(st),
@@ -205,13 +210,6 @@ fn upload(
             "the upload is done when the ACK of the FIN arrives",
         )),
     }
-}
-
-fn pass_note(len: usize, got: &Received) -> Result<String, Failure> {
-    Ok(format!(
-        "{len} bytes identical: {} packets came, {} of them again",
-        got.packets, got.duplicates
-    ))
 }
 
 /// Runs every rft client check.

@@ -158,19 +158,54 @@ pub fn check(s: &mut Session<'_>) {
             None => Err(Failure::new("the client ends", "still running", "stop when reading a line returns end of file (fgets() returns NULL)")),
         }
     });
-    s.step("udpecho-client.stranger", Tag::Robustness, "a datagram from a stranger before the reply: reported (UNP 8.8)", |s| {
-        let mut r = start(s)?;
-        r.exchange(s, "who answers?\n", b"who answers?\n", false)?;
-        let Some(client) = r.client else { return pass("") };
-        let stranger = Dgram::bind(s, 0, "X")?;
-        stranger.send_to(b"not the server\n", client, "a stranger's datagram to the client's port")?;
-        std::thread::sleep(Duration::from_millis(100));
-        r.server.send_to(b"who answers?\n", client, "the server's reply")?;
-        let took = r.printed(s, &format!("{PRINTED}not the server")).is_ok();
-        pass(if took {
-            "it printed the stranger's datagram as the server's reply: an unconnected socket takes datagrams from anyone; compare recvfrom()'s address with the server's (UNP 8.8, dgcliaddr) or connect() the socket (8.11)"
-        } else {
-            "it did not print the stranger's datagram as the reply"
-        })
-    });
+    s.step("udpecho-client.stranger", Tag::Robustness, "a stranger's datagram before the reply: the next line still goes to the server; what is printed is reported (UNP 8.8)", stranger);
+}
+
+/// A stranger sends to the client's port before the server's reply; the next line
+/// must still go to the server (a C client that passes `&serv_addr` to recvfrom()
+/// overwrites it with the stranger's address).
+fn stranger(s: &mut Session<'_>) -> Result<super::session::Done, Failure> {
+    let mut r = start(s)?;
+    r.exchange(s, "who answers?\n", b"who answers?\n", false)?;
+    let Some(client) = r.client else {
+        return pass("");
+    };
+    let x = Dgram::bind(s, 0, "X")?;
+    x.send_to(
+        b"not the server\n",
+        client,
+        "a stranger's datagram to the client's port",
+    )?;
+    std::thread::sleep(Duration::from_millis(100));
+    r.server
+        .send_to(b"who answers?\n", client, "the server's reply")?;
+    std::thread::sleep(Duration::from_millis(100));
+    s.say("typed \"next line\\n\"");
+    r.prog.type_in("next line\n");
+    let deadline = std::time::Instant::now() + s.t;
+    while std::time::Instant::now() < deadline {
+        if let Some((d, from)) = r.server.recv_quiet(Duration::from_millis(50)) {
+            r.server.note(format!("<- {} from {from}", shown(&d)));
+            r.server.send_to(&d, from, "the same bytes back")?;
+            let took = r.printed(s, &format!("{PRINTED}not the server")).is_ok();
+            return pass(if took {
+                "it printed the stranger's datagram as the server's reply: an unconnected socket takes datagrams from anyone; compare recvfrom()'s address with the server's (UNP 8.8, dgcliaddr) or connect() the socket (8.11)"
+            } else {
+                "it did not print the stranger's datagram as the reply"
+            });
+        }
+        if let Some((d, _)) = x.recv_quiet(Duration::from_millis(50)) {
+            x.note(format!("<- {}", shown(&d)));
+            return Err(Failure::new(
+                "the next line sent to the server",
+                format!("it went to the stranger's port {}: {}", x.port(), shown(&d)),
+                "recvfrom() wrote the stranger's address over the server's: pass recvfrom() a separate address (or NULL), never &serv_addr — otherwise any datagram takes the client over",
+            ));
+        }
+    }
+    Err(Failure::new(
+        "the next line sent to the server",
+        format!("nothing within {} s", s.t.as_secs()),
+        "after printing a reply, read the next line and sendto() the server",
+    ))
 }
