@@ -302,7 +302,10 @@ fn idle(s: &mut Session<'_>) -> Result<Done, Failure> {
     b.note("-> B's REQ every 500 ms until an ACK");
     while Instant::now() < deadline {
         b.send_quiet(&req, sv.addr)?;
-        if let Some((got, _)) = b.recv_quiet(Duration::from_millis(500))
+        let asked = Instant::now();
+        let got = b.recv_quiet(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_millis(500).saturating_sub(asked.elapsed()));
+        if let Some((got, _)) = got
             && Packet::parse(&got).is_ok_and(|p| p.kind == Kind::Ack)
         {
             return pass(format!(
@@ -319,7 +322,7 @@ fn idle(s: &mut Session<'_>) -> Result<Done, Failure> {
                 idle.as_secs()
             ),
             "B is still refused or unanswered",
-            "abandon an upload that hears nothing for the idle time (SO_RCVTIMEO on the socket), then take the next REQ",
+            "abandon an upload whose client has been silent for the idle time, then take the next REQ: count the time from that client's last packet (a timeout on the socket, SO_RCVTIMEO, starts again with every packet, anyone's — here B's REQ every 500 ms)",
         )),
         None => pass(format!(
             "after {} s it still keeps the silent upload (tell labcheck the server's idle time with --idle S)",

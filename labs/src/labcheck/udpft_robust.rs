@@ -127,7 +127,10 @@ fn no_end(s: &mut Session<'_>) -> Result<super::session::Done, Failure> {
     let started = Instant::now();
     while Instant::now() < deadline {
         b.send_quiet(&next, sv.addr)?;
-        if let Some((answer, _)) = b.recv_quiet(Duration::from_millis(500)) {
+        let asked = Instant::now();
+        let got = b.recv_quiet(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_millis(500).saturating_sub(asked.elapsed()));
+        if let Some((answer, _)) = got {
             b.note(format!(
                 "<- {} after {:.1} s",
                 shown(&answer),
@@ -152,7 +155,7 @@ fn no_end(s: &mut Session<'_>) -> Result<super::session::Done, Failure> {
                 s.t.as_secs()
             ),
             "no answer: the server still waits for the silent client's END",
-            "give up an upload when recvfrom() has waited the idle time (SO_RCVTIMEO, or select() with a timeout), then serve the next client",
+            "give up an upload whose client has been silent for the idle time, then serve the next client: count the time from that client's last datagram (a timeout on the socket, SO_RCVTIMEO, starts again with every datagram, anyone's — here B's path every 500 ms)",
         )),
         None => pass(format!(
             "it waits for END: after {} s the next client is still not answered (a lost END blocks the course's server forever; an idle timeout — SO_RCVTIMEO — lets it go on; tell labcheck with --idle S)",
