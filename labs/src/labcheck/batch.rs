@@ -265,6 +265,13 @@ mod tests {
             ])
         );
         assert_eq!(subs[1].opts.only, Some(Tag::Handout));
+        let udp = parse_manifest(
+            "c server udpft --port 49312 --idle 2 -- ./UDP_FTServ",
+            Path::new("/"),
+        )
+        .unwrap();
+        assert_eq!(udp[0].opts.fixed_port, Some(49312));
+        assert_eq!(udp[0].opts.idle, Some(Duration::from_secs(2)));
         assert_eq!(
             subs[1].opts.target,
             Target::Command(vec![

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::net::UdpSocket;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const END: &[u8] = b"================END";
 
@@ -41,14 +41,21 @@ fn main() {
         };
         let _ = sock.send_to(answer, client);
         let Some(mut file) = file else { continue };
-        if bug != "ignores-idle" {
-            let _ = sock.set_read_timeout(Some(Duration::from_secs(1)));
-        }
+        let idle = Duration::from_secs(1);
+        let mut heard = Instant::now(); // the client's last datagram: others do not count
         loop {
+            if bug != "ignores-idle" {
+                let left = idle.saturating_sub(heard.elapsed()).max(Duration::from_millis(1));
+                let _ = sock.set_read_timeout(Some(left));
+            }
             let Ok((n, from)) = sock.recv_from(&mut buf) else { break }; // idle: give it up
             if from != client && bug != "any-sender" {
+                if heard.elapsed() >= idle && bug != "ignores-idle" {
+                    break;
+                }
                 continue;
             }
+            heard = Instant::now();
             if &buf[..n] == END {
                 if bug == "writes-end" {
                     let _ = file.write_all(&buf[..n]);
