@@ -120,6 +120,7 @@ impl<'o> Session<'o> {
             if let Target::Addr(a) = opts.target {
                 watched.push(a.port());
             }
+            watched.extend(opts.fixed_port);
             match Capture::start(&dir.join("labcheck.pcap"), &watched) {
                 Ok(c) => Some(c),
                 Err(e) => {
