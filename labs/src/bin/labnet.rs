@@ -34,13 +34,13 @@ mod cli {
         Up(LinkArgs),
         /// Run a lab's server and client across the link, show the transcript and capture
         Run {
-            /// lottery, ft, echo, daytime or sum
+            /// lottery, ft, echo, daytime, sum, udpecho, udpft, rft or udpseq
             #[arg(value_parser = Scenario::parse)]
             scenario: Scenario,
             /// The client uses the server's IPv6 address
             #[arg(long)]
             ipv6: bool,
-            /// Size of the file the ft scenario transfers (4096, 1MiB, 200MB)
+            /// Size of the file the ft, udpft and rft scenarios transfer (4096, 1MiB, 200MB)
             #[arg(long, default_value = "1MiB", value_parser = bench::size)]
             size: u64,
             /// How long the client may run, in seconds
