@@ -234,6 +234,7 @@ mod cli {
         let names = names(&args.name)?;
         let opts = args.options(format!("{}-{}.pcap", args.name, play.scenario));
         let workdir = play.workdir.clone();
+        let udp = play.scenario.is_udp();
         let result = with_network(&names, &opts, stop, |n, ended| {
             announce(n, &opts);
             scenario::play(n, &play, ended)
@@ -241,7 +242,9 @@ mod cli {
         let _ = std::fs::remove_dir_all(&workdir);
         let (_, stats) = result?;
         println!("{}", link::describe(&stats));
-        report::repairs(&opts.pcap, opts.capture);
+        if !udp {
+            report::repairs(&opts.pcap, opts.capture);
+        }
         report::explain(&opts.pcap)
     }
 

@@ -66,6 +66,14 @@ impl Scenario {
         Scenario::UdpSeq,
     ];
 
+    /// True for the UDP scenarios (nothing for tshark's TCP repair counts).
+    pub fn is_udp(self) -> bool {
+        matches!(
+            self,
+            Scenario::UdpEcho | Scenario::UdpFt | Scenario::Rft | Scenario::UdpSeq
+        )
+    }
+
     /// Parses a scenario's name.
     pub fn parse(s: &str) -> Result<Scenario, String> {
         Scenario::ALL
