@@ -24,6 +24,8 @@
 //! | [`render::ladder`] | the ASCII sequence diagram |
 //! | [`render::json`] | JSON lines, one object per segment |
 //! | [`render::svg`] | the SVG picture of the ladder |
+//! | [`render::html`] | `--html`: one self-contained page, each segment's fields beside its bytes |
+//! | [`render::quiz`], [`render::mark`] | `--quiz`: the bookkeeping tables to fill in; `--answers`: marked |
 //! | [`labbench`] | measuring echo servers: round trips/s, connections/s, latency, memory |
 //! | [`labcheck`] | checking anyone's lab program against the handout, and the starter code |
 //! | `labnet` | (Linux) two namespaces joined by an impaired user-space link, captured |
@@ -59,6 +61,8 @@ pub struct Options {
     pub rtt: bool,
     /// Also build the time-sequence graphs (`--tsg`).
     pub tsg: bool,
+    /// Also build the HTML page (`--html`), titled with this name (the capture's).
+    pub html: Option<String>,
 }
 
 /// What a trace found, besides what it printed.
@@ -78,6 +82,8 @@ pub struct Outcome {
     pub svg: Option<String>,
     /// The time-sequence graphs (SVG), when asked for.
     pub tsg: Option<String>,
+    /// The HTML page, when asked for.
+    pub html: Option<String>,
     /// The ports of the TCP segments the port filter dropped (at most
     /// [`tcp::MAX_DROPPED_PORTS`], in order of first appearance).
     pub dropped_ports: Vec<u16>,
@@ -89,11 +95,35 @@ pub fn trace<R: Read + Send, W: Write>(
     opts: &Options,
     out: W,
 ) -> Result<Outcome, TraceError> {
+    let renderer = render::Renderer::new(opts.view, out).with_rtt(opts.rtt);
+    trace_to(input, opts, renderer)
+}
+
+/// `labtrace --answers`: reads a capture and writes the text view with the student's
+/// `answers` to its bookkeeping tables marked (see [`render::mark`]).
+pub fn mark<R: Read + Send, W: Write>(
+    input: R,
+    opts: &Options,
+    answers: render::quiz::Answers,
+    out: W,
+) -> Result<Outcome, TraceError> {
+    trace_to(
+        input,
+        opts,
+        render::Renderer::new(opts.view, out).with_answers(answers),
+    )
+}
+
+fn trace_to<R: Read + Send, W: Write>(
+    input: R,
+    opts: &Options,
+    mut renderer: render::Renderer<W>,
+) -> Result<Outcome, TraceError> {
     let cap = capture::Capture::new(input).map_err(TraceError::Capture)?;
     let mut tracker = tcp::Tracker::new(opts.proto, opts.port);
-    let mut renderer = render::Renderer::new(opts.view, out).with_rtt(opts.rtt);
     let mut svg = opts.svg.then(render::Svg::default);
     let mut tsg = opts.tsg.then(render::tsg::Tsg::default);
+    let mut html = opts.html.as_ref().map(|_| render::html::Html::default());
     let mut outcome = Outcome::default();
     let mut failed: Option<std::io::Error> = None;
     let summary = cap.for_each(|p| {
@@ -115,17 +145,35 @@ pub fn trace<R: Read + Send, W: Write>(
         if let Some(tsg) = &mut tsg {
             tsg.row(&row);
         }
+        if let Some(html) = &mut html {
+            html.segment(&row, p.linktype, p.data, &tracker);
+        }
         if let Err(e) = renderer.row(&row, &tracker) {
             failed = Some(e);
         }
-        // The pictures name connections at the end: only without them is an ended
-        // connection released.
-        if row.ends && svg.is_none() && tsg.is_none() {
+        // The pictures name connections at the end: only without them (and for a
+        // connection the page does not show) is an ended connection released.
+        let shown = html.as_ref().is_some_and(|h| h.keeps(row.conn));
+        if row.ends && svg.is_none() && tsg.is_none() && !shown {
             tracker.release(row.conn);
         }
     });
     if let Some(e) = failed {
         return Err(TraceError::Output(e));
+    }
+    // Nothing was printed yet (no segment was shown): the error is all there is to say.
+    if summary.packets == 0 {
+        return Err(TraceError::NoPackets {
+            warning: summary.warning,
+        });
+    }
+    if let Some(port) = opts.port
+        && outcome.segments == 0
+    {
+        return Err(TraceError::NoMatch {
+            port,
+            seen: tracker.dropped_ports().to_vec(),
+        });
     }
     outcome.packets = summary.packets;
     outcome.warning = summary.warning;
@@ -135,11 +183,14 @@ pub fn trace<R: Read + Send, W: Write>(
         "{} packets, {} TCP segments in {} connection(s), {} non-TCP packets skipped",
         outcome.packets, outcome.segments, outcome.connections, outcome.skipped
     );
+    // Before the renderer takes the tables still open.
+    let page = html.map(|h| h.finish(opts.html.as_deref().unwrap_or_default(), &line, &tracker));
     renderer
         .finish(&mut tracker, &line)
         .map_err(TraceError::Output)?;
     outcome.svg = svg.map(|s| s.finish(&tracker));
     outcome.tsg = tsg.map(|s| s.finish(&tracker));
+    outcome.html = page;
     Ok(outcome)
 }
 
@@ -150,6 +201,19 @@ pub enum TraceError {
     Capture(capture::CaptureError),
     /// Writing the output failed (a closed pipe, a full disk).
     Output(std::io::Error),
+    /// The capture has a header but no packets (tcpdump saw nothing, or the file was cut
+    /// inside its first record: then `warning` says where).
+    NoPackets {
+        /// Why reading stopped, if the file was cut.
+        warning: Option<String>,
+    },
+    /// The port filter kept no segment.
+    NoMatch {
+        /// The port asked for.
+        port: u16,
+        /// The ports the capture has (see [`tcp::Tracker::dropped_ports`]).
+        seen: Vec<u16>,
+    },
 }
 
 impl std::fmt::Display for TraceError {
@@ -157,6 +221,26 @@ impl std::fmt::Display for TraceError {
         match self {
             TraceError::Capture(e) => write!(f, "{e}"),
             TraceError::Output(e) => write!(f, "write error: {e}"),
+            TraceError::NoPackets { warning: Some(w) } => {
+                write!(f, "no complete packet in the capture: {w}")
+            }
+            TraceError::NoPackets { warning: None } => f.write_str(concat!(
+                "the capture holds no packets, only its header: tcpdump captured nothing ",
+                "(it listened on another interface, its filter named another port, or it ",
+                "stopped before the session ran); see \"Troubleshooting\" in docs/capture.md"
+            )),
+            TraceError::NoMatch { port, seen } => {
+                write!(f, "no TCP segment to or from port {port}; ")?;
+                if seen.is_empty() {
+                    return f.write_str("the capture has no TCP segments");
+                }
+                let list: Vec<String> = seen.iter().map(u16::to_string).collect();
+                write!(f, "ports seen: {}", list.join(", "))?;
+                if seen.len() == tcp::MAX_DROPPED_PORTS {
+                    f.write_str(", …")?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -296,7 +296,7 @@ fn trace_any_way(rng: &mut Rng, data: &[u8]) {
         0 => Some([7, 13, 1235, 9877, 12345][rng.below(5)]),
         _ => None,
     };
-    let view = [View::Text, View::Json, View::Ladder][rng.below(3)];
+    let view = [View::Text, View::Json, View::Ladder, View::Quiz][rng.below(4)];
     let opts = labs::Options {
         proto,
         port,
@@ -304,6 +304,7 @@ fn trace_any_way(rng: &mut Rng, data: &[u8]) {
         svg: rng.below(2) == 0,
         rtt: rng.below(2) == 0,
         tsg: rng.below(4) == 0,
+        html: (rng.below(4) == 0).then(|| "fuzz.pcap".to_string()),
     };
     let _ = labs::trace(data, &opts, std::io::sink());
 }
@@ -708,6 +709,7 @@ fn capture_files() {
             svg: true,
             rtt: true,
             tsg: true,
+            html: Some(format!("seed {i}")),
         };
         let mut out = Vec::new();
         let outcome = labs::trace(seed.as_slice(), &opts, &mut out)

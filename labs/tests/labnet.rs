@@ -13,6 +13,8 @@
 
 #![cfg(target_os = "linux")]
 
+#[path = "labnet/broken_pipe.rs"]
+mod broken_pipe;
 #[path = "labnet/docs_session.rs"]
 mod docs_session;
 #[path = "labnet/harness.rs"]

@@ -13,42 +13,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-use testkit::Proc;
-
-fn labtrace(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_labtrace"))
-        .args(args)
-        .output()
-        .expect("run labtrace");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn tmpdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("labtrace-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
-
-/// True if `tool` runs; otherwise skips `what` (the test or a part of it), saying why,
-/// or fails under UNPLAB_REQUIRE_CAPTURE=1 (CI).
-fn have(tool: &str, what: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        testkit::skip(
-            "UNPLAB_REQUIRE_CAPTURE",
-            &format!("{what}: {tool} is not installed (apt-get install {tool})"),
-        );
-    }
-    ok
-}
+mod support;
+use support::{capture, have, labtrace, tmpdir};
 
 /// A number field of a JSON line written by labtrace.
 fn field(line: &str, key: &str) -> String {
@@ -377,53 +343,6 @@ fn lottery_session(addr: SocketAddr, reset: bool) {
     }
 }
 
-/// Captures loopback traffic to `file` with tcpdump while `traffic` runs; `false` after
-/// a skip when tcpdump may not capture here (not root, no CAP_NET_RAW).
-fn capture(iface: &str, port: u16, file: &Path, traffic: impl FnOnce() -> usize) -> bool {
-    let mut tcpdump = Proc::spawn(
-        "tcpdump",
-        &[
-            "-i",
-            iface,
-            "--immediate-mode",
-            // The default buffer drops packets on `any` in small VMs.
-            "-B",
-            "32768",
-            "-U",
-            "-w",
-            file.to_str().unwrap(),
-            "tcp",
-            "port",
-            &port.to_string(),
-        ],
-    );
-    let line = tcpdump.expect_stderr_line("'listening on' or why not", |l| {
-        l.contains("listening on") || l.contains("permission") || l.contains("not permitted")
-    });
-    if !line.contains("listening on") {
-        testkit::skip(
-            "UNPLAB_REQUIRE_CAPTURE",
-            &format!(
-                "tcpdump may not capture here (run as root): {}",
-                line.trim_end()
-            ),
-        );
-        return false;
-    }
-    let sessions = traffic();
-    // Stop only once every session's last segment is in the file.
-    let ended = testkit::wait_until(testkit::TIMEOUT, || {
-        let (_, out, _) = labtrace(&["--format", "json", file.to_str().unwrap()]);
-        out.matches(r#""phase":"close 4/4""#).count() + out.matches(r#""phase":"reset""#).count()
-            >= sessions
-    });
-    assert!(ended, "tcpdump did not write all {sessions} sessions");
-    tcpdump.signal(nix::sys::signal::Signal::SIGINT);
-    let (status, _, err) = tcpdump.wait_exit();
-    assert!(status.success(), "tcpdump: {err}");
-    true
-}
-
 fn captured(
     test: &str,
     iface: &str,
@@ -580,6 +499,7 @@ fn damaged_captures_never_panic() {
             svg: n % 2 == 0,
             rtt: n % 4 < 2,
             tsg: n % 3 == 1,
+            html: (n % 5 == 0).then(|| "damaged.pcap".to_string()),
         };
         let _ = labs::trace(bytes, &opts, std::io::sink());
     };
@@ -646,8 +566,10 @@ fn window_scale_capture(dir: &Path) -> PathBuf {
 fn compare_windows_with_tshark(file: &Path) -> Vec<String> {
     let (code, out, err) = labtrace(&["--format", "json", file.to_str().unwrap()]);
     assert_eq!(code, 0, "labtrace failed: {err}");
+    // The segments' lines (a connection without a close adds a line of its own).
     let ours: Vec<String> = out
         .lines()
+        .filter(|l| l.starts_with("{\"frame\":"))
         .map(|l| ["frame", "win", "win_raw"].map(|k| field(l, k)).join("\t"))
         .collect();
     let ts = Command::new("tshark")
@@ -997,34 +919,115 @@ fn a_port_that_matches_nothing_is_an_error_naming_the_ports_seen() {
     let dir = tmpdir("port");
     let path = handout_capture(&dir);
     let file = path.to_str().unwrap();
-    let (code, out, err) = labtrace(&["--port", "9999", file]);
-    assert_eq!(code, 1);
-    assert_eq!(
-        out,
-        "15 packets, 0 TCP segments in 0 connection(s), 1 non-TCP packets skipped\n"
-    );
-    assert_eq!(
-        err,
-        "labtrace: no TCP segment to or from port 9999; ports seen: 59538, 1235, 59540\n"
-    );
-    let (code, out, err) = labtrace(&["--format", "json", "--port", "9999", file]);
-    assert_eq!((code, out.as_str()), (1, ""));
-    assert!(err.contains("no TCP segment to or from port 9999"), "{err}");
+    // The error alone: no summary before it, no quiz intro, no picture left behind.
+    let svg = dir.join("none.svg");
+    let wrong = "labtrace: no TCP segment to or from port 9999; ports seen: 59538, 1235, 59540\n";
+    for view in [&[][..], &["--format", "json"], &["--quiz"], &["--ladder"]] {
+        let mut args = view.to_vec();
+        args.extend(["--port", "9999", "--svg", svg.to_str().unwrap(), file]);
+        let (code, out, err) = labtrace(&args);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (1, "", wrong),
+            "{view:?}"
+        );
+        assert!(!svg.exists(), "{view:?}");
+    }
     // A capture without TCP says so: its one packet is a loopback header alone.
-    let empty = dir.join("no-tcp.pcap");
-    let mut bytes = pcap_header(0).to_vec();
-    pcap_record(
-        &mut bytes,
-        1,
-        &std::fs::read(&path).unwrap()[24 + 16..][..4],
-    );
-    std::fs::write(&empty, bytes).unwrap();
+    let empty = no_tcp_capture(&dir);
     let (code, _, err) = labtrace(&["--port", "9999", empty.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert_eq!(
         err,
         "labtrace: no TCP segment to or from port 9999; the capture has no TCP segments\n"
     );
+}
+
+/// A pcap of the handout capture's first packet cut to its loopback header: one
+/// packet, and it is not TCP.
+fn no_tcp_capture(dir: &Path) -> PathBuf {
+    let handout = std::fs::read(handout_capture(dir)).unwrap();
+    let mut bytes = pcap_header(0).to_vec();
+    pcap_record(&mut bytes, 1, &handout[24 + 16..][..4]);
+    let path = dir.join("no-tcp.pcap");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn a_capture_without_packets_says_so_and_where_to_look() {
+    let dir = tmpdir("no-packets");
+    let header = dir.join("header-only.pcap");
+    std::fs::write(&header, pcap_header(1)).unwrap();
+    let file = header.to_str().unwrap();
+    let empty = format!(
+        "labtrace: {file}: the capture holds no packets, only its header: tcpdump captured \
+         nothing (it listened on another interface, its filter named another port, or it \
+         stopped before the session ran); see \"Troubleshooting\" in docs/capture.md\n"
+    );
+    // Also before --port's own complaint, and without the quiz's intro.
+    for view in [
+        &[][..],
+        &["--format", "json"],
+        &["--quiz"],
+        &["--port", "9999"],
+    ] {
+        let mut args = view.to_vec();
+        args.push(file);
+        let (code, out, err) = labtrace(&args);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (1, "", empty.as_str()),
+            "{view:?}"
+        );
+    }
+    // Cut inside its first record: no packet either, and the cut is the reason.
+    let whole = std::fs::read(handout_capture(&dir)).unwrap();
+    let cut = dir.join("first-cut.pcap");
+    std::fs::write(&cut, &whole[..24 + 20]).unwrap();
+    let (code, out, err) = labtrace(&[cut.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        err,
+        format!(
+            "labtrace: {}: no complete packet in the capture: stopped after packet 0 at byte \
+             24: the file ends in the middle of a record (truncated capture)\n",
+            cut.display()
+        )
+    );
+    // Packets, none of them TCP: told, not an error.
+    let (code, out, err) = labtrace(&[no_tcp_capture(&dir).to_str().unwrap()]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            0,
+            "1 packets, 0 TCP segments in 0 connection(s), 1 non-TCP packets skipped\n",
+            ""
+        )
+    );
+    let (_, help, _) = labtrace(&["--help"]);
+    assert!(
+        help.contains("\nExit status: 0 when the capture was explained"),
+        "{help}"
+    );
+}
+
+#[test]
+fn outputs_that_cannot_be_opened_fail_before_the_capture_is_read() {
+    let dir = tmpdir("outputs");
+    let path = handout_capture(&dir);
+    for flag in ["--svg", "--tsg", "--html"] {
+        let (code, out, err) = labtrace(&[flag, "/nonexist/x.svg", path.to_str().unwrap()]);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (
+                1,
+                "",
+                "labtrace: open error for /nonexist/x.svg: No such file or directory (ENOENT)\n"
+            ),
+            "{flag}"
+        );
+    }
 }
 
 #[test]
@@ -1148,4 +1151,81 @@ fn lottery_payloads_show_esc_and_newline_as_printable_escapes() {
             r#""\x1b[2JNew number generated: 8\n" (not a lottery reply)"#,
         ],
     );
+}
+
+/// The first `n` packets of a little-endian pcap file.
+fn first_packets(pcap: &[u8], n: usize) -> Vec<u8> {
+    assert_eq!(pcap[..4], [0xd4, 0xc3, 0xb2, 0xa1], "a little-endian pcap");
+    let mut end = 24;
+    for _ in 0..n {
+        let caplen = u32::from_le_bytes(pcap[end + 8..end + 12].try_into().unwrap());
+        end += 16 + caplen as usize;
+    }
+    pcap[..end].to_vec()
+}
+
+/// A capture that stops while a connection is open ends that connection with a line
+/// saying so, in every view, and in JSON with a line of its own after the segments'
+/// (which are as they were); a connection that closed or was reset gets none.
+#[test]
+fn a_connection_without_fin_or_rst_ends_with_a_line_saying_so() {
+    let dir = tmpdir("no-close");
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/captures/lottery-seed7.pcap");
+    let whole = std::fs::read(&seed).unwrap();
+    // 17 packets: LIST and its reply are #11 and #12; END and the close come after.
+    let cut = dir.join("cut.pcap");
+    std::fs::write(&cut, first_packets(&whole, 12)).unwrap();
+    let file = cut.to_str().unwrap();
+    let note = "        ↳ no FIN or RST in the capture: the capture ended while the connection \
+                was still open, or the close was not captured\n";
+    let (code, out, err) = labtrace(&[file]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(
+        out.ends_with(&format!(
+            "        #12 S→C [P.] len 21              48         13          9         48\n\
+             {note}\n\
+             12 packets, 12 TCP segments in 1 connection(s), 0 non-TCP packets skipped\n"
+        )),
+        "{out}"
+    );
+    assert_eq!(out.matches("no FIN or RST").count(), 1);
+    let (_, ladder, _) = labtrace(&["--ladder", file]);
+    assert!(
+        ladder.contains(&format!(
+            "\"numbers: 19 2 0 0 0 0\" ---|  data\n{note}\n12 packets"
+        )),
+        "{ladder}"
+    );
+    let (_, quiz, _) = labtrace(&["--quiz", file]);
+    assert!(quiz.contains(note), "{quiz}");
+    let (_, json, _) = labtrace(&["--format", "json", file]);
+    let (_, whole_json, _) = labtrace(&["--format", "json", seed.to_str().unwrap()]);
+    let lines: Vec<&str> = json.lines().collect();
+    assert_eq!(lines.len(), 13, "{json}");
+    assert_eq!(lines[..12], whole_json.lines().collect::<Vec<_>>()[..12]);
+    assert_eq!(
+        lines[12],
+        r#"{"conn":1,"last_frame":12,"analysis":["no_close"],"note":"no FIN or RST in the capture: the capture ended while the connection was still open, or the close was not captured"}"#
+    );
+    let page = dir.join("cut.html");
+    let (code, _, _) = labtrace(&["--html", page.to_str().unwrap(), file]);
+    assert_eq!(code, 0);
+    let page = std::fs::read_to_string(&page).unwrap();
+    assert!(page.contains("<p class=\"note\">↳ no FIN or RST in the capture: "));
+    // Whole: the close is there. Cut after the client's FIN: a close was seen begun.
+    // The handout's second connection is reset.
+    let fin = dir.join("fin.pcap");
+    std::fs::write(&fin, first_packets(&whole, 15)).unwrap();
+    for path in [seed, fin, handout_capture(&dir)] {
+        for view in [&["--format", "json"][..], &[]] {
+            let mut args = view.to_vec();
+            args.push(path.to_str().unwrap());
+            let (code, out, _) = labtrace(&args);
+            assert_eq!(code, 0);
+            assert!(
+                !out.contains("no FIN or RST") && !out.contains("no_close"),
+                "{path:?}: {out}"
+            );
+        }
+    }
 }

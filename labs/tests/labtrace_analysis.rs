@@ -71,7 +71,8 @@ fn have_tshark(test: &str) -> bool {
 fn our_marks(file: &Path) -> BTreeMap<u64, Vec<String>> {
     let out = labtrace(&["--format", "json", file.to_str().unwrap()]);
     let mut marks = BTreeMap::new();
-    for line in out.lines() {
+    // The segments' lines (a connection without a close adds a line of its own).
+    for line in out.lines().filter(|l| l.starts_with("{\"frame\":")) {
         let frame: u64 = line["{\"frame\":".len()..]
             .split(',')
             .next()
@@ -639,4 +640,143 @@ fn ended_connections_are_released_but_all_are_told() {
         out.matches("↳ TIME_WAIT: the client closed first").count(),
         600
     );
+}
+
+/// A number attribute of an SVG element: `attr(r#"<line x1="3" .../>"#, "x1")` is 3.
+fn attr(element: &str, name: &str) -> f64 {
+    let tag = format!(" {name}=\"");
+    let at = element
+        .find(&tag)
+        .unwrap_or_else(|| panic!("no {name} in {element}"))
+        + tag.len();
+    let value = &element[at..];
+    value[..value.find('"').unwrap()].parse().unwrap()
+}
+
+/// One panel of a time-sequence graph, read back from the SVG: the plot's top and
+/// bottom, each data bar as (y of its Seq, y of its end, class), the clipped window.
+struct TsgPanel {
+    title: String,
+    top: f64,
+    bottom: f64,
+    bars: Vec<(f64, f64, String)>,
+    /// The window line's y coordinates.
+    window: Vec<f64>,
+    clipped: bool,
+}
+
+/// The panels of `svg`, in order; each starts at its bold title.
+fn tsg_panels(svg: &str) -> Vec<TsgPanel> {
+    let mut panels = Vec::new();
+    for chunk in svg.split("font-weight=\"bold\">").skip(1) {
+        let title = chunk[..chunk.find('<').unwrap()].to_string();
+        let elements: Vec<&str> = chunk.split('<').collect();
+        // The y-axis: the axis line that goes straight up.
+        let y_axis = elements
+            .iter()
+            .find(|e| e.contains("class=\"axis\"") && attr(e, "x1") == attr(e, "x2"))
+            .unwrap_or_else(|| panic!("no y-axis in {title}"));
+        let bars = elements
+            .iter()
+            .filter(|e| e.starts_with("line ") && !e.contains("axis") && !e.contains("grid"))
+            .map(|e| {
+                let class = e.split("class=\"").nth(1).unwrap();
+                (
+                    attr(e, "y1"),
+                    attr(e, "y2"),
+                    class[..class.find('"').unwrap()].to_string(),
+                )
+            })
+            .collect();
+        let path = elements
+            .iter()
+            .find(|e| e.contains("class=\"win\""))
+            .unwrap_or_else(|| panic!("no window line in {title}"));
+        let d = path.split("d=\"").nth(1).unwrap();
+        let d = &d[..d.find('"').unwrap()];
+        // M x,y then H x V y pairs: the ys are after the comma and after each V.
+        let window = d
+            .split(['V', ','])
+            .skip(1)
+            .map(|v| v.split_whitespace().next().unwrap().parse().unwrap())
+            .collect();
+        panels.push(TsgPanel {
+            title,
+            top: attr(y_axis, "y1"),
+            bottom: attr(y_axis, "y2"),
+            bars,
+            window,
+            clipped: chunk.contains("class=\"winclip\"")
+                && chunk.contains("ACK + window: above this scale"),
+        });
+    }
+    panels
+}
+
+/// The committed captures' time-sequence graphs show their data: a lab message is 4 to
+/// 520 bytes and the window 64 KiB, so the scale fits the data and ACKs and the window
+/// line is clipped at the top (and says so); a direction without data gets a line.
+#[test]
+fn the_time_sequence_graph_is_scaled_to_the_data() {
+    let captures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/captures");
+    let dir = std::env::temp_dir().join(format!("labtrace-tsg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["lottery-seed7", "ft-temp1"] {
+        let svg = dir.join(format!("{name}.svg"));
+        let pcap = captures.join(format!("{name}.pcap"));
+        labtrace(&["--tsg", svg.to_str().unwrap(), pcap.to_str().unwrap()]);
+        let svg = std::fs::read_to_string(&svg).unwrap();
+        let panels = tsg_panels(&svg);
+        assert_eq!(panels.len(), 2, "{name}: a panel per direction:\n{svg}");
+        assert!(panels[0].title.ends_with("client → server data"));
+        assert!(panels[1].title.ends_with("server → client data"));
+        for p in &panels {
+            let h = p.bottom - p.top;
+            let low = p.bars.iter().map(|b| b.0).fold(f64::MIN, f64::max);
+            let high = p.bars.iter().map(|b| b.1).fold(f64::MAX, f64::min);
+            assert!(
+                (low - high) / h >= 0.5,
+                "{name}, {}: the data spans {:.0} of {h} px:\n{svg}",
+                p.title,
+                low - high
+            );
+            for (seq, end, class) in &p.bars {
+                assert_eq!(class, "d");
+                // A 4-byte GEN is a bar at least 1/20 of the plot high.
+                assert!(
+                    seq - end >= h / 20.0,
+                    "{name}, {}: a bar of {seq}..{end}",
+                    p.title
+                );
+            }
+            assert!(p.window.iter().all(|y| (p.top..=p.bottom).contains(y)));
+            assert!(
+                p.clipped,
+                "{name}, {}: the window is not marked clipped",
+                p.title
+            );
+        }
+    }
+    // The simultaneous open carries "hello" one way only; the refused connection of the
+    // loss capture carries nothing; the retransmissions stay red.
+    let sim = simultaneous_capture();
+    let svg = sim.with_extension("tsg.svg");
+    labtrace(&["--tsg", svg.to_str().unwrap(), sim.to_str().unwrap()]);
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(tsg_panels(&svg).len(), 1, "{svg}");
+    assert!(svg.contains(">Connection 1 (10.0.0.1:40000 → 10.0.0.2:9000): server → client: no data this way</text>"), "{svg}");
+    let loss = loss_capture();
+    let svg = loss.with_extension("tsg.svg");
+    labtrace(&["--tsg", svg.to_str().unwrap(), loss.to_str().unwrap()]);
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        svg.contains(">Connection 2 (10.0.0.1:40001 → 10.0.0.2:9000): no data either way</text>"),
+        "{svg}"
+    );
+    let panels = tsg_panels(&svg);
+    assert_eq!(panels.len(), 2);
+    let classes: Vec<&str> = panels[0].bars.iter().map(|b| b.2.as_str()).collect();
+    assert_eq!(classes.iter().filter(|c| **c == "re").count(), 3, "{svg}");
+    assert_eq!(classes.iter().filter(|c| **c == "ooo").count(), 1);
+    assert_eq!(classes.len(), 3 + 1 + 7);
 }

@@ -324,7 +324,31 @@ mod cli {
 
 #[cfg(target_os = "linux")]
 fn main() {
-    unp::run(cli::main)
+    // `labnet run ... | head` closes our stdout early: println! then panics, the panic
+    // unwinds through the network's guards (the teardown runs), and here it becomes the
+    // quiet exit every unp program makes when its reader goes away, as `cat` would.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !stdout_went_away(info.payload()) {
+            default_hook(info);
+        }
+    }));
+    match std::panic::catch_unwind(|| unp::run(cli::main)) {
+        Ok(never) => never,
+        Err(payload) if stdout_went_away(&*payload) => std::process::exit(0),
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+/// True for std's panic on a failed `println!` to a closed pipe.
+#[cfg(target_os = "linux")]
+fn stdout_went_away(payload: &(dyn std::any::Any + Send)) -> bool {
+    let text = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    text.starts_with("failed printing to stdout") && text.contains("Broken pipe")
 }
 
 #[cfg(not(target_os = "linux"))]

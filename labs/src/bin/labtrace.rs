@@ -2,16 +2,16 @@
 
 use clap::{CommandFactory, Parser, ValueEnum};
 use labs::decode::Proto;
-use labs::render::{JSON_FIELDS, View};
+use labs::render::{JSON_FIELDS, View, quiz};
 use labs::{Options, TraceError, trace};
 use std::fs::File;
 use std::io::{Seek, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use unp::{Context, Error};
 
 /// Explain a capture of the lab programs: handshake, data with Seq/Ack bookkeeping, close.
 #[derive(Parser)]
-#[command(name = "labtrace", after_long_help = JSON_FIELDS)]
+#[command(name = "labtrace", after_long_help = format!("{JSON_FIELDS}\n\n{EXIT_STATUS}"))]
 struct Args {
     /// A pcap or pcapng file (tcpdump -w, Wireshark "Save As").
     file: PathBuf,
@@ -44,7 +44,29 @@ struct Args {
     /// an SVG picture to this file.
     #[arg(long, value_name = "OUT")]
     tsg: Option<PathBuf>,
+    /// Also write one self-contained HTML page to this file: the ladder, the story with
+    /// its notes and bookkeeping tables, and each segment's fields (link, IP, TCP with
+    /// options, lab payload) beside its bytes in hex, the one under the pointer
+    /// highlighted in the other.
+    #[arg(long, value_name = "OUT")]
+    html: Option<PathBuf>,
+    /// Print the text view as a quiz: the bookkeeping tables' cells are `?` for you to
+    /// fill in (Markdown; save it with `> FILE`, edit it, then mark it with --answers).
+    #[arg(long, conflicts_with_all = ["ladder", "rtt", "answers"])]
+    quiz: bool,
+    /// Mark the filled-in quiz FILE: the text view with each of your answers right (✓)
+    /// or wrong (✗, with the rule), and a score.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["ladder", "rtt"])]
+    answers: Option<PathBuf>,
 }
+
+/// What the exit status says, as `labtrace --help` shows it.
+const EXIT_STATUS: &str = "\
+Exit status: 0 when the capture was explained, also when its tail was cut (a warning on
+stderr) or it holds no TCP (0 TCP segments, N non-TCP packets skipped); 1 when it was not:
+the capture, --answers or an output file cannot be opened, the capture is not one or holds
+no packets, or --port matches no segment (each of these prints its error alone), or an
+output cannot be written; 2 for a usage error.";
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ProtoArg {
@@ -70,13 +92,25 @@ fn main() {
         // clap's conflicts_with cannot depend on a value (--format text --ladder is
         // fine), so this one conflict is checked here, reported the way clap reports its
         // own (usage on stderr, exit status 2).
-        if args.ladder && args.format == Format::Json {
-            Args::command()
-                .error(
-                    clap::error::ErrorKind::ArgumentConflict,
-                    "--ladder draws the text view as a ladder diagram; it cannot be used with --format json",
-                )
-                .exit();
+        for (on, flag) in [
+            (
+                args.ladder,
+                "--ladder draws the text view as a ladder diagram",
+            ),
+            (args.quiz, "--quiz writes the text view as a quiz"),
+            (
+                args.answers.is_some(),
+                "--answers marks the text view's tables",
+            ),
+        ] {
+            if on && args.format == Format::Json {
+                Args::command()
+                    .error(
+                        clap::error::ErrorKind::ArgumentConflict,
+                        format!("{flag}; it cannot be used with --format json"),
+                    )
+                    .exit();
+            }
         }
         let proto = match args.proto {
             ProtoArg::Auto => None,
@@ -91,8 +125,10 @@ fn main() {
         let view = match (args.format, args.ladder) {
             (Format::Json, _) => View::Json,
             (Format::Text, true) => View::Ladder,
+            (Format::Text, false) if args.quiz => View::Quiz,
             (Format::Text, false) => View::Text,
         };
+        let name = args.file.display().to_string();
         let opts = Options {
             proto,
             port: args.port,
@@ -100,8 +136,8 @@ fn main() {
             svg: args.svg.is_some(),
             rtt: args.rtt,
             tsg: args.tsg.is_some(),
+            html: args.html.is_some().then(|| name.clone()),
         };
-        let name = args.file.display().to_string();
         let file = File::open(&args.file)
             .context("open")
             .map_err(|e| e.with_detail(name.clone()))?;
@@ -109,17 +145,44 @@ fn main() {
         // wrong path fails at once, alone.
         let mut svg_out = args.svg.as_ref().map(SvgFile::open).transpose()?;
         let mut tsg_out = args.tsg.as_ref().map(SvgFile::open).transpose()?;
+        let mut html_out = args.html.as_ref().map(SvgFile::open).transpose()?;
+        let answers = args.answers.as_ref().map(read_answers).transpose()?;
+        if let Some(quiz_of) = answers.as_ref().and_then(|a| a.capture())
+            && Path::new(quiz_of).file_name() != args.file.file_name()
+        {
+            unp::err_msg(format_args!(
+                "warning: {} is the quiz of {}, not of {name}",
+                args.answers
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string()),
+                unp::printable(quiz_of.as_bytes())
+            ));
+        }
         let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        let result = trace(file, &opts, out);
+        // The quiz's intro goes out with the quiz, not before an error.
+        let intro = args
+            .quiz
+            .then(|| quiz::intro(&name, &check_command(&name, args.port)));
+        let out = AfterIntro { intro, out };
+        let result = match answers {
+            Some(answers) => labs::mark(file, &opts, answers, out),
+            None => trace(file, &opts, out),
+        };
         let outcome = match result {
             Ok(o) => o,
             Err(e) => {
-                for out in [svg_out.take(), tsg_out.take()].into_iter().flatten() {
+                for out in [svg_out.take(), tsg_out.take(), html_out.take()]
+                    .into_iter()
+                    .flatten()
+                {
                     out.discard();
                 }
                 return Err(match e {
                     TraceError::Output(e) => unp::error::stdout_error(e),
-                    TraceError::Capture(e) => Error::msg(format!("{name}: {e}")),
+                    TraceError::NoMatch { .. } => Error::msg(e.to_string()),
+                    TraceError::Capture(_) | TraceError::NoPackets { .. } => {
+                        Error::msg(format!("{name}: {e}"))
+                    }
                 });
             }
         };
@@ -132,28 +195,54 @@ fn main() {
         if let (Some(out), Some(tsg)) = (tsg_out, &outcome.tsg) {
             out.write(tsg)?;
         }
-        if let Some(port) = args.port
-            && outcome.segments == 0
-        {
-            return Err(Error::msg(no_match(port, &outcome.dropped_ports)));
+        if let (Some(out), Some(page)) = (html_out, &outcome.html) {
+            out.write(page)?;
         }
         Ok(())
     })
 }
 
-/// Why a port filter kept nothing, with the ports that were there (most likely a typo).
-fn no_match(port: u16, seen: &[u16]) -> String {
-    let mut msg = format!("no TCP segment to or from port {port}; ");
-    if seen.is_empty() {
-        msg.push_str("the capture has no TCP segments");
+/// The answer file of `--answers`, read and checked before the capture.
+fn read_answers(path: &PathBuf) -> unp::Result<quiz::Answers> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .context("open")
+        .map_err(|e| e.with_detail(shown.clone()))?;
+    quiz::Answers::parse(&shown, &bytes).map_err(Error::msg)
+}
+
+/// The command that marks a quiz of `capture` (the quiz's last instruction).
+fn check_command(capture: &str, port: Option<u16>) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._/+-:@".contains(c);
+    let capture = if capture.chars().all(plain) {
+        capture.to_string()
     } else {
-        let list: Vec<String> = seen.iter().map(u16::to_string).collect();
-        msg.push_str(&format!("ports seen: {}", list.join(", ")));
-        if seen.len() == labs::tcp::MAX_DROPPED_PORTS {
-            msg.push_str(", …");
-        }
+        format!("'{}'", capture.replace('\'', r"'\''"))
+    };
+    match port {
+        Some(p) => format!("labtrace {capture} --port {p} --answers"),
+        None => format!("labtrace {capture} --answers"),
     }
-    msg
+}
+
+/// Standard output that writes `intro` (if any) before its first byte, so that a
+/// trace that fails before printing anything prints its error alone.
+struct AfterIntro<W: Write> {
+    intro: Option<String>,
+    out: W,
+}
+
+impl<W: Write> Write for AfterIntro<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(intro) = self.intro.take() {
+            self.out.write_all(intro.as_bytes())?;
+        }
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// The `--svg` output file, opened before the capture is read.

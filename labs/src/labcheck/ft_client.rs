@@ -166,6 +166,9 @@ fn pass_note(data: &[u8]) -> Result<String, Failure> {
     Ok(format!("{} bytes written exactly", data.len()))
 }
 
+/// What a client that writes whole 256-byte buffers is told.
+const PADDING: &str = "the file holds the segments' padding: write only len bytes of each buffer, fwrite(seg.buf, 1, seg.len, fp)";
+
 /// Compares the local file with the data sent.
 fn compare(path: &Path, data: &[u8], pace: Pace, stale: bool, said: &str) -> Result<(), Failure> {
     let want = format!(
@@ -185,12 +188,19 @@ fn compare(path: &Path, data: &[u8], pace: Pace, stale: bool, said: &str) -> Res
     }
     let why = if stale && got.len() > data.len() && got[..data.len()] == *data {
         "the end of the old file is still there: open the local file with O_TRUNC (fopen \"wb\") so that its old content goes".to_string()
-    } else if got.contains(&0xAA) && !data.contains(&0xAA)
-        || got.len() % BUFSIZE == 0 && got.len() > data.len()
-    {
-        "the file holds the segments' padding: write only len bytes of each buffer, fwrite(seg.buf, 1, seg.len, fp)".to_string()
+    } else if got.contains(&0xAA) && !data.contains(&0xAA) {
+        PADDING.to_string()
     } else if pace == Pace::Split {
+        // Before the length heuristic below: a client that takes 100 bytes for a segment
+        // reads a "length" out of the data and may write any amount, a multiple of 256
+        // included.
         "a segment arrived in two pieces and the client took one read() as one segment: read until all 260 bytes are there (readn)".to_string()
+    } else if got.len() % BUFSIZE == 0 && got.len() > data.len() {
+        PADDING.to_string()
+    } else if data.len() > 64 * 1024 {
+        // Small files pass, a big one goes wrong part-way: TCP handed over a segment in
+        // pieces once the transfer outran the client (on loopback past ~100 KiB).
+        "small files came out right and this big one goes wrong part-way: once the transfer is fast, one read() returns part of a segment (or parts of two); read until all 260 bytes of a segment are there (readn) before using its length".to_string()
     } else {
         "write the data of each segment, in order, and nothing else".to_string()
     };

@@ -69,6 +69,19 @@ pub struct Program {
     pub most_output: Option<std::rc::Rc<std::cell::Cell<u64>>>,
 }
 
+/// coreutils' `stdbuf`, where this system has it (Linux; not macOS by default).
+fn line_buffered_wrapper() -> Option<&'static Path> {
+    static STDBUF: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    STDBUF
+        .get_or_init(|| {
+            ["/usr/bin/stdbuf", "/bin/stdbuf"]
+                .iter()
+                .map(std::path::PathBuf::from)
+                .find(|p| p.exists())
+        })
+        .as_deref()
+}
+
 impl Program {
     /// Starts `argv` in `dir`, in a process group of its own, stdin a pipe.
     pub fn spawn(argv: &[String], dir: &Path) -> Result<Program, String> {
@@ -80,7 +93,18 @@ impl Program {
                 .unwrap_or_else(|_| p.to_path_buf()),
             p => p.to_path_buf(),
         };
-        let mut cmd = Command::new(&prog);
+        // A C program's printf is line-buffered on a terminal but fully buffered on a
+        // pipe: its lines would reach labcheck only at exit (or never, if it is killed).
+        // coreutils' stdbuf makes stdout and stderr line-buffered, as in the terminal the
+        // handout's student uses; it execs the program, so the pid stays the same.
+        let mut cmd = match line_buffered_wrapper() {
+            Some(stdbuf) => {
+                let mut c = Command::new(stdbuf);
+                c.args(["-oL", "-eL"]).arg(&prog);
+                c
+            }
+            None => Command::new(&prog),
+        };
         cmd.args(args)
             .current_dir(dir)
             .stdin(Stdio::piped())

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tcpcliserv::proto::{daytime, sum_binary, sum_text};
 
 use super::Protocol;
+use super::proc::describe_status;
 use super::report::{Failure, Tag, came, shown};
 use super::session::{Session, pass, skip};
 use super::wire::{Conn, End};
@@ -166,11 +167,20 @@ pub fn check_server(s: &mut Session<'_>) {
             Tag::Robustness,
             "a client that resets: the server serves the next client",
             |s| {
-                let sv = s.server()?;
+                let mut sv = s.server()?;
                 let mut c = s.connect(sv.addr, "A")?;
                 c.send(&ex.request[..ex.request.len() / 2], "half a request")?;
                 c.reset();
                 std::thread::sleep(Duration::from_millis(50));
+                if let Some(prog) = sv.prog.as_mut()
+                    && let Some(status) = prog.exited()
+                {
+                    return Err(Failure::new(
+                        "the server goes on serving",
+                        format!("it ended ({}) after the reset; {}", describe_status(status), prog.said()),
+                        "a reset reaches the server as read() returning -1 (ECONNRESET) or a write() failing (EPIPE, SIGPIPE): end that client's session, close its socket and accept() the next; never exit for one client",
+                    ));
+                }
                 let mut n = s.connect(sv.addr, "N")?;
                 ask(s, &mut n, &ex.request, &ex.reply, usize::MAX).map_err(|mut f| {
                     f.why = format!("the next client was not served: {}", f.why);

@@ -13,9 +13,12 @@ pub fn set_quiet(quiet: bool) {
 }
 
 /// Prints a line of the command trace (`+ WORDS`) on stdout.
+///
+/// A stdout that went away (`labnet run ... | head -3`) must not stop the teardown that
+/// prints these lines: the write's error is ignored ([`unp::log`]), never a panic.
 pub fn trace(line: impl std::fmt::Display) {
     if !QUIET.load(Ordering::Relaxed) {
-        println!("+ {line}");
+        unp::log(format_args!("+ {line}"));
     }
 }
 

@@ -52,7 +52,10 @@ pub fn down(names: &Names) -> unp::Result<()> {
         )));
     }
     if let Some(pid) = link_pid(names) {
-        println!("+ kill {pid}    # the link of {}", names.name());
+        unp::log(format_args!(
+            "+ kill {pid}    # the link of {}",
+            names.name()
+        ));
         let _ = kill(pid, Signal::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(5);
         while is_labnet(pid) && Instant::now() < deadline {
@@ -61,7 +64,7 @@ pub fn down(names: &Names) -> unp::Result<()> {
     }
     let problems = teardown(names);
     if problems.is_empty() {
-        println!("labnet: network {} is down", names.name());
+        unp::log(format_args!("labnet: network {} is down", names.name()));
         return Ok(());
     }
     Err(unp::Error::msg(problems.join("; ")))

@@ -65,9 +65,13 @@ pub fn with_network<T>(
             let _tell = SetOnDrop(&ended);
             link.run(stop, &finish)
         });
+        // Packets still in flight (the close's last ACK) cross before the link stops,
+        // which it does when `during` returns, or panics: the scope waits for the link
+        // thread, and a link told nothing would keep the panic (and the teardown after
+        // it) waiting forever.
+        let finishing = SetOnDrop(&finish);
         let result = during(net.names(), &ended);
-        // Packets still in flight (the close's last ACK) cross before the link stops.
-        finish.store(true, Ordering::Relaxed);
+        drop(finishing);
         (result, carrier.join())
     });
     let stats = link.stats();

@@ -38,6 +38,9 @@ Only on segments the analysis marks, after decoded:
 With --rtt, on segments that acknowledge one (tshark's tcp.analysis.acks_frame, ack_rtt):
   acks     the frame of the segment acknowledged
   ack_rtt  seconds from that segment to this one, 9 decimals
+After all the segments, one line per connection whose capture has neither a FIN nor a
+RST (the capture ended while it was open, or missed its close), without a frame field:
+  {"conn":N,"last_frame":F,"analysis":["no_close"],"note":"no FIN or RST in the capture: …"}
 The bookkeeping tables are in the text view only."#;
 
 /// Writes one segment as a JSON object on its own line (its fields: [`JSON_FIELDS`]).
@@ -86,6 +89,19 @@ pub fn json_line_with(out: &mut impl Write, row: &Row, rtt: bool) -> io::Result<
     if let (true, Some((frame, secs))) = (rtt, row.analysis.acks) {
         let _ = write!(s, ",\"acks\":{frame},\"ack_rtt\":{secs:.9}");
     }
+    s.push_str("}\n");
+    out.write_all(s.as_bytes())
+}
+
+/// Writes the line that ends the JSON of connection `conn` when the capture shows
+/// neither its close nor a reset: its last segment's frame and [`NO_CLOSE`].
+///
+/// [`NO_CLOSE`]: crate::tcp::explain::NO_CLOSE
+pub fn no_close_line(out: &mut impl Write, conn: usize, last_frame: u64) -> io::Result<()> {
+    let mut s = format!(
+        "{{\"conn\":{conn},\"last_frame\":{last_frame},\"analysis\":[\"no_close\"],\"note\":"
+    );
+    json_string(&mut s, crate::tcp::explain::NO_CLOSE);
     s.push_str("}\n");
     out.write_all(s.as_bytes())
 }

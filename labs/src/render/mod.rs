@@ -8,14 +8,20 @@
 //! | [`json`] | one JSON object per segment per line, for scripts ([`JSON_FIELDS`]) |
 //! | [`svg`] | the ladder as an SVG picture, written beside another view |
 //! | [`tsg`] | `--tsg`: the time-sequence graph (Stevens/tcptrace) of each connection, as SVG |
+//! | [`html`] | `--html`: one self-contained page: ladder, story, tables, each segment's fields beside its bytes |
 //! | [`rtt`] | `--rtt`: each ACK's RTT sample and the RFC 6298 estimator, per direction |
+//! | [`quiz`] | `--quiz`: the text view with the bookkeeping tables blank, as Markdown to fill in |
+//! | [`mark`] | `--answers`: the text view with a student's filled-in tables marked |
 //!
 //! JSON goes out as each segment arrives. The text and ladder views tell one connection
 //! at a time, so they hold a connection's rendered lines until it ends (its close or
 //! reset) and print them then; connections still open at the end of the file print last.
 
+pub mod html;
 pub mod json;
 pub mod ladder;
+pub mod mark;
+pub mod quiz;
 pub mod rtt;
 pub mod svg;
 pub mod text;
@@ -40,6 +46,11 @@ pub enum View {
     Json,
     /// An ASCII sequence diagram.
     Ladder,
+    /// The text view as a Markdown quiz: the bookkeeping tables' cells blank (`--quiz`).
+    Quiz,
+    /// The text view with a student's answers marked (`--answers`; see
+    /// [`Renderer::with_answers`]).
+    Mark,
 }
 
 /// Writes rows in one view.
@@ -49,6 +60,8 @@ pub struct Renderer<W: Write> {
     held: BTreeMap<usize, String>,
     /// With `--rtt`: each held connection's estimators.
     rtt: Option<BTreeMap<usize, rtt::Rtt>>,
+    /// With `--answers`: the student's answers and the marks so far.
+    marker: mark::Marker,
 }
 
 impl<W: Write> Renderer<W> {
@@ -59,7 +72,15 @@ impl<W: Write> Renderer<W> {
             out,
             held: BTreeMap::new(),
             rtt: None,
+            marker: mark::Marker::default(),
         }
+    }
+
+    /// Marks `answers` instead of showing the tables: the [`View::Mark`] view.
+    pub fn with_answers(mut self, answers: quiz::Answers) -> Renderer<W> {
+        self.view = View::Mark;
+        self.marker = mark::Marker::new(answers);
+        self
     }
 
     /// Also shows RTT samples and the RFC 6298 estimator (see [`rtt`]).
@@ -81,6 +102,8 @@ impl<W: Write> Renderer<W> {
         let text = self.held.entry(row.conn).or_default();
         match self.view {
             View::Ladder => ladder::line(text, row),
+            View::Quiz => text::segment_with(text, row, &mut quiz::table),
+            View::Mark => text::segment_with(text, row, &mut |s, t| self.marker.table(s, t)),
             _ => text::segment(text, row),
         }
         if row.ends {
@@ -99,18 +122,35 @@ impl<W: Write> Renderer<W> {
         if let Some(info) = tracker.conn(id) {
             writeln!(self.out, "{}", header(info, self.view))?;
         }
+        if self.view == View::Quiz {
+            quiz::end(&mut body);
+        }
         self.out.write_all(body.as_bytes())?;
         writeln!(self.out)
     }
 
     /// Ends the trace: open exchanges' tables, connections not yet printed, a summary.
     pub fn finish(mut self, tracker: &mut Tracker, summary: &str) -> io::Result<W> {
-        if self.view != View::Json {
+        let unclosed = tracker.unclosed();
+        if self.view == View::Json {
+            for (id, last) in unclosed {
+                json::no_close_line(&mut self.out, id, last)?;
+            }
+        } else {
             for (id, t) in tracker.finish() {
-                if self.view == View::Text
-                    && let Some(text) = self.held.get_mut(&id)
-                {
-                    text::table(text, &t);
+                let Some(text) = self.held.get_mut(&id) else {
+                    continue;
+                };
+                match self.view {
+                    View::Text => text::table(text, &t),
+                    View::Quiz => quiz::table(text, &t),
+                    View::Mark => self.marker.table(text, &t),
+                    View::Json | View::Ladder => {}
+                }
+            }
+            for (id, _) in unclosed {
+                if let Some(text) = self.held.get_mut(&id) {
+                    text::no_close(text);
                 }
             }
             let ids: Vec<usize> = self.held.keys().copied().collect();
@@ -118,6 +158,9 @@ impl<W: Write> Renderer<W> {
                 self.flush_conn(id, tracker)?;
             }
             writeln!(self.out, "{summary}")?;
+            if self.view == View::Mark {
+                writeln!(self.out, "{}", self.marker.score())?;
+            }
         }
         self.out.flush()?;
         Ok(self.out)
@@ -134,6 +177,7 @@ fn header(info: &ConnInfo, view: View) -> String {
     );
     match view {
         View::Ladder => ladder::heading(&mut s),
+        View::Quiz => quiz::heading(&mut s, info),
         _ => text::heading(&mut s, info),
     }
     s

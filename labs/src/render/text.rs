@@ -3,7 +3,7 @@
 //! the close the handout's bookkeeping table.
 
 use super::arrow;
-use crate::tcp::{ConnInfo, Row, Table, TableKind};
+use crate::tcp::{ConnInfo, Row, Table, TableKind, TableRow};
 use std::fmt::Write as _;
 
 /// Appends the text view's headings under a connection's first line: how the SYNs set
@@ -31,6 +31,11 @@ pub(super) fn heading(s: &mut String, info: &ConnInfo) {
 /// Appends one segment's line, with the tables around it: an exchange cut short by this
 /// segment ends before it; a table this segment completes includes it.
 pub(super) fn segment(s: &mut String, row: &Row) {
+    segment_with(s, row, &mut table);
+}
+
+/// [`segment`], with the tables written by `table` (the quiz's blanks, the marked answers).
+pub(super) fn segment_with(s: &mut String, row: &Row, table: &mut dyn FnMut(&mut String, &Table)) {
     if let Some(t) = &row.cut_short {
         table(s, t);
     }
@@ -43,8 +48,13 @@ pub(super) fn segment(s: &mut String, row: &Row) {
     }
 }
 
+/// Appends the line that ends a connection whose close (or reset) the capture lacks.
+pub(super) fn no_close(s: &mut String) {
+    let _ = writeln!(s, "        ↳ {}", crate::tcp::explain::NO_CLOSE);
+}
+
 /// Appends one segment's line, its columns under [`heading`]'s names.
-fn line(s: &mut String, row: &Row) {
+pub(super) fn line(s: &mut String, row: &Row) {
     let _ = writeln!(
         s,
         "{:>6}  {:>9.6}  {:<4} {:<6} {:>6} {:>6} {:>8} {:>5}  {:<15} {}",
@@ -82,17 +92,9 @@ pub(super) fn table(s: &mut String, t: &Table) {
     if !s.contains(BOOKKEEPING_LEGEND) {
         s.push_str(BOOKKEEPING_LEGEND);
     }
-    let title = match t.kind {
-        TableKind::Exchange => "data exchange",
-        TableKind::Close => "close",
-    };
-    let _ = writeln!(
-        s,
-        "        {:<24} {:>10} {:>10} {:>10} {:>10}",
-        title, "Server Seq", "Server Ack", "Client Seq", "Client Ack"
-    );
+    table_heading(s, t);
     for r in &t.rows {
-        let what = format!("#{} {} [{}] len {}", r.frame, arrow(r.side), r.flags, r.len);
+        let what = row_label(r);
         let b = r.book;
         let _ = writeln!(
             s,
@@ -109,4 +111,30 @@ pub(super) fn table(s: &mut String, t: &Table) {
             b.server_seq, b.server_ack, b.client_seq, b.client_ack
         );
     }
+}
+
+/// Appends a table's headings: what it follows, then the four columns.
+pub(super) fn table_heading(s: &mut String, t: &Table) {
+    let _ = writeln!(
+        s,
+        "        {:<24} {:>10} {:>10} {:>10} {:>10}",
+        table_title(t),
+        "Server Seq",
+        "Server Ack",
+        "Client Seq",
+        "Client Ack"
+    );
+}
+
+/// A table's first heading: what it follows.
+pub(super) fn table_title(t: &Table) -> &'static str {
+    match t.kind {
+        TableKind::Exchange => "data exchange",
+        TableKind::Close => "close",
+    }
+}
+
+/// A table row's first column, naming its segment: `#4 C→S [P.] len 4`.
+pub(super) fn row_label(r: &TableRow) -> String {
+    format!("#{} {} [{}] len {}", r.frame, arrow(r.side), r.flags, r.len)
 }

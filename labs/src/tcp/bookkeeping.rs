@@ -4,7 +4,7 @@
 use super::conn::Conn;
 use super::phase::Phase;
 use crate::decode::Side;
-use crate::packet::Segment;
+use crate::packet::{Flags, Segment};
 
 /// The most rows a bookkeeping table keeps (a bulk transfer is one long exchange).
 pub const MAX_TABLE_ROWS: usize = 8;
@@ -41,6 +41,21 @@ pub struct Bookkeeping {
     pub client_ack: u32,
 }
 
+/// The segment a side's bookkeeping numbers come from: the last one that side sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    /// Its frame number.
+    pub frame: u64,
+    /// Its relative Seq field (a SYN's is 0; the table counts it as 1).
+    pub seq: u32,
+    /// Its relative Ack field (raw when the ACK flag is off; the table counts it as 0).
+    pub ack: u32,
+    /// Its payload length.
+    pub len: u32,
+    /// Its flags.
+    pub flags: Flags,
+}
+
 /// One row of a bookkeeping table: which segment, and the table after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableRow {
@@ -54,6 +69,9 @@ pub struct TableRow {
     pub len: u32,
     /// The table after it.
     pub book: Bookkeeping,
+    /// The segments the table's numbers come from: the last one each side had sent
+    /// (this one included), the client's first; `None` for a side that sent nothing yet.
+    pub sent: [Option<Sent>; 2],
 }
 
 /// What a bookkeeping table follows.
@@ -101,6 +119,7 @@ impl Conn {
             flags: seg.flags.tcpdump(),
             len: seg.len,
             book,
+            sent: [self.dirs[0].sent, self.dirs[1].sent],
         };
         match phase {
             Phase::Data | Phase::Retransmission | Phase::Ack => {}

@@ -52,6 +52,8 @@ pub(super) struct Direction {
     /// The last relative Seq/Ack this side sent, a SYN counted as Seq 1 (see
     /// [`super::Bookkeeping`]).
     pub(super) last: (u32, u32),
+    /// The last segment this side sent, for the quiz's rule (see [`super::bookkeeping::Sent`]).
+    pub(super) sent: Option<super::bookkeeping::Sent>,
     /// Relative seq of this side's FIN.
     pub(super) fin: Option<u32>,
     /// True once this side's FIN was acknowledged and the ACK given a phase.
@@ -95,6 +97,8 @@ pub(super) struct Conn {
     half_close_told: bool,
     /// The stall detector.
     watch: super::stall::Watch,
+    /// The frame of the latest segment.
+    pub(super) last_frame: u64,
 }
 
 /// The index of `side`'s direction in [`Conn::dirs`].
@@ -125,6 +129,7 @@ impl Conn {
             first_fin: None,
             half_close_told: false,
             watch: Default::default(),
+            last_frame: 0,
         }
     }
 
@@ -133,6 +138,7 @@ impl Conn {
     pub(super) fn take(&mut self, frame: u64, time_ns: i128, side: Side, seg: &Segment<'_>) -> Row {
         let me = index(side);
         let other = 1 - me;
+        self.last_frame = frame;
         let f = seg.flags;
         let syn = f.has(Flags::SYN);
         let ack_flag = f.has(Flags::ACK);
@@ -166,6 +172,13 @@ impl Conn {
             if syn { seq.wrapping_add(1) } else { seq },
             if ack_flag { ack } else { 0 },
         );
+        dir.sent = Some(super::bookkeeping::Sent {
+            frame,
+            seq,
+            ack,
+            len: seg.len,
+            flags: f,
+        });
         let closed = !self.ended && self.closed(other, ack, ack_flag);
         let ends = matches!(phase, Phase::Reset) || closed;
         if ends {

@@ -188,6 +188,10 @@ fn event(e: Event, row: &Row) -> String {
     }
 }
 
+/// The sentence after the last segment of a connection that the capture shows neither
+/// closing (no FIN) nor reset (no RST).
+pub const NO_CLOSE: &str = "no FIN or RST in the capture: the capture ended while the connection was still open, or the close was not captured";
+
 /// True if the segment carries anything [`sentences`] would explain.
 pub fn has_notes(row: &Row) -> bool {
     !row.analysis.marks.is_empty() || !row.events.is_empty()

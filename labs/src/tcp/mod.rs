@@ -22,7 +22,7 @@ pub mod stall;
 #[cfg(test)]
 mod tests;
 
-pub use bookkeeping::{Bookkeeping, MAX_TABLE_ROWS, Table, TableKind, TableRow};
+pub use bookkeeping::{Bookkeeping, MAX_TABLE_ROWS, Sent, Table, TableKind, TableRow};
 pub use conn::MAX_PENDING;
 pub use phase::Phase;
 
@@ -246,19 +246,43 @@ impl Tracker {
         Some(row)
     }
 
-    /// Ends the capture: the exchanges and closes still open, per connection, as final
-    /// tables (a connection's exchange before its close).
-    pub fn finish(&mut self) -> Vec<(usize, Table)> {
-        let mut open: Vec<&mut Conn> = self.list.values_mut().collect();
+    /// The exchanges and closes still open, as [`Tracker::finish`] lists them, left in
+    /// place (for a second view of the same trace).
+    pub fn open_tables(&self) -> Vec<(usize, Table)> {
+        let mut open: Vec<&Conn> = self.list.values().collect();
         open.sort_by_key(|c| c.info.id);
         open.into_iter()
             .flat_map(|c| {
                 let id = c.info.id;
-                [c.exchange.take(), c.closing.take()]
+                [c.exchange.clone(), c.closing.clone()]
                     .into_iter()
                     .flatten()
                     .map(move |t| (id, t))
             })
             .collect()
+    }
+
+    /// The connections the capture shows no end of, neither a FIN nor a RST (see
+    /// [`explain::NO_CLOSE`]), by number, each with the frame of its last segment.
+    pub fn unclosed(&self) -> Vec<(usize, u64)> {
+        let mut open: Vec<(usize, u64)> = self
+            .list
+            .values()
+            .filter(|c| !c.ended && c.dirs.iter().all(|d| d.fin.is_none()))
+            .map(|c| (c.info.id, c.last_frame))
+            .collect();
+        open.sort_unstable();
+        open
+    }
+
+    /// Ends the capture: the exchanges and closes still open, per connection, as final
+    /// tables (a connection's exchange before its close).
+    pub fn finish(&mut self) -> Vec<(usize, Table)> {
+        let open = self.open_tables();
+        for c in self.list.values_mut() {
+            c.exchange = None;
+            c.closing = None;
+        }
+        open
     }
 }

@@ -1,0 +1,94 @@
+//! Helpers shared by labtrace's test files: running labtrace, temporary directories,
+//! skipping without a tool, capturing loopback traffic with tcpdump.
+
+#![allow(dead_code)] // each test file uses some of them
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use testkit::Proc;
+
+/// Runs labtrace with `args`: (exit status, stdout, stderr).
+pub fn labtrace(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_labtrace"))
+        .args(args)
+        .output()
+        .expect("run labtrace");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A fresh temporary directory for `name`.
+pub fn tmpdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("labtrace-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// True if `tool` runs; otherwise skips `what` (the test or a part of it), saying why,
+/// or fails under UNPLAB_REQUIRE_CAPTURE=1 (CI).
+#[track_caller]
+pub fn have(tool: &str, what: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        testkit::skip(
+            "UNPLAB_REQUIRE_CAPTURE",
+            &format!("{what}: {tool} is not installed (apt-get install {tool})"),
+        );
+    }
+    ok
+}
+
+/// Captures loopback traffic to `file` with tcpdump while `traffic` runs; `false` after
+/// a skip when tcpdump may not capture here (not root, no CAP_NET_RAW).
+#[track_caller]
+pub fn capture(iface: &str, port: u16, file: &Path, traffic: impl FnOnce() -> usize) -> bool {
+    let mut tcpdump = Proc::spawn(
+        "tcpdump",
+        &[
+            "-i",
+            iface,
+            "--immediate-mode",
+            // The default buffer drops packets on `any` in small VMs.
+            "-B",
+            "32768",
+            "-U",
+            "-w",
+            file.to_str().unwrap(),
+            "tcp",
+            "port",
+            &port.to_string(),
+        ],
+    );
+    let line = tcpdump.expect_stderr_line("'listening on' or why not", |l| {
+        l.contains("listening on") || l.contains("permission") || l.contains("not permitted")
+    });
+    if !line.contains("listening on") {
+        testkit::skip(
+            "UNPLAB_REQUIRE_CAPTURE",
+            &format!(
+                "tcpdump may not capture here (run as root): {}",
+                line.trim_end()
+            ),
+        );
+        return false;
+    }
+    let sessions = traffic();
+    // Stop only once every session's last segment is in the file.
+    let ended = testkit::wait_until(testkit::TIMEOUT, || {
+        let (_, out, _) = labtrace(&["--format", "json", file.to_str().unwrap()]);
+        out.matches(r#""phase":"close 4/4""#).count() + out.matches(r#""phase":"reset""#).count()
+            >= sessions
+    });
+    assert!(ended, "tcpdump did not write all {sessions} sessions");
+    tcpdump.signal(nix::sys::signal::Signal::SIGINT);
+    let (status, _, err) = tcpdump.wait_exit();
+    assert!(status.success(), "tcpdump: {err}");
+    true
+}
