@@ -12,6 +12,7 @@
 //! |---|---|
 //! | [`report`] | steps, verdicts, explanations; text, JSON and JUnit output |
 //! | [`proc`] | the program under check: process group, capped output, timeouts |
+//! | [`ports`] | free ports, and whether a server listens (TCP) or is bound (UDP) |
 //! | [`wire`] | connections with timeouts and a transcript |
 //! | [`session`] | one run: the ports, the directory, starting servers, running steps |
 //! | [`pcap`] | tcpdump while checking, and the segments of a failed step |
@@ -35,6 +36,7 @@ pub mod lottery;
 pub mod lottery_client;
 pub mod lottery_robust;
 pub mod pcap;
+pub mod ports;
 pub mod proc;
 pub mod relay;
 pub mod report;

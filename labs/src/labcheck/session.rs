@@ -7,9 +7,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::pcap::Capture;
-use super::proc::{
-    Program, describe_status, free_port, loopback, server_is_up, up_words, wait_until,
-};
+use super::ports::{free_port, server_is_up, up_words};
+use super::proc::{Program, describe_status, loopback, wait_until};
 use super::report::{Failure, Report, Step, Tag, Verdict};
 use super::wire::{Conn, Transcript};
 use super::{Options, Role, Target};
