@@ -212,6 +212,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_idle_clock_counts_from_the_client_only() {
+        use std::time::Duration;
+        assert_eq!(IdleClock::start(None).left(), None);
+        let mut c = IdleClock::start(Some(Duration::from_millis(30)));
+        assert!(!c.expired());
+        assert!(c.left().is_some_and(|l| l <= Duration::from_millis(30)));
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(c.expired());
+        assert_eq!(c.left(), Some(Duration::from_millis(1))); // never 0: that is "forever"
+        c.heard();
+        assert!(!c.expired());
+    }
+
+    #[test]
     fn only_paths_below_the_root_are_created() {
         let dir = std::env::temp_dir().join(format!("upload-root-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("sub")).unwrap();
