@@ -187,3 +187,108 @@ fn the_chapter_1_and_5_programs_and_the_lab_echo_pass_every_check() {
         assert!(ok && out.contains("1 passed, 0 failed"), "{out}");
     }
 }
+
+#[test]
+fn the_reference_udp_programs_pass_every_check() {
+    let r = reference;
+    let runs: [(Vec<String>, &str); 6] = [
+        (
+            vec![
+                "server".into(),
+                "udpecho".into(),
+                "--".into(),
+                r("udpechoserver"),
+                "{port}".into(),
+            ],
+            "9 passed, 0 failed",
+        ),
+        (
+            vec![
+                "client".into(),
+                "udpecho".into(),
+                "--".into(),
+                r("udpechoclient"),
+                "{host}".into(),
+                "{port}".into(),
+            ],
+            "5 passed, 0 failed",
+        ),
+        (
+            vec![
+                "server".into(),
+                "udpft".into(),
+                "--idle".into(),
+                "1".into(),
+                "--".into(),
+                r("udpftserver"),
+                "--port".into(),
+                "{port}".into(),
+                "--idle".into(),
+                "1".into(),
+            ],
+            "16 passed, 0 failed",
+        ),
+        (
+            vec![
+                "client".into(),
+                "udpft".into(),
+                "--".into(),
+                r("udpftclient"),
+                "{host}".into(),
+                "{local}".into(),
+                "{remote}".into(),
+                "--port".into(),
+                "{port}".into(),
+            ],
+            "9 passed, 0 failed",
+        ),
+        (
+            vec![
+                "server".into(),
+                "rft".into(),
+                "--".into(),
+                r("rftserver"),
+                "--port".into(),
+                "{port}".into(),
+            ],
+            "15 passed, 0 failed",
+        ),
+        (
+            vec![
+                "client".into(),
+                "rft".into(),
+                "--".into(),
+                r("rftclient"),
+                "{host}".into(),
+                "{local}".into(),
+                "{remote}".into(),
+                "--port".into(),
+                "{port}".into(),
+            ],
+            "11 passed, 0 failed",
+        ),
+    ];
+    for (args, want) in runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, out) = labcheck(&args);
+        assert!(ok && out.contains(want), "{out}");
+    }
+}
+
+#[test]
+fn a_udp_server_with_a_fixed_port_is_started_for_each_step() {
+    // The course's UDP_FTServ always binds 49312: labcheck is given the port instead of
+    // a {port} on the command line (here a free one, as the test must not collide).
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port().to_string())
+        .expect("a free port");
+    let server = reference("udpftserver");
+    let args = [
+        "server", "udpft", "--port", &port, "--only", "handout", "--", &server, "--port", &port,
+    ];
+    let (ok, out) = labcheck(&args);
+    assert!(ok, "{out}");
+    assert!(out.contains("10 passed, 0 failed, 6 skipped"), "{out}");
+    assert!(out.contains("PASS [handout] udpft.second-server"), "{out}");
+}

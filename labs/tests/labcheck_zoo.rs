@@ -6,10 +6,8 @@
 
 mod labcheck_util;
 
-use std::path::Path;
-use std::process::Command;
-
-use labcheck_util::{LABCHECK, TempDir, reference};
+use labcheck_util::reference;
+use labcheck_util::zoo::batch;
 
 /// (zoo program, mistake, check that must fail, words its explanation must hold)
 const CATCHES: &[(&str, &str, &str, &str)] = &[
@@ -146,48 +144,130 @@ const CATCHES: &[(&str, &str, &str, &str)] = &[
     ("ft_client", "eof-loop", "ft-client.size-0", "loops on EOF"),
 ];
 
-/// The manifest line of a zoo program with `bug`.
-fn line(zoo: &Path, program: &str, bug: &str) -> String {
-    let p = zoo.join(program).display().to_string();
-    let id = format!("{program}.{bug}");
-    match program {
-        "lottery_server" => format!("{id} server lottery -- {p} {{port}} {bug}"),
-        "lottery_client" => format!("{id} client lottery -- {p} {{host}} {{port}} {bug}"),
-        "ft_server" => format!("{id} server ft -- {p} {{port}} {bug}"),
-        _ => format!("{id} client ft -- {p} {{host}} {{port}} {{remote}} {{local}} {bug}"),
-    }
-}
+/// The UDP zoo: (zoo program, mistake, check that must fail, words its explanation must hold)
+const UDP_CATCHES: &[(&str, &str, &str, &str)] = &[
+    (
+        "udp_echo_server",
+        "first-client",
+        "udpecho.two-clients",
+        "not one kept from an earlier client",
+    ),
+    (
+        "udp_echo_server",
+        "other-port",
+        "udpecho.exchange",
+        "the socket the request came in on",
+    ),
+    (
+        "udp_echo_server",
+        "strlen",
+        "udpecho.binary",
+        "not strlen()",
+    ),
+    (
+        "udp_echo_server",
+        "dies-on-empty",
+        "udpecho.empty",
+        "not an end of file in UDP",
+    ),
+    (
+        "udp_echo_server",
+        "no-bind-check",
+        "udpecho.second-server",
+        "check bind()'s return value",
+    ),
+    (
+        "udp_echo_client",
+        "no-newline",
+        "udpecho-client.exchange",
+        "with its newline",
+    ),
+    (
+        "udp_echo_client",
+        "whole-buffer",
+        "udpecho-client.exchange",
+        "each line typed is one datagram",
+    ),
+    (
+        "udp_echo_client",
+        "resend-at-eof",
+        "udpecho-client.eof",
+        "Check fgets()'s return value",
+    ),
+    (
+        "udp_echo_client",
+        "overwrite-addr",
+        "udpecho-client.stranger",
+        "never &serv_addr",
+    ),
+    ("udp_ft_server", "append", "udpft.overwrite", "not O_APPEND"),
+    (
+        "udp_ft_server",
+        "no-trunc",
+        "udpft.overwrite",
+        "open with O_TRUNC",
+    ),
+    (
+        "udp_ft_server",
+        "writes-end",
+        "udpft.end",
+        "the END marker is in the file",
+    ),
+    ("udp_ft_server", "any-sender", "udpft.stranger", "UNP 8.8"),
+    (
+        "udp_ft_server",
+        "traversal",
+        "udpft.traversal",
+        "refuse any path with a `..`",
+    ),
+    ("udp_ft_server", "no-ok", "udpft.ok", "strncmp"),
+    (
+        "udp_ft_server",
+        "ignores-idle",
+        "udpft.no-end",
+        "silent for the idle time",
+    ),
+    (
+        "udp_ft_client",
+        "path-newline",
+        "udpft-client.size-0",
+        "ends with a newline",
+    ),
+    (
+        "udp_ft_client",
+        "whole-buffer",
+        "udpft-client.size-1",
+        "not the whole buffer",
+    ),
+    (
+        "udp_ft_client",
+        "no-end",
+        "udpft-client.size-0",
+        "sendto() `================END`",
+    ),
+    (
+        "udp_ft_client",
+        "no-open-check",
+        "udpft-client.missing",
+        "Check open()'s return value",
+    ),
+];
 
-/// Builds the zoo's programs with rustc into `dir`.
-fn build_zoo(dir: &Path) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/zoo");
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let builds: Vec<_> = ["lottery_server", "lottery_client", "ft_server", "ft_client"]
-        .iter()
-        .map(|name| {
-            let out = dir.join(name);
-            let file = src.join(format!("{name}.rs"));
-            Command::new(&rustc)
-                .args(["--edition", "2021", "-o"])
-                .arg(&out)
-                .arg(&file)
-                .spawn()
-                .expect("run rustc")
-        })
-        .collect();
-    for mut b in builds {
-        assert!(
-            b.wait().expect("wait rustc").success(),
-            "a zoo program did not build"
-        );
-    }
-}
+/// The zoo's programs, built with rustc.
+const PROGRAMS: [&str; 8] = [
+    "lottery_server",
+    "lottery_client",
+    "ft_server",
+    "ft_client",
+    "udp_echo_server",
+    "udp_echo_client",
+    "udp_ft_server",
+    "udp_ft_client",
+];
 
 #[test]
 fn every_mistake_of_the_zoo_is_caught_by_the_check_named_for_it() {
-    let tmp = TempDir::new("zoo");
-    build_zoo(tmp.path());
-    let mut manifest = vec![
+    let references = vec![
         format!(
             "ref-lotteryserver server lottery -- {} {{port}}",
             reference("lotteryserver")
@@ -205,53 +285,37 @@ fn every_mistake_of_the_zoo_is_caught_by_the_check_named_for_it() {
             reference("ftclient")
         ),
     ];
-    for program in ["lottery_server", "lottery_client", "ft_server", "ft_client"] {
-        manifest.push(line(tmp.path(), program, "none"));
-    }
-    for (program, bug, _, _) in CATCHES {
-        manifest.push(line(tmp.path(), program, bug));
-    }
-    let m = tmp.path().join("manifest");
-    std::fs::write(&m, manifest.join("\n")).expect("write manifest");
-    let out = tmp.path().join("out");
-    let run = Command::new(LABCHECK)
-        .args(["batch", "--jobs", "10", "--time-limit", "60", "--out"])
-        .arg(&out)
-        .arg(&m)
-        .output()
-        .expect("run labcheck batch");
-    let said =
-        String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{said}");
-    assert!(
-        said.contains(&format!("{} submissions checked", manifest.len())),
-        "{said}"
-    );
-    let book = std::fs::read_to_string(out.join("gradebook.csv")).expect("gradebook");
-    assert_eq!(book.lines().count(), manifest.len() + 1, "{book}");
-    for l in manifest.iter().take(8) {
-        let id = l.split(' ').next().unwrap_or_default();
-        let report = std::fs::read_to_string(out.join(format!("{id}.txt"))).unwrap_or_default();
-        assert!(
-            report.contains(" 0 failed, 0 skipped"),
-            "{id} should pass everything:\n{report}"
-        );
-    }
-    let mut missed = Vec::new();
-    for (program, bug, check, why) in CATCHES {
-        let id = format!("{program}.{bug}");
-        let json = std::fs::read_to_string(out.join(format!("{id}.json"))).unwrap_or_default();
-        let failed = json.contains(&format!(
-            "\"name\":\"{check}\",\"tag\":\"handout\",\"verdict\":\"FAIL\""
-        )) || json.contains(&format!(
-            "\"name\":\"{check}\",\"tag\":\"robustness\",\"verdict\":\"FAIL\""
-        ));
-        if !failed || !json.contains(why) {
-            let text = std::fs::read_to_string(out.join(format!("{id}.txt"))).unwrap_or_default();
-            missed.push(format!(
-                "{id}: {check} should fail explaining {why:?}\n{text}"
-            ));
-        }
-    }
-    assert!(missed.is_empty(), "{}", missed.join("\n"));
+    batch("zoo", references, &PROGRAMS[..4], CATCHES);
+}
+
+#[test]
+fn every_mistake_of_the_udp_zoo_is_caught_by_the_check_named_for_it() {
+    let r = reference;
+    let references = vec![
+        format!(
+            "ref-udpechoserver server udpecho -- {} {{port}}",
+            r("udpechoserver")
+        ),
+        format!(
+            "ref-udpechoclient client udpecho -- {} {{host}} {{port}}",
+            r("udpechoclient")
+        ),
+        format!(
+            "ref-udpftserver server udpft --idle 1 -- {} --port {{port}} --idle 1",
+            r("udpftserver")
+        ),
+        format!(
+            "ref-udpftclient client udpft -- {} {{host}} {{local}} {{remote}} --port {{port}}",
+            r("udpftclient")
+        ),
+        format!(
+            "ref-rftserver server rft --idle 1 -- {} --port {{port}} --idle 1",
+            r("rftserver")
+        ),
+        format!(
+            "ref-rftclient client rft -- {} {{host}} {{local}} {{remote}} --port {{port}}",
+            r("rftclient")
+        ),
+    ];
+    batch("udpzoo", references, &PROGRAMS[4..], UDP_CATCHES);
 }

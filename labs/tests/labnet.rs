@@ -3,7 +3,7 @@
 //! link can end (SIGTERM, `labnet down`, SIGKILL then `labnet down`, a panic), also
 //! none of a user's shells and commands; networks started together get different
 //! addresses. The scenarios of `labnet run` and `labnet bench` are in
-//! `labnet/scenarios.rs`, the docs' three-terminal session in `labnet/docs_session.rs`,
+//! `labnet/scenarios.rs` (the UDP ones in `labnet/udp.rs`), the docs' three-terminal session in `labnet/docs_session.rs`,
 //! what they share in `labnet/harness.rs`.
 //!
 //! The tests need root, `/dev/net/tun`, iproute2's `ip`, `ping` and `tshark`; without
@@ -21,6 +21,8 @@ mod docs_session;
 mod harness;
 #[path = "labnet/scenarios.rs"]
 mod scenarios;
+#[path = "labnet/udp.rs"]
+mod udp;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

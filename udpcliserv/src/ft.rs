@@ -21,7 +21,7 @@ use std::time::Duration;
 use unp::addr::{explain_privileged_port, unmap};
 use unp::{Context, Error, Result, printable, sock_ntop};
 
-use crate::upload::{Upload, UploadRoot};
+use crate::upload::{IdleClock, Upload, UploadRoot};
 
 /// The course's fixed port, `SERV_PORT` in UDP_FTServ.c.
 pub const SERV_PORT: u16 = 49312;
@@ -78,8 +78,9 @@ pub fn serve(
             file.map_err(|e| unp::err_ret(&e.with_peer(sock_ntop(&cliaddr))))
                 .ok(),
         );
-        unp::udp::set_rcvtimeo(&sockfd, opts.idle)?; // armour: a lost END must not block forever
+        let mut idle = IdleClock::start(opts.idle); // armour: a lost END must not block forever
         let ended = loop {
+            unp::udp::set_rcvtimeo(&sockfd, idle.left())?; // the silence left to the client
             // recvfrom(): the next piece of the file, or END; nothing says one was lost
             let (n, from) = match unp::udp::recvfrom(&sockfd, &mut buf) {
                 Ok(got) => got,
@@ -92,8 +93,12 @@ pub fn serve(
                     "ignored a datagram from {} (not the uploading client)",
                     sock_ntop(&from)
                 ));
-                continue; // UNP 8.8: anyone can send to our port
+                match idle.expired() {
+                    true => break false, // armour: others kept talking, the client did not
+                    false => continue,   // UNP 8.8: anyone can send to our port
+                }
             }
+            idle.heard();
             if &buf[..n] == END_FLAG {
                 break true;
             }

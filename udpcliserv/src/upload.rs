@@ -117,6 +117,45 @@ fn why(at: std::os::fd::BorrowedFd<'_>, name: &OsStr, err: nix::errno::Errno) ->
     }
 }
 
+/// An upload's idle clock (armour). A receive timeout on the socket (`SO_RCVTIMEO`)
+/// starts again with every datagram, anyone's: a second client asking every half
+/// second would keep a dead upload open forever. This clock counts from the uploading
+/// client's last datagram only.
+#[derive(Debug, Clone, Copy)]
+pub struct IdleClock {
+    limit: Option<std::time::Duration>,
+    heard: std::time::Instant,
+}
+
+impl IdleClock {
+    /// A clock that gives up after `limit` of silence (`None`: never).
+    pub fn start(limit: Option<std::time::Duration>) -> IdleClock {
+        IdleClock {
+            limit,
+            heard: std::time::Instant::now(),
+        }
+    }
+
+    /// The uploading client was heard from.
+    pub fn heard(&mut self) {
+        self.heard = std::time::Instant::now();
+    }
+
+    /// True once the client has been silent for the whole limit (others may still
+    /// be sending: the socket's timeout then never fires by itself).
+    pub fn expired(&self) -> bool {
+        self.limit.is_some_and(|l| self.heard.elapsed() >= l)
+    }
+
+    /// The receive timeout to set now: what is left of the limit, at least 1 ms (a
+    /// zero `SO_RCVTIMEO` would mean "wait forever"); `None` without a limit.
+    pub fn left(&self) -> Option<std::time::Duration> {
+        let left = |l: std::time::Duration| l.saturating_sub(self.heard.elapsed());
+        self.limit
+            .map(|l| left(l).max(std::time::Duration::from_millis(1)))
+    }
+}
+
 /// One upload in progress on the server: the file (or none, after a refusal or a
 /// failed write: the datagrams are then counted and dropped) and what arrived.
 #[derive(Debug)]
@@ -171,6 +210,20 @@ impl Upload {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_idle_clock_counts_from_the_client_only() {
+        use std::time::Duration;
+        assert_eq!(IdleClock::start(None).left(), None);
+        let mut c = IdleClock::start(Some(Duration::from_millis(30)));
+        assert!(!c.expired());
+        assert!(c.left().is_some_and(|l| l <= Duration::from_millis(30)));
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(c.expired());
+        assert_eq!(c.left(), Some(Duration::from_millis(1))); // never 0: that is "forever"
+        c.heard();
+        assert!(!c.expired());
+    }
 
     #[test]
     fn only_paths_below_the_root_are_created() {

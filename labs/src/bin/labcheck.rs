@@ -12,9 +12,11 @@ use unp::{Error, Result};
 
 /// Checks a lab program, anyone's, against the lab's protocol, and explains each failure.
 ///
-/// PROTOCOL: lottery, ft, iterft, echo, labecho, sum08, sum09, daytime. A server's command
-/// line holds {port} (and {dir}, the directory holding the files a file server serves);
-/// a client's holds {host} and {port} (an ft client also {remote} and {local}).
+/// PROTOCOL: lottery, ft, iterft, echo, labecho, sum08, sum09, daytime, udpecho, udpft,
+/// rft. A server's command line holds {port} (and {dir}, the directory holding the files
+/// a file server serves or an upload server writes); a client's holds {host} and {port}
+/// (an ft, udpft or rft client also {remote} and {local}). A program with a fixed port
+/// (the course's UDP_FTServ, UDP_FTCli: 49312) is given --port instead of {port}.
 /// Exit status: 0 when every selected check passed, 1 otherwise.
 /// labcheck is not a sandbox: the program runs with your rights.
 #[derive(Parser)]
@@ -73,6 +75,12 @@ struct Check {
     /// Where to make the run's directory (default: the temp directory).
     #[arg(long)]
     workdir: Option<PathBuf>,
+    /// The program's own fixed port, when its command line has no {port}.
+    #[arg(long)]
+    port: Option<u16>,
+    /// Seconds after which the server claims to give up a silent upload (udpft, rft).
+    #[arg(long)]
+    idle: Option<u64>,
     /// The program's command line.
     #[arg(last = true)]
     command: Vec<String>,
@@ -174,6 +182,8 @@ fn single(role: Role, c: Check) -> Result<()> {
     opts.step_timeout = Duration::from_secs(c.timeout.max(1));
     opts.time_limit = Duration::from_secs(c.time_limit.max(1));
     opts.workdir = c.workdir;
+    opts.fixed_port = c.port;
+    opts.idle = c.idle.map(|s| Duration::from_secs(s.max(1)));
     let report = labs::labcheck::check(&opts);
     print(&report, c.format)?;
     if report.passed() {

@@ -34,13 +34,13 @@ mod cli {
         Up(LinkArgs),
         /// Run a lab's server and client across the link, show the transcript and capture
         Run {
-            /// lottery, ft, echo, daytime or sum
+            /// lottery, ft, echo, daytime, sum, udpecho, udpft, rft or udpseq
             #[arg(value_parser = Scenario::parse)]
             scenario: Scenario,
             /// The client uses the server's IPv6 address
             #[arg(long)]
             ipv6: bool,
-            /// Size of the file the ft scenario transfers (4096, 1MiB, 200MB)
+            /// Size of the file the ft, udpft and rft scenarios transfer (4096, 1MiB, 200MB)
             #[arg(long, default_value = "1MiB", value_parser = bench::size)]
             size: u64,
             /// How long the client may run, in seconds
@@ -234,6 +234,7 @@ mod cli {
         let names = names(&args.name)?;
         let opts = args.options(format!("{}-{}.pcap", args.name, play.scenario));
         let workdir = play.workdir.clone();
+        let udp = play.scenario.is_udp();
         let result = with_network(&names, &opts, stop, |n, ended| {
             announce(n, &opts);
             scenario::play(n, &play, ended)
@@ -241,7 +242,9 @@ mod cli {
         let _ = std::fs::remove_dir_all(&workdir);
         let (_, stats) = result?;
         println!("{}", link::describe(&stats));
-        report::repairs(&opts.pcap, opts.capture);
+        if !udp {
+            report::repairs(&opts.pcap, opts.capture);
+        }
         report::explain(&opts.pcap)
     }
 

@@ -5,7 +5,7 @@
 //! The manifest has one submission a line, `#` comments and blank lines ignored:
 //!
 //! ```text
-//! # ID   ROLE   PROTOCOL [--concurrent] [--only handout] [--timeout S] -- COMMAND…
+//! # ID   ROLE   PROTOCOL [--concurrent] [--only handout] [--timeout S] [--port P] [--idle S] -- COMMAND…
 //! alice  server lottery -- alice/lotteryserver {port}
 //! bob    client ft -- bob/ftclient {host} {port} {remote} {local}
 //! ```
@@ -122,12 +122,20 @@ pub fn parse_manifest(text: &str, base: &Path) -> Result<Vec<Submission>> {
                         Tag::Handout
                     })
                 }
-                "--timeout" => {
+                "--timeout" | "--idle" => {
                     let secs = it
                         .next()
                         .and_then(|s| s.parse::<u64>().ok())
-                        .ok_or_else(|| bad("--timeout wants seconds"))?;
-                    opts.step_timeout = Duration::from_secs(secs.max(1));
+                        .ok_or_else(|| bad(&format!("{f} wants seconds")))?;
+                    let secs = Duration::from_secs(secs.max(1));
+                    match f.as_str() {
+                        "--idle" => opts.idle = Some(secs),
+                        _ => opts.step_timeout = secs,
+                    }
+                }
+                "--port" => {
+                    let port = it.next().and_then(|s| s.parse::<u16>().ok());
+                    opts.fixed_port = Some(port.ok_or_else(|| bad("--port wants a port"))?);
                 }
                 _ => return Err(bad(&format!("unknown option {f}"))),
             }
@@ -257,6 +265,13 @@ mod tests {
             ])
         );
         assert_eq!(subs[1].opts.only, Some(Tag::Handout));
+        let udp = parse_manifest(
+            "c server udpft --port 49312 --idle 2 -- ./UDP_FTServ",
+            Path::new("/"),
+        )
+        .unwrap();
+        assert_eq!(udp[0].opts.fixed_port, Some(49312));
+        assert_eq!(udp[0].opts.idle, Some(Duration::from_secs(2)));
         assert_eq!(
             subs[1].opts.target,
             Target::Command(vec![

@@ -12,16 +12,22 @@
 //! |---|---|
 //! | [`report`] | steps, verdicts, explanations; text, JSON and JUnit output |
 //! | [`proc`] | the program under check: process group, capped output, timeouts |
+//! | [`ports`] | free ports, and whether a server listens (TCP) or is bound (UDP) |
 //! | [`wire`] | connections with timeouts and a transcript |
 //! | [`session`] | one run: the ports, the directory, starting servers, running steps |
 //! | [`pcap`] | tcpdump while checking, and the segments of a failed step |
 //! | [`lottery`], [`lottery_robust`], [`lottery_client`] | Practice 3 |
 //! | [`ft`], [`ft_robust`], [`ftfiles`], [`ft_client`] | Practice 4, one-shot and iterative |
 //! | [`simple`], [`simple_client`] | daytime, echo, the lab's echo, sum08, sum09 |
+//! | [`dgram`] | UDP: a datagram socket with timeouts and a transcript, a bound port |
+//! | [`udpecho`], [`udpecho_client`] | Lab 4's UDP echo |
+//! | [`udpft`], [`udpft_robust`], [`udpft_client`] | Lab 4's UDP upload (`================END`) |
+//! | [`relay`], [`rft`], [`rft_client`] | unplab's reliable transfer, through a lossy relay |
 //! | [`batch`] | a class: manifest → gradebook CSV and reports |
 //! | [`starter`], [`starter_toml`] | starter code: the reference sources with their blanks cut out |
 
 pub mod batch;
+pub mod dgram;
 pub mod ft;
 pub mod ft_client;
 pub mod ft_robust;
@@ -30,13 +36,22 @@ pub mod lottery;
 pub mod lottery_client;
 pub mod lottery_robust;
 pub mod pcap;
+pub mod ports;
 pub mod proc;
+pub mod relay;
 pub mod report;
+pub mod rft;
+pub mod rft_client;
 pub mod session;
 pub mod simple;
 pub mod simple_client;
 pub mod starter;
 pub mod starter_toml;
+pub mod udpecho;
+pub mod udpecho_client;
+pub mod udpft;
+pub mod udpft_client;
+pub mod udpft_robust;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -64,11 +79,17 @@ pub enum Protocol {
     Sum09,
     /// RFC 867 daytime.
     Daytime,
+    /// Lab 4's UDP echo (UDP_Echo_Server, UDP_Echo_Client).
+    UdpEcho,
+    /// Lab 4's UDP upload (UDP_FTServ, UDP_FTCli): path, `ok`, data, `================END`.
+    UdpFt,
+    /// unplab's reliable UDP transfer (rftserver, rftclient).
+    Rft,
 }
 
 impl Protocol {
     /// Every protocol, in the order `--help` lists them.
-    pub const ALL: [Protocol; 8] = [
+    pub const ALL: [Protocol; 11] = [
         Protocol::Lottery,
         Protocol::Ft,
         Protocol::IterFt,
@@ -77,6 +98,9 @@ impl Protocol {
         Protocol::Sum08,
         Protocol::Sum09,
         Protocol::Daytime,
+        Protocol::UdpEcho,
+        Protocol::UdpFt,
+        Protocol::Rft,
     ];
 
     /// Its name on the command line.
@@ -90,6 +114,9 @@ impl Protocol {
             Protocol::Sum08 => "sum08",
             Protocol::Sum09 => "sum09",
             Protocol::Daytime => "daytime",
+            Protocol::UdpEcho => "udpecho",
+            Protocol::UdpFt => "udpft",
+            Protocol::Rft => "rft",
         }
     }
 
@@ -108,7 +135,14 @@ impl Protocol {
             Protocol::Sum08 => Proto::Sum08,
             Protocol::Sum09 => Proto::Sum09,
             Protocol::Daytime => Proto::Daytime,
+            Protocol::UdpEcho => Proto::Echo,
+            Protocol::UdpFt | Protocol::Rft => Proto::Raw,
         }
+    }
+
+    /// True for the protocols over UDP (a server is up once its port is bound).
+    pub fn is_udp(self) -> bool {
+        matches!(self, Protocol::UdpEcho | Protocol::UdpFt | Protocol::Rft)
     }
 }
 
@@ -152,6 +186,12 @@ pub struct Options {
     pub time_limit: Duration,
     /// Where the run's directory is made (default: the system's temp directory).
     pub workdir: Option<PathBuf>,
+    /// The program's own fixed port, for a command line without `{port}` (the course's
+    /// UDP_FTServ and UDP_FTCli always use 49312).
+    pub fixed_port: Option<u16>,
+    /// The server claims to give up an upload that stays silent this long (`udpft`,
+    /// `rft`): `udpft.no-end` then requires it to serve the next client.
+    pub idle: Option<Duration>,
 }
 
 impl Options {
@@ -167,6 +207,8 @@ impl Options {
             step_timeout: Duration::from_secs(3),
             time_limit: Duration::from_secs(120),
             workdir: None,
+            fixed_port: None,
+            idle: None,
         }
     }
 }
@@ -186,11 +228,24 @@ pub fn check(opts: &Options) -> report::Report {
             return r;
         }
     };
+    // Runs with the same fixed port (a batch of UDP_FTServ) take turns.
+    static FIXED_PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = opts.fixed_port.map(|_| {
+        FIXED_PORT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
     match (opts.role, opts.proto) {
         (Role::Server, Protocol::Lottery) => lottery::check(&mut s),
         (Role::Client, Protocol::Lottery) => lottery_client::check(&mut s),
         (Role::Server, Protocol::Ft | Protocol::IterFt) => ft::check(&mut s),
         (Role::Client, Protocol::Ft | Protocol::IterFt) => ft_client::check(&mut s),
+        (Role::Server, Protocol::UdpEcho) => udpecho::check(&mut s),
+        (Role::Client, Protocol::UdpEcho) => udpecho_client::check(&mut s),
+        (Role::Server, Protocol::UdpFt) => udpft::check(&mut s),
+        (Role::Client, Protocol::UdpFt) => udpft_client::check(&mut s),
+        (Role::Server, Protocol::Rft) => rft::check(&mut s),
+        (Role::Client, Protocol::Rft) => rft_client::check(&mut s),
         (Role::Server, _) => simple::check_server(&mut s),
         (Role::Client, _) => simple::check_client(&mut s),
     }

@@ -24,7 +24,7 @@ const LOOPBACK: &str = "lo";
 const LOOPBACK: &str = "lo0";
 
 impl Capture {
-    /// Starts tcpdump on loopback for the TCP segments to or from `ports`, writing
+    /// Starts tcpdump on loopback for the TCP segments and UDP datagrams to or from `ports`, writing
     /// `path`; waits until it captures.
     pub fn start(path: &Path, ports: &[u16]) -> Result<Capture, String> {
         let filter = ports
@@ -35,7 +35,7 @@ impl Capture {
         let mut child = Command::new("tcpdump")
             .args(["-i", LOOPBACK, "-U", "-n", "-s", "512", "-w"])
             .arg(path)
-            .arg(format!("tcp and ({filter})"))
+            .arg(format!("(tcp or udp) and ({filter})"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -7,9 +7,9 @@
 //! stalling or flooding the check.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -272,51 +272,6 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
-static HANDED_OUT: Mutex<Vec<u16>> = Mutex::new(Vec::new());
-
-/// A TCP port free on loopback now, never handed out before by this process (so that
-/// checks running side by side in a batch never share one).
-pub fn free_port() -> Result<u16, String> {
-    for _ in 0..50 {
-        let l =
-            TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| format!("bind error: {e}"))?;
-        let port = l
-            .local_addr()
-            .map_err(|e| format!("getsockname error: {e}"))?
-            .port();
-        let mut used = HANDED_OUT.lock().unwrap_or_else(PoisonError::into_inner);
-        if !used.contains(&port) {
-            used.push(port);
-            return Ok(port);
-        }
-    }
-    Err("no free port found".to_string())
-}
-
-/// True when something listens on TCP `port` (any address). On Linux this reads
-/// `/proc/net/tcp{,6}` and so never connects (a probe connection would be a client an
-/// iterative server must serve); elsewhere it tries to bind the port.
-pub fn is_listening(port: u16) -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        let want = format!(":{port:04X} ");
-        ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|f| {
-            std::fs::read_to_string(f).is_ok_and(|t| {
-                t.lines().skip(1).any(|l| {
-                    let mut cols = l.split_whitespace();
-                    let local = cols.nth(1).unwrap_or("");
-                    let state = cols.nth(1).unwrap_or("");
-                    state == "0A" && format!("{local} ").ends_with(&want)
-                })
-            })
-        })
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        TcpListener::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port))).is_err()
-    }
-}
-
 /// The loopback address of `port`.
 pub fn loopback(port: u16) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, port))
@@ -352,4 +307,19 @@ pub fn children_states(pid: u32) -> Vec<(u32, char)> {
         }
     }
     found
+}
+
+/// Makes `BASE/labcheck-PID-N`, a fresh directory.
+pub fn make_run_dir(base: &Path) -> Result<PathBuf, String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = base.join(format!("labcheck-{}-{n}", std::process::id()));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("mkdir error: {e}: {}", dir.display())),
+        }
+    }
 }

@@ -3,11 +3,12 @@
 //! limit.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::pcap::Capture;
-use super::proc::{Program, describe_status, free_port, is_listening, loopback, wait_until};
+use super::ports::{free_port, server_is_up, up_words};
+use super::proc::{Program, describe_status, loopback, wait_until};
 use super::report::{Failure, Report, Step, Tag, Verdict};
 use super::wire::{Conn, Transcript};
 use super::{Options, Role, Target};
@@ -98,7 +99,7 @@ impl<'o> Session<'o> {
     /// Prepares a run: its directory and ports, and the capture when asked for.
     pub fn new(opts: &'o Options) -> Result<Session<'o>, String> {
         let base = opts.workdir.clone().unwrap_or_else(std::env::temp_dir);
-        let dir = make_run_dir(&base)?;
+        let dir = super::proc::make_run_dir(&base)?;
         let ports = (0..PORTS)
             .map(|_| free_port())
             .collect::<Result<Vec<u16>, String>>()?;
@@ -118,6 +119,7 @@ impl<'o> Session<'o> {
             if let Target::Addr(a) = opts.target {
                 watched.push(a.port());
             }
+            watched.extend(opts.fixed_port);
             match Capture::start(&dir.join("labcheck.pcap"), &watched) {
                 Ok(c) => Some(c),
                 Err(e) => {
@@ -264,46 +266,62 @@ impl<'o> Session<'o> {
         Ok(d)
     }
 
-    /// A fresh server on a port of its own, listening; or the given `--addr`.
+    /// A fresh server on a port of its own (or its fixed `--port`), listening (a UDP
+    /// server: bound); or the given `--addr`.
     pub fn server(&mut self) -> Result<Served, Failure> {
         if let Target::Addr(addr) = self.opts.target {
             return Ok(Served { prog: None, addr });
         }
-        let port = self.port()?;
+        let port = match self.opts.fixed_port {
+            Some(p) => p,
+            None => self.port()?,
+        };
         let argv = self.argv(&[("{port}", &port.to_string())]);
         let mut prog = self.spawn(&argv)?;
         let t = self.t.max(Duration::from_secs(5));
+        let udp = self.opts.proto.is_udp();
         let mut ended = None;
         let up = wait_until(t, || {
             ended = prog.exited();
-            ended.is_some() || is_listening(port)
+            ended.is_some() || server_is_up(port, udp)
         });
+        let (waits, before, calls) = up_words(udp);
         if let Some(status) = ended {
             return Err(Failure::new(
-                format!("the server listens on port {port} and waits for clients"),
+                format!("the server {waits} port {port} and waits for clients"),
                 format!(
-                    "it ended ({}) before listening; {}",
+                    "it ended ({}) before {before}; {}",
                     describe_status(status),
                     prog.said()
                 ),
-                "a server must socket(), bind() the port from its command line, listen() and then accept() clients; read the message it printed",
+                format!("a server must {calls}; read the message it printed"),
             ));
         }
         if !up {
             return Err(Failure::new(
-                format!("the server listens on port {port} within {} s", t.as_secs()),
-                "nothing listens on the port".to_string(),
-                "does it take the port from its command line (argv[1]) and call listen()? Did it block before listen()?",
+                format!("the server {waits} port {port} within {} s", t.as_secs()),
+                format!("nothing {waits} the port"),
+                format!(
+                    "does it take the port from its command line (argv[1])? A server must {calls}"
+                ),
             ));
         }
-        self.say(format!(
-            "server listening on port {port} (pid {})",
-            prog.pid()
-        ));
+        let state = if udp { "bound to" } else { "listening on" };
+        self.say(format!("server {state} port {port} (pid {})", prog.pid()));
         Ok(Served {
             prog: Some(prog),
             addr: loopback(port),
         })
+    }
+
+    /// The step's transcript, for a connection or socket of labcheck's own.
+    pub fn transcript(&self) -> &Transcript {
+        &self.log
+    }
+
+    /// Records a port labcheck used in this step (to find its packets in the capture).
+    pub fn used_port(&mut self, port: u16) {
+        self.step_ports.push(port);
     }
 
     /// Connects to `addr` as client `name` (`A`, `B`).
@@ -372,20 +390,5 @@ impl<'o> Session<'o> {
         }
         self.report.secs = self.started.elapsed().as_secs_f64();
         self.report
-    }
-}
-
-/// Makes `BASE/labcheck-PID-N`, a fresh directory.
-fn make_run_dir(base: &Path) -> Result<PathBuf, String> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    loop {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = base.join(format!("labcheck-{}-{n}", std::process::id()));
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(format!("mkdir error: {e}: {}", dir.display())),
-        }
     }
 }

@@ -27,6 +27,7 @@
 //! | [`programs`] | the lab programs, started inside a namespace, their output collected |
 //! | [`scenario`] | `labnet run`: a lab's server and client across the link, with a transcript |
 //! | [`report`] | after a run: labtrace's story of the capture, tshark's counts |
+//! | [`upload`] | after `udpft` or `rft`: the copy compared, datagram by datagram |
 //! | [`bench`] | `labnet bench ft`: throughput for each loss and delay, a table and a chart |
 //! | [`plot`] | the chart: an SVG line chart written by hand |
 //! | [`control`] | `labnet exec`, `labnet shell`, `labnet down` |
@@ -50,4 +51,5 @@ pub mod session;
 pub mod signals;
 pub mod tap;
 pub mod tun;
+pub mod upload;
 pub mod way;

@@ -8,6 +8,14 @@
 //! | `echo` | `tcpserv04 -p 9877` | `tcpcli01 ADDR -p 9877` | two lines |
 //! | `daytime` | `daytimetcpsrv -p 13` | `daytimetcpcli ADDR -p 13` | — |
 //! | `sum` | `tcpserv08 -p 9877` | `tcpcli08 ADDR -p 9877` | `2 5`, `10 20` |
+//! | `udpecho` | `udpechoserver 10000` | `udpechoclient ADDR 10000` | two lines |
+//! | `udpft` | `udpftserver --root DIR --idle 2 --once` | `udpftclient ADDR data.bin copy.bin` | — (a file of `--size` bytes) |
+//! | `rft` | `rftserver --root DIR` | `rftclient ADDR data.bin copy.bin` | — (a file of `--size` bytes) |
+//! | `udpseq` | `udpseqserver 10000 --idle 2` | `udpseqclient ADDR 10000 --count 200` | — |
+//!
+//! `udpft` compares the copy and says how it differs: the course's upload has no
+//! sequence numbers and no ACKs, so under `--loss` the copy is silently short (the
+//! scenario still succeeds: that is what it shows). `rft` must deliver it identical.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -34,24 +42,46 @@ pub enum Scenario {
     Daytime,
     /// UNP's text sum (tcpserv08, tcpcli08).
     Sum,
+    /// Lab 4's UDP echo (udpechoserver, udpechoclient).
+    UdpEcho,
+    /// Lab 4's UDP upload (udpftserver, udpftclient): corrupted silently under loss.
+    UdpFt,
+    /// unplab's reliable UDP upload (rftserver, rftclient): identical under loss.
+    Rft,
+    /// The course's sequence experiment (udpseqserver, udpseqclient).
+    UdpSeq,
 }
 
 impl Scenario {
     /// Every scenario, for `--help`.
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::Lottery,
         Scenario::Ft,
         Scenario::Echo,
         Scenario::Daytime,
         Scenario::Sum,
+        Scenario::UdpEcho,
+        Scenario::UdpFt,
+        Scenario::Rft,
+        Scenario::UdpSeq,
     ];
+
+    /// True for the UDP scenarios (nothing for tshark's TCP repair counts).
+    pub fn is_udp(self) -> bool {
+        matches!(
+            self,
+            Scenario::UdpEcho | Scenario::UdpFt | Scenario::Rft | Scenario::UdpSeq
+        )
+    }
 
     /// Parses a scenario's name.
     pub fn parse(s: &str) -> Result<Scenario, String> {
         Scenario::ALL
             .into_iter()
             .find(|sc| sc.to_string() == s)
-            .ok_or_else(|| format!("`{s}`: scenarios are lottery, ft, echo, daytime, sum"))
+            .ok_or_else(|| {
+                format!("`{s}`: scenarios are lottery, ft, echo, daytime, sum, udpecho, udpft, rft, udpseq")
+            })
     }
 }
 
@@ -63,6 +93,10 @@ impl fmt::Display for Scenario {
             Scenario::Echo => "echo",
             Scenario::Daytime => "daytime",
             Scenario::Sum => "sum",
+            Scenario::UdpEcho => "udpecho",
+            Scenario::UdpFt => "udpft",
+            Scenario::Rft => "rft",
+            Scenario::UdpSeq => "udpseq",
         })
     }
 }
@@ -74,7 +108,7 @@ pub struct Play {
     pub scenario: Scenario,
     /// The client connects to the server's IPv6 address instead of its IPv4 one.
     pub ipv6: bool,
-    /// Size of the file the `ft` scenario transfers.
+    /// Size of the file the `ft`, `udpft` and `rft` scenarios transfer.
     pub size: u64,
     /// Working directory for the `ft` scenario's files (removed afterwards).
     pub workdir: PathBuf,
@@ -107,6 +141,8 @@ fn script(play: &Play, server: IpAddr) -> Script {
     let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let root = play.workdir.join("root");
     let copy = play.workdir.join("copy.bin");
+    let (root_arg, data) = (root.display().to_string(), play.workdir.join("data.bin"));
+    let data = data.display().to_string();
     match play.scenario {
         Scenario::Lottery => Script {
             server: ("lotteryserver", args(&["10000", "--seed", "1"])),
@@ -144,6 +180,33 @@ fn script(play: &Play, server: IpAddr) -> Script {
             input: "2 5\n10 20\n",
             server_ends: false,
         },
+        Scenario::UdpEcho => Script {
+            server: ("udpechoserver", args(&["10000"])),
+            client: ("udpechoclient", args(&[&addr, "10000"])),
+            input: "hello across the link\nsecond line\n",
+            server_ends: false,
+        },
+        Scenario::UdpFt => Script {
+            server: (
+                "udpftserver",
+                args(&["--root", &root_arg, "--idle", "2", "--once"]),
+            ),
+            client: ("udpftclient", args(&[&addr, &data, "copy.bin"])),
+            input: "",
+            server_ends: true,
+        },
+        Scenario::Rft => Script {
+            server: ("rftserver", args(&["--root", &root_arg])),
+            client: ("rftclient", args(&[&addr, &data, "copy.bin"])),
+            input: "",
+            server_ends: false,
+        },
+        Scenario::UdpSeq => Script {
+            server: ("udpseqserver", args(&["10000", "--idle", "2"])),
+            client: ("udpseqclient", args(&[&addr, "10000", "--count", "200"])),
+            input: "",
+            server_ends: true,
+        },
     }
 }
 
@@ -155,8 +218,15 @@ pub fn play(names: &Names, play: &Play, stop: &AtomicBool) -> unp::Result<Played
         IpAddr::V4(names.ipv4(Side::Server))
     };
     let s = script(play, server_addr);
-    if play.scenario == Scenario::Ft {
-        make_file(&play.workdir.join("root").join("data.bin"), play.size)?;
+    match play.scenario {
+        Scenario::Ft => make_file(&play.workdir.join("root").join("data.bin"), play.size)?,
+        Scenario::UdpFt | Scenario::Rft => {
+            make_file(&play.workdir.join("data.bin"), play.size)?;
+            let root = play.workdir.join("root");
+            std::fs::create_dir_all(&root)
+                .map_err(|e| unp::Error::os("mkdir", e).with_detail(root.display().to_string()))?;
+        }
+        _ => {}
     }
     let server = programs::start(&names.netns(Side::Server), s.server.0, &s.server.1, "");
     let mut server = server?;
@@ -190,6 +260,10 @@ pub fn play(names: &Names, play: &Play, stop: &AtomicBool) -> unp::Result<Played
         client_time,
         bytes: 0,
     };
+    if let Scenario::UdpFt | Scenario::Rft = play.scenario {
+        played.bytes = super::upload::compare(play, client_time)?;
+        return Ok(played);
+    }
     if play.scenario == Scenario::Ft {
         played.bytes = compare(&play.workdir)?;
         let secs = client_time.as_secs_f64().max(1e-9);

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod zoo;
+
 /// labcheck's own binary.
 pub const LABCHECK: &str = env!("CARGO_BIN_EXE_labcheck");
 

@@ -12,7 +12,7 @@ use unp::addr::unmap;
 use unp::{Error, Result, printable, sock_ntop};
 
 use super::proto::{Kind, MAX_PACKET, Packet};
-use crate::upload::UploadRoot;
+use crate::upload::{IdleClock, UploadRoot};
 
 /// How far ahead of the next expected packet the server keeps early arrivals.
 pub const MAX_AHEAD: u32 = 1024;
@@ -34,7 +34,8 @@ pub fn serve(
     let mut session: Option<Session> = None;
     let mut finished: Option<(SocketAddr, u32)> = None; // to re-ACK a repeated FIN
     loop {
-        unp::udp::set_rcvtimeo(&sockfd, session.as_ref().map(|_| idle))?;
+        // the silence left to the uploading client (armour: not restarted by others)
+        unp::udp::set_rcvtimeo(&sockfd, session.as_ref().and_then(|s| s.idle.left()))?;
         // recvfrom(): any packet, from any client, in any order, maybe twice
         let (n, from) = match unp::udp::recvfrom(&sockfd, &mut buf) {
             Ok(got) => got,
@@ -47,6 +48,14 @@ pub fn serve(
             Err(e) if e.is_interrupted() => continue,
             Err(e) => return Err(e),
         };
+        if session
+            .as_ref()
+            .is_some_and(|s| s.idle.expired() && unmap(s.client) != unmap(from))
+        {
+            if let Some(s) = session.take() {
+                unp::log(format_args!("{}", s.abandon(idle))); // armour: others talked, the client did not
+            }
+        }
         let Ok(pkt) = Packet::parse(&buf[..n]) else {
             continue;
         }; // not ours: drop it
@@ -55,7 +64,7 @@ pub fn serve(
             .is_some_and(|s| unmap(s.client) == unmap(from));
         let reply: Vec<u8> = match (pkt.kind, ours) {
             (Kind::Req, false) if session.is_none() => {
-                let (started, reply) = Session::start(root, from, &pkt);
+                let (started, reply) = Session::start(root, from, &pkt, idle);
                 session = started;
                 reply
             }
@@ -114,6 +123,7 @@ pub struct Session {
     early: BTreeMap<u32, Vec<u8>>,
     bytes: u64,
     duplicates: u64,
+    idle: IdleClock,
 }
 
 impl Session {
@@ -122,6 +132,7 @@ impl Session {
         root: &UploadRoot,
         client: SocketAddr,
         req: &Packet<'_>,
+        idle: Duration,
     ) -> (Option<Session>, Vec<u8>) {
         let path = printable(req.payload);
         unp::log(format_args!("{}: upload to [{path}]", sock_ntop(&client)));
@@ -135,6 +146,7 @@ impl Session {
                     early: BTreeMap::new(),
                     bytes: 0,
                     duplicates: 0,
+                    idle: IdleClock::start(Some(idle)),
                 };
                 (Some(s), ack(1, req.stamp))
             }
@@ -147,6 +159,7 @@ impl Session {
 
     /// Takes one packet of this session's client.
     pub fn receive(&mut self, pkt: &Packet<'_>) -> Received {
+        self.idle.heard();
         match pkt.kind {
             Kind::Req => Received::Ack(self.next.max(1)), // our ACK of the REQ was lost
             Kind::Data if pkt.seq == self.next => {

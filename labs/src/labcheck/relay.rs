@@ -1,0 +1,207 @@
+//! A lossy relay on loopback: labcheck stands between a UDP client and its server and
+//! drops, delays past the next datagram (reorders) or doubles datagrams, each with its
+//! own probability, from a seeded generator (the same run loses the same datagrams).
+//! No root, no network namespace: any UDP program's robustness can be checked this way.
+//!
+//! ```text
+//! client ──▶ relay's front port ──(impaired)──▶ relay's back socket ──▶ server
+//! client ◀── relay's front port ◀──(impaired)── relay's back socket ◀── server
+//! ```
+//! The client is whoever last sent to the front port.
+
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+/// What the relay does to each datagram, each way.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Impair {
+    /// Probability a datagram is dropped.
+    pub loss: f64,
+    /// Probability a datagram is held back and sent after the next one.
+    pub reorder: f64,
+    /// Probability a datagram is sent twice.
+    pub duplicate: f64,
+}
+
+impl Impair {
+    /// How it reads in a report: `10 % loss, 10 % reordered`.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = [
+            (self.loss, "loss"),
+            (self.reorder, "reordered"),
+            (self.duplicate, "duplicated"),
+        ]
+        .iter()
+        .filter(|(p, _)| *p > 0.0)
+        .map(|(p, what)| format!("{:.0} % {what}", p * 100.0))
+        .collect();
+        if parts.is_empty() {
+            "nothing impaired".into()
+        } else {
+            format!("{} each way", parts.join(", "))
+        }
+    }
+}
+
+/// What happened to the datagrams of one direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Datagrams that came to the relay.
+    pub came: u64,
+    /// Dropped.
+    pub dropped: u64,
+    /// Sent after the datagram behind them.
+    pub reordered: u64,
+    /// Sent twice.
+    pub duplicated: u64,
+}
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} datagrams: {} dropped, {} reordered, {} duplicated",
+            self.came, self.dropped, self.reordered, self.duplicated
+        )
+    }
+}
+
+/// A relay running in two threads, one per direction; stopped when dropped.
+pub struct Relay {
+    front: SocketAddr,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<Tally>>,
+}
+
+impl Relay {
+    /// Binds the front port (`front_port`, 0 for any) on loopback and relays to `server`.
+    pub fn start(
+        front_port: u16,
+        server: SocketAddr,
+        imp: Impair,
+        seed: u64,
+    ) -> std::io::Result<Relay> {
+        let front = UdpSocket::bind((Ipv4Addr::LOCALHOST, front_port))?;
+        let back = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
+        for s in [&front, &back] {
+            s.set_read_timeout(Some(Duration::from_millis(10)))?;
+            let _ = socket2::SockRef::from(s).set_recv_buffer_size(4 << 20);
+        }
+        let addr = front.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let client: Arc<Mutex<Option<SocketAddr>>> = Arc::default();
+        let (f2, b2, c2) = (front.try_clone()?, back.try_clone()?, client.clone());
+        let up = Lane {
+            from: front,
+            to: back,
+            imp,
+            rng: StdRng::seed_from_u64(seed),
+            stop: stop.clone(),
+        };
+        let down = Lane {
+            from: b2,
+            to: f2,
+            imp,
+            rng: StdRng::seed_from_u64(seed ^ 0x5eed),
+            stop: stop.clone(),
+        };
+        let threads = vec![
+            std::thread::spawn(move || {
+                up.run(|from| {
+                    *client.lock().unwrap_or_else(PoisonError::into_inner) = Some(from);
+                    Some(server)
+                })
+            }),
+            std::thread::spawn(move || {
+                down.run(|_| *c2.lock().unwrap_or_else(PoisonError::into_inner))
+            }),
+        ];
+        Ok(Relay {
+            front: addr,
+            stop,
+            threads,
+        })
+    }
+
+    /// Where the client sends.
+    pub fn addr(&self) -> SocketAddr {
+        self.front
+    }
+
+    /// Stops the relay; returns what it did toward the server and toward the client.
+    pub fn stop(mut self) -> (Tally, Tally) {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut t = self.threads.drain(..).map(|h| h.join().unwrap_or_default());
+        (t.next().unwrap_or_default(), t.next().unwrap_or_default())
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// One direction.
+struct Lane {
+    from: UdpSocket,
+    to: UdpSocket,
+    imp: Impair,
+    rng: StdRng,
+    stop: Arc<AtomicBool>,
+}
+
+impl Lane {
+    /// Relays until stopped; `dest` says where a datagram from an address goes.
+    fn run(mut self, mut dest: impl FnMut(SocketAddr) -> Option<SocketAddr>) -> Tally {
+        let mut t = Tally::default();
+        let mut buf = vec![0u8; 65536];
+        let mut held: Option<(Vec<u8>, SocketAddr, Instant)> = None;
+        while !self.stop.load(Ordering::Relaxed) {
+            let got = self.from.recv_from(&mut buf);
+            // A held datagram waits for the next one, or 20 ms at most.
+            if let Some((d, to, since)) = held.take() {
+                if got.is_ok() || since.elapsed() > Duration::from_millis(20) {
+                    let next = got
+                        .as_ref()
+                        .ok()
+                        .and_then(|&(n, from)| Some((n, dest(from)?)));
+                    if let Some((n, to2)) = next {
+                        t.came += 1;
+                        self.pass(&buf[..n], to2, &mut t);
+                    }
+                    let _ = self.to.send_to(&d, to);
+                    continue;
+                }
+                held = Some((d, to, since));
+            }
+            let Ok((n, from)) = got else { continue };
+            let Some(to) = dest(from) else { continue };
+            t.came += 1;
+            if self.rng.random_bool(self.imp.loss) {
+                t.dropped += 1;
+            } else if held.is_none() && self.rng.random_bool(self.imp.reorder) {
+                t.reordered += 1;
+                held = Some((buf[..n].to_vec(), to, Instant::now()));
+            } else {
+                self.pass(&buf[..n], to, &mut t);
+            }
+        }
+        t
+    }
+
+    /// Sends one datagram on, twice with the duplicate probability.
+    fn pass(&mut self, d: &[u8], to: SocketAddr, t: &mut Tally) {
+        let _ = self.to.send_to(d, to);
+        if self.rng.random_bool(self.imp.duplicate) {
+            t.duplicated += 1;
+            let _ = self.to.send_to(d, to);
+        }
+    }
+}
