@@ -45,7 +45,19 @@ fn delay_100ms_makes_a_200ms_round_trip_and_sigterm_tears_down() {
         "RTT {min} ms: {}",
         text(&out)
     );
-    assert!(avg <= 260.0, "RTT average {avg} ms: {}", text(&out));
+    // The median, not the average: one round trip that a loaded machine scheduled a
+    // second late (seen in CI) says nothing about the link.
+    let mut times: Vec<f64> = text(&out)
+        .lines()
+        .filter_map(|l| l.split("time=").nth(1)?.split(' ').next()?.parse().ok())
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let median = times.get(times.len() / 2).copied().unwrap_or(f64::MAX);
+    assert!(
+        median <= 260.0,
+        "RTT median {median} ms (average {avg}): {}",
+        text(&out)
+    );
     let out = net.exec("server", &["ping", "-c", "3", "-i", "0.2", &net.addrs[1]]);
     let (_, got, min, _) = ping_summary(&out);
     assert_eq!(got, 3, "{}", text(&out));
