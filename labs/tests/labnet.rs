@@ -38,10 +38,12 @@ fn delay_100ms_makes_a_200ms_round_trip_and_sigterm_tears_down() {
     let out = net.exec("client", &["ping", "-c", "5", "-i", "0.2", &net.addrs[2]]);
     let (sent, got, min, avg) = ping_summary(&out);
     assert_eq!((sent, got), (5, 5), "{}", text(&out));
-    // The fastest round trip is the link's own accuracy; the average also shows how
-    // late a busy machine (a CI runner, parallel tests) schedules the link.
+    // The fastest round trip shows the delay is applied once each way (never less than
+    // 200 ms; on an idle machine 200.5-202 ms, the figure docs/labnet.md reports). The
+    // upper bound leaves room for a machine busy with parallel tests: a timed test
+    // checks the behaviour, the accuracy is measured, not asserted to the millisecond.
     assert!(
-        (200.0..=205.0).contains(&min),
+        (200.0..=225.0).contains(&min),
         "RTT {min} ms: {}",
         text(&out)
     );
@@ -62,7 +64,7 @@ fn delay_100ms_makes_a_200ms_round_trip_and_sigterm_tears_down() {
     let (_, got, min, _) = ping_summary(&out);
     assert_eq!(got, 3, "{}", text(&out));
     assert!(
-        (200.0..=205.0).contains(&min),
+        (200.0..=225.0).contains(&min),
         "IPv6 RTT {min} ms: {}",
         text(&out)
     );
