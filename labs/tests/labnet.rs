@@ -2,7 +2,8 @@
 //! ping and tshark see; no namespace, state file or process is left after any way the
 //! link can end (SIGTERM, `labnet down`, SIGKILL then `labnet down`, a panic), also
 //! none of a user's shells and commands; networks started together get different
-//! addresses. The scenarios of `labnet run` and `labnet bench` are in
+//! addresses. The rate, jitter, reordering and duplication measured are in
+//! `labnet/accuracy.rs`, the scenarios of `labnet run` and `labnet bench` in
 //! `labnet/scenarios.rs`, the docs' three-terminal session in `labnet/docs_session.rs`,
 //! what they share in `labnet/harness.rs`.
 //!
@@ -13,6 +14,8 @@
 
 #![cfg(target_os = "linux")]
 
+#[path = "labnet/accuracy.rs"]
+mod accuracy;
 #[path = "labnet/docs_session.rs"]
 mod docs_session;
 #[path = "labnet/harness.rs"]

@@ -32,8 +32,8 @@ pub const REORDER_HOLD: Duration = Duration::from_millis(1);
 /// At most this many packets wait in one direction (a bound on memory).
 pub const MAX_QUEUED: usize = 100_000;
 
-/// At most this many delivered packets' buffers are kept for reuse.
-const MAX_SPARE: usize = 4096;
+/// At most this many bytes of delivered packets' buffers are kept for reuse.
+const MAX_SPARE_BYTES: usize = 16 << 20;
 
 /// A new buffer holds at least this many bytes (an Ethernet-sized packet).
 const BUFFER: usize = 2048;
@@ -65,19 +65,25 @@ pub struct Lane {
     queue: BinaryHeap<Queued>,
     arrivals: u64,
     spare: Vec<Vec<u8>>,
+    spare_bytes: usize,
+    /// Bytes in front of each packet that a wire does not carry (the virtio header).
+    header: usize,
     /// What happened so far.
     pub stats: LaneStats,
 }
 
 impl Lane {
-    /// A lane applying `imp`.
-    pub fn new(imp: Impairments) -> Lane {
+    /// A lane applying `imp` to packets that start with `header` bytes a wire does not
+    /// carry (the rate does not count them).
+    pub fn new(imp: Impairments, header: usize) -> Lane {
         Lane {
             imp,
             busy_until: Instant::now(),
             queue: BinaryHeap::new(),
             arrivals: 0,
             spare: Vec::new(),
+            spare_bytes: 0,
+            header,
             stats: LaneStats::default(),
         }
     }
@@ -110,7 +116,8 @@ impl Lane {
 
     /// Gives back the buffer of a delivered packet, for the next one to use.
     pub fn recycle(&mut self, buffer: Vec<u8>) {
-        if self.spare.len() < MAX_SPARE {
+        if self.spare_bytes + buffer.capacity() <= MAX_SPARE_BYTES {
+            self.spare_bytes += buffer.capacity();
             self.spare.push(buffer);
         }
     }
@@ -128,15 +135,18 @@ impl Lane {
                 self.stats.overflowed += 1;
                 return;
             }
-            let bits = data.len() as f64 * 8.0;
+            let bits = data.len().saturating_sub(self.header) as f64 * 8.0;
             self.busy_until = start + Duration::from_secs_f64(bits / rate as f64);
             leaves = self.busy_until;
         }
         let travel = self.travel_time(rng);
-        let mut packet = self
-            .spare
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(BUFFER.max(data.len())));
+        let mut packet = match self.spare.pop() {
+            Some(p) => {
+                self.spare_bytes -= p.capacity();
+                p
+            }
+            None => Vec::with_capacity(BUFFER.max(data.len())),
+        };
         packet.clear();
         packet.extend_from_slice(data);
         self.arrivals += 1;
@@ -193,7 +203,7 @@ mod tests {
     use rand::SeedableRng;
 
     fn lane(imp: Impairments) -> (Lane, StdRng) {
-        (Lane::new(imp), StdRng::seed_from_u64(1))
+        (Lane::new(imp, 0), StdRng::seed_from_u64(1))
     }
 
     fn drain(l: &mut Lane, at: Instant) -> Vec<u8> {
@@ -289,5 +299,17 @@ mod tests {
             "{:?}",
             l.stats
         );
+    }
+
+    #[test]
+    fn the_rate_does_not_count_the_header_a_wire_does_not_carry() {
+        let imp = Impairments {
+            rate: Some(8_000_000),
+            ..Default::default()
+        };
+        let mut l = Lane::new(imp, 10);
+        let t0 = Instant::now();
+        l.admit(t0, &[0; 1010], &mut StdRng::seed_from_u64(1));
+        assert_eq!(l.next_due(), Some(t0 + Duration::from_millis(1)));
     }
 }

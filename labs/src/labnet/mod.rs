@@ -16,6 +16,7 @@
 //! | [`names`] | a network's name, its namespaces, addresses and state directory |
 //! | [`netns`] | builds the two namespaces, and the guard that always tears them down |
 //! | [`tun`] | opens a TUN device inside a namespace (`setns` in a short-lived thread) |
+//! | [`offload`] | the virtio header of each packet; large (TSO) segments cut for the capture |
 //! | [`impair`] | the impairments: parsing `--loss 10%`, `--delay 100ms`, `--rate 10mbit` |
 //! | [`lane`] | one direction of the link: each packet's fate and its time-ordered queue |
 //! | [`way`] | one direction's thread: reads a TUN device, the lane, writes the other |
@@ -40,6 +41,7 @@ pub mod lane;
 pub mod link;
 pub mod names;
 pub mod netns;
+pub mod offload;
 pub mod pcap;
 pub mod plot;
 pub mod profile;

@@ -14,6 +14,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use super::command::{ip, trace};
+use super::impair::PerDirection;
 use super::names::{Names, Side, StateLock, TUN_NAME, free_index};
 use super::tun;
 
@@ -41,8 +42,9 @@ pub type Tuns = (File, File);
 
 impl Network {
     /// Builds the network `names` with the lowest free index, or says why not (it
-    /// exists already: `labnet down`).
-    pub fn up(names: &Names) -> unp::Result<(Network, Tuns)> {
+    /// exists already: `labnet down`). `offload`: which directions take large segments
+    /// (the client's TUN device reads client→server, the server's server→client).
+    pub fn up(names: &Names, offload: PerDirection<bool>) -> unp::Result<(Network, Tuns)> {
         // Held until the index is recorded and the namespaces exist: two labnets
         // starting at once take turns (and `ip netns add` mounts /run/netns only once).
         let lock = StateLock::take()?;
@@ -72,16 +74,16 @@ impl Network {
             ip(&["netns", "add", &names.netns(side)])?;
         }
         drop(lock);
-        let client = net.configure(Side::Client)?;
-        let server = net.configure(Side::Server)?;
+        let client = net.configure(Side::Client, offload.to_server)?;
+        let server = net.configure(Side::Server, offload.to_client)?;
         Ok((net, (client, server)))
     }
 
     /// Opens the TUN device of `side` and gives it its addresses.
-    fn configure(&self, side: Side) -> unp::Result<File> {
+    fn configure(&self, side: Side, offload: bool) -> unp::Result<File> {
         let ns = self.names.netns(side);
         ip(&["-n", &ns, "link", "set", "lo", "up"])?;
-        let tun = tun::open_in(&ns, TUN_NAME)?;
+        let tun = tun::open_in(&ns, TUN_NAME, offload)?;
         // No IPv6 link-local address: the capture shows only the lab's own traffic.
         ip(&["-n", &ns, "link", "set", TUN_NAME, "addrgenmode", "none"])?;
         let v4 = format!("{}/24", self.names.ipv4(side));
