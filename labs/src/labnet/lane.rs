@@ -55,8 +55,9 @@ pub struct LaneStats {
     pub overflowed: u64,
 }
 
-/// A packet waiting in the queue: when it leaves, its arrival number, its bytes.
-type Queued = Reverse<(Instant, u64, Vec<u8>)>;
+/// A packet waiting in the queue: when it leaves, its arrival number, how many packets
+/// a wire would carry for it (a large segment: its segments), its bytes.
+type Queued = Reverse<(Instant, u64, u64, Vec<u8>)>;
 
 /// One direction of the link.
 pub struct Lane {
@@ -99,9 +100,10 @@ impl Lane {
     }
 
     /// Decides the fate of `packet`, which arrived at `now`, and queues what survives
-    /// (a copy of it).
-    pub fn admit(&mut self, now: Instant, packet: &[u8], rng: &mut StdRng) {
-        self.stats.received += 1;
+    /// (a copy of it). `wire` is how many packets a wire would carry for it (more than
+    /// one for a large segment, which only a lane that acts on no single packet gets).
+    pub fn admit(&mut self, now: Instant, packet: &[u8], wire: u64, rng: &mut StdRng) {
+        self.stats.received += wire;
         let imp = self.imp;
         if imp.loss > 0.0 && rng.random_bool(imp.loss) {
             self.stats.lost += 1;
@@ -109,9 +111,9 @@ impl Lane {
         }
         if imp.duplicate > 0.0 && rng.random_bool(imp.duplicate) {
             self.stats.duplicated += 1;
-            self.enqueue(now, packet, rng);
+            self.enqueue(now, packet, wire, rng);
         }
-        self.enqueue(now, packet, rng);
+        self.enqueue(now, packet, wire, rng);
     }
 
     /// Gives back the buffer of a delivered packet, for the next one to use.
@@ -122,7 +124,7 @@ impl Lane {
         }
     }
 
-    fn enqueue(&mut self, now: Instant, data: &[u8], rng: &mut StdRng) {
+    fn enqueue(&mut self, now: Instant, data: &[u8], wire: u64, rng: &mut StdRng) {
         if self.queue.len() >= MAX_QUEUED {
             self.stats.overflowed += 1;
             return;
@@ -151,7 +153,7 @@ impl Lane {
         packet.extend_from_slice(data);
         self.arrivals += 1;
         self.queue
-            .push(Reverse((leaves + travel, self.arrivals, packet)));
+            .push(Reverse((leaves + travel, self.arrivals, wire, packet)));
     }
 
     /// This packet's time on the wire: delay ± jitter, or the reorder shortcut.
@@ -176,7 +178,7 @@ impl Lane {
 
     /// When the next queued packet leaves, if any is queued.
     pub fn next_due(&self) -> Option<Instant> {
-        self.queue.peek().map(|Reverse((t, _, _))| *t)
+        self.queue.peek().map(|Reverse((t, _, _, _))| *t)
     }
 
     /// The next packet due at `now`, taken off the queue ([`Lane::recycle`] its
@@ -185,15 +187,15 @@ impl Lane {
         if self.next_due()? > now {
             return None;
         }
-        let Reverse((_, _, packet)) = self.queue.pop()?;
-        self.stats.forwarded += 1;
+        let Reverse((_, _, wire, packet)) = self.queue.pop()?;
+        self.stats.forwarded += wire;
         Some(packet)
     }
 
     /// Counts a packet that went straight through (see [`Lane::passes_through`]).
-    pub fn passed_through(&mut self) {
-        self.stats.received += 1;
-        self.stats.forwarded += 1;
+    pub fn passed_through(&mut self, wire: u64) {
+        self.stats.received += wire;
+        self.stats.forwarded += wire;
     }
 }
 
@@ -217,7 +219,7 @@ mod tests {
             ..Default::default()
         });
         let t0 = Instant::now();
-        l.admit(t0, &[1], &mut rng);
+        l.admit(t0, &[1], 1, &mut rng);
         assert!(l.pop_due(t0 + Duration::from_millis(99)).is_none());
         assert_eq!(l.pop_due(t0 + Duration::from_millis(100)), Some(vec![1]));
     }
@@ -230,7 +232,7 @@ mod tests {
         });
         let t0 = Instant::now();
         for _ in 0..10_000 {
-            l.admit(t0, &[0], &mut rng);
+            l.admit(t0, &[0], 1, &mut rng);
         }
         // 4 standard deviations of Binomial(10000, 0.1): 120.
         assert!((880..=1120).contains(&l.stats.lost), "{:?}", l.stats);
@@ -246,7 +248,7 @@ mod tests {
         });
         let t0 = Instant::now();
         for i in 0..50 {
-            l.admit(t0 + Duration::from_micros(i), &[i as u8], &mut rng);
+            l.admit(t0 + Duration::from_micros(i), &[i as u8], 1, &mut rng);
         }
         let order = drain(&mut l, t0 + Duration::from_secs(1));
         assert_eq!(order.len(), 50);
@@ -261,7 +263,7 @@ mod tests {
             ..Default::default()
         });
         let t0 = Instant::now();
-        l.admit(t0, &[7], &mut rng);
+        l.admit(t0, &[7], 1, &mut rng);
         assert_eq!(drain(&mut l, t0), vec![7, 7]);
         assert_eq!(l.stats.duplicated, 1);
     }
@@ -273,11 +275,11 @@ mod tests {
             ..Default::default()
         });
         let t0 = Instant::now();
-        l.admit(t0, &[1; 100], &mut rng);
+        l.admit(t0, &[1; 100], 1, &mut rng);
         let first = l.pop_due(t0 + Duration::from_secs(1)).unwrap();
         let place = first.as_ptr();
         l.recycle(first);
-        l.admit(t0, &[2; 50], &mut rng);
+        l.admit(t0, &[2; 50], 1, &mut rng);
         let second = l.pop_due(t0 + Duration::from_secs(1)).unwrap();
         assert_eq!((second.as_ptr(), second.len(), second[0]), (place, 50, 2));
     }
@@ -290,7 +292,7 @@ mod tests {
         });
         let t0 = Instant::now();
         for _ in 0..200 {
-            l.admit(t0, &[0; 1000], &mut rng); // 1 ms each
+            l.admit(t0, &[0; 1000], 1, &mut rng); // 1 ms each
         }
         assert_eq!(l.next_due(), Some(t0 + Duration::from_millis(1)));
         assert_eq!(drain(&mut l, t0 + Duration::from_millis(10)).len(), 10);
@@ -309,7 +311,20 @@ mod tests {
         };
         let mut l = Lane::new(imp, 10);
         let t0 = Instant::now();
-        l.admit(t0, &[0; 1010], &mut StdRng::seed_from_u64(1));
+        l.admit(t0, &[0; 1010], 1, &mut StdRng::seed_from_u64(1));
         assert_eq!(l.next_due(), Some(t0 + Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn a_large_segment_counts_as_its_packets() {
+        let (mut l, mut rng) = lane(Impairments {
+            delay: Duration::from_millis(1),
+            ..Default::default()
+        });
+        let t0 = Instant::now();
+        l.admit(t0, &[0; 100], 45, &mut rng);
+        l.passed_through(3);
+        assert_eq!(drain(&mut l, t0 + Duration::from_secs(1)).len(), 1);
+        assert_eq!((l.stats.received, l.stats.forwarded), (48, 48));
     }
 }

@@ -97,32 +97,41 @@ pub fn wire_packets<E>(
     scratch: &mut Vec<u8>,
     mut each: impl FnMut(&[u8], &[u8]) -> Result<(), E>,
 ) -> Result<(), E> {
-    let (Some(hdr), Some(packet)) = (VnetHdr::parse(frame), frame.get(HDR_LEN..)) else {
+    let Some((hdr, packet)) = split(frame) else {
         return each(frame, &[]);
     };
-    let tso = matches!(hdr.gso_type & 0x7f, GSO_TCPV4 | GSO_TCPV6);
-    match (tso, hdr.flags & NEEDS_CSUM != 0) {
-        (true, _) if hdr.gso_size > 0 => match Tso::new(packet, &hdr) {
-            Some(tso) => tso.segments(scratch, each),
-            None => each(packet, &[]),
-        },
-        (_, true) => match checksum_field(packet, &hdr) {
-            Some((start, field)) => {
-                scratch.clear();
-                scratch.extend_from_slice(&packet[..field + 2]);
-                let sum = ones_sum(ones_sum(0, &packet[start..field + 2]), &packet[field + 2..]);
-                // UDP sends a checksum of 0 as 0xffff (0 means "none").
-                let check = match finish(sum) {
-                    0 if hdr.csum_offset == 6 => 0xffff,
-                    c => c,
-                };
-                scratch[field..field + 2].copy_from_slice(&check.to_be_bytes());
-                each(scratch, &packet[field + 2..])
-            }
-            None => each(packet, &[]),
-        },
-        _ => each(packet, &[]),
+    if let Some(tso) = Tso::of(packet, &hdr) {
+        return tso.segments(scratch, each);
     }
+    let field = match hdr.flags & NEEDS_CSUM {
+        0 => None,
+        _ => checksum_field(packet, &hdr),
+    };
+    let Some((start, field)) = field else {
+        return each(packet, &[]);
+    };
+    scratch.clear();
+    scratch.extend_from_slice(&packet[..field + 2]);
+    let sum = ones_sum(ones_sum(0, &packet[start..field + 2]), &packet[field + 2..]);
+    // UDP sends a checksum of 0 as 0xffff (0 means "none").
+    let check = match finish(sum) {
+        0 if hdr.csum_offset == 6 => 0xffff,
+        c => c,
+    };
+    scratch[field..field + 2].copy_from_slice(&check.to_be_bytes());
+    each(scratch, &packet[field + 2..])
+}
+
+/// How many packets a wire would carry for `frame`: a large segment's segments, else 1.
+pub fn wire_count(frame: &[u8]) -> u64 {
+    split(frame)
+        .and_then(|(hdr, packet)| Tso::of(packet, &hdr))
+        .map_or(1, |tso| tso.count() as u64)
+}
+
+/// A frame's virtio header and its packet.
+fn split(frame: &[u8]) -> Option<(VnetHdr, &[u8])> {
+    Some((VnetHdr::parse(frame)?, frame.get(HDR_LEN..)?))
 }
 
 /// Where the checksummed part starts and where its field is, if inside `packet`.
@@ -143,7 +152,12 @@ struct Tso<'a> {
 }
 
 impl<'a> Tso<'a> {
-    fn new(packet: &'a [u8], hdr: &VnetHdr) -> Option<Tso<'a>> {
+    /// The large segment `packet` is, if its header says it is one and it is whole.
+    fn of(packet: &'a [u8], hdr: &VnetHdr) -> Option<Tso<'a>> {
+        let tso = matches!(hdr.gso_type & 0x7f, GSO_TCPV4 | GSO_TCPV6);
+        if !tso || hdr.gso_size == 0 {
+            return None;
+        }
         let ipv4 = match packet.first()? >> 4 {
             4 => true,
             6 => false,
@@ -161,6 +175,11 @@ impl<'a> Tso<'a> {
             mss: usize::from(hdr.gso_size),
             ipv4,
         })
+    }
+
+    /// How many segments it is cut into.
+    fn count(&self) -> usize {
+        (self.packet.len() - self.payload).div_ceil(self.mss)
     }
 
     /// Each segment: the headers copied and fixed up, the payload's next `mss` bytes.

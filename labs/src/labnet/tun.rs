@@ -90,16 +90,18 @@ fn open_tun(dev: &str, offload: bool) -> unp::Result<File> {
         return Err(unp::Error::last_os("ioctl TUNSETIFF").with_detail(dev.to_string()));
     }
     let hdr_len = offload::HDR_LEN as libc::c_int;
-    // SAFETY: TUNSETVNETHDRSZ reads an int; TUNSETOFFLOAD takes its flags by value.
+    // SAFETY: TUNSETVNETHDRSZ reads an int; TUNSETOFFLOAD below takes its flags by value.
     let rc = unsafe { libc::ioctl(file.as_raw_fd(), libc::TUNSETVNETHDRSZ, &hdr_len) };
     if rc < 0 {
         return Err(unp::Error::last_os("ioctl TUNSETVNETHDRSZ").with_detail(dev.to_string()));
     }
-    let flags = if offload { OFFLOADS } else { 0 };
     // SAFETY: as above.
-    let rc = unsafe { libc::ioctl(file.as_raw_fd(), libc::TUNSETOFFLOAD, flags) };
-    if rc < 0 {
-        return Err(unp::Error::last_os("ioctl TUNSETOFFLOAD").with_detail(dev.to_string()));
+    if offload && unsafe { libc::ioctl(file.as_raw_fd(), libc::TUNSETOFFLOAD, OFFLOADS) } < 0 {
+        // Not fatal: the kernel then cuts its segments itself, as without offload.
+        unp::err_msg(format!(
+            "ioctl TUNSETOFFLOAD error: {dev}: {}: no large segments on this link (slower)",
+            std::io::Error::last_os_error()
+        ));
     }
     Ok(file)
 }

@@ -23,7 +23,7 @@ use nix::sys::time::TimeSpec;
 use rand::rngs::StdRng;
 
 use super::lane::{Lane, LaneStats};
-use super::offload::HDR_LEN;
+use super::offload::{self, HDR_LEN};
 use super::profile::{Profile, Step};
 use super::tap::Tap;
 
@@ -187,11 +187,12 @@ impl Way {
             if self.captures.0 {
                 self.capture(tap, |t| t.sent(frame))?;
             }
+            let wire = offload::wire_count(frame);
             if self.lane.passes_through() {
-                self.lane.passed_through();
+                self.lane.passed_through(wire);
                 self.deliver(frame, tap)?;
             } else {
-                self.lane.admit(Instant::now(), frame, &mut self.rng);
+                self.lane.admit(Instant::now(), frame, wire, &mut self.rng);
             }
         }
         Ok(got)
