@@ -25,6 +25,7 @@
 //! | [`render::json`] | JSON lines, one object per segment |
 //! | [`render::svg`] | the SVG picture of the ladder |
 //! | [`labbench`] | measuring echo servers: round trips/s, connections/s, latency, memory |
+//! | [`plot`] | line charts as SVG: labbench's and `labnet bench`'s |
 //! | [`labcheck`] | checking anyone's lab program against the handout, and the starter code |
 //! | `labnet` | (Linux) two namespaces joined by an impaired user-space link, captured |
 //!
@@ -37,6 +38,7 @@ pub mod labcheck;
 #[cfg(target_os = "linux")]
 pub mod labnet;
 pub mod packet;
+pub mod plot;
 pub mod render;
 pub mod tcp;
 

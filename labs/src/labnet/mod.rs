@@ -28,8 +28,7 @@
 //! | [`programs`] | the lab programs, started inside a namespace, their output collected |
 //! | [`scenario`] | `labnet run`: a lab's server and client across the link, with a transcript |
 //! | [`report`] | after a run: labtrace's story of the capture, tshark's counts |
-//! | [`bench`] | `labnet bench ft`: throughput for each loss and delay, a table and a chart |
-//! | [`plot`] | the chart: an SVG line chart written by hand |
+//! | [`bench`] | `labnet bench ft`: throughput for each loss and delay, a table and a chart ([`crate::plot`]) |
 //! | [`control`] | `labnet exec`, `labnet shell`, `labnet down` |
 //! | [`signals`] | Ctrl-C and SIGTERM become a flag the link checks |
 
@@ -43,7 +42,6 @@ pub mod names;
 pub mod netns;
 pub mod offload;
 pub mod pcap;
-pub mod plot;
 pub mod profile;
 pub mod programs;
 pub mod report;
