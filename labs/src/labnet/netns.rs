@@ -32,6 +32,9 @@ fn pause_for_test() {
     }
 }
 
+/// Packets the queue between a namespace's kernel and labnet holds (`txqueuelen`).
+pub const TUN_QUEUE: &str = "10000";
+
 /// A network this process built; torn down when dropped.
 pub struct Network {
     names: Names,
@@ -91,6 +94,11 @@ impl Network {
         // nodad: usable at once; no other host can be on this link.
         let v6 = format!("{}/64", self.names.ipv6(side));
         ip(&["-n", &ns, "addr", "add", &v6, "dev", TUN_NAME, "nodad"])?;
+        // The queue from the kernel to labnet: TCP does not see it fill, and at 500
+        // packets it overflowed whenever labnet's thread waited for a core a few
+        // milliseconds, losing segments no impairment drew. 10000 is more than a TCP
+        // window (6 MB, 4300 segments) holds.
+        ip(&["-n", &ns, "link", "set", TUN_NAME, "txqueuelen", TUN_QUEUE])?;
         ip(&["-n", &ns, "link", "set", TUN_NAME, "up"])?;
         Ok(tun)
     }

@@ -290,3 +290,37 @@ fn duplicate_10_percent_copies_a_binomial_share() {
     // The server answers each copy; ping sees the second answer as a duplicate.
     assert_eq!(dups, twice, "{said}");
 }
+
+#[test]
+fn a_full_speed_transfer_loses_no_segment_before_the_link() {
+    if skip("queue") || !programs_built("queue", &["ftserver", "ftclient", "labtrace"]) {
+        return;
+    }
+    // A draw for each packet: the kernels cut their segments, and the sender's sends
+    // them as fast as it can into a queue it does not see fill. Whatever that queue
+    // dropped, TCP would send again, and the capture of what was sent would show it.
+    let args = [
+        "ft",
+        "--size",
+        "50000000",
+        "--duplicate",
+        "0.001%",
+        "--seed",
+        "4",
+    ];
+    let (out, _pcap, _dir) = run_scenario("queue", &[&args[..], &["--snaplen", "64"]].concat());
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    let line = t
+        .lines()
+        .find(|l| l.starts_with("tshark: "))
+        .unwrap_or_default();
+    let again: usize = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no tshark line: {t}"));
+    eprintln!("full speed, a draw per packet: {line}");
+    // A tail loss probe or two may resend what was not lost.
+    assert!(again <= 3, "{t}");
+}
