@@ -27,6 +27,7 @@
 //! | [`render::html`] | `--html`: one self-contained page, each segment's fields beside its bytes |
 //! | [`render::quiz`], [`render::mark`] | `--quiz`: the bookkeeping tables to fill in; `--answers`: marked |
 //! | [`labbench`] | measuring echo servers: round trips/s, connections/s, latency, memory |
+//! | [`plot`] | line charts as SVG: labbench's and `labnet bench`'s |
 //! | [`labcheck`] | checking anyone's lab program against the handout, and the starter code |
 //! | `labnet` | (Linux) two namespaces joined by an impaired user-space link, captured |
 //!
@@ -39,6 +40,7 @@ pub mod labcheck;
 #[cfg(target_os = "linux")]
 pub mod labnet;
 pub mod packet;
+pub mod plot;
 pub mod render;
 pub mod tcp;
 

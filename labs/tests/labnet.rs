@@ -2,8 +2,10 @@
 //! ping and tshark see; no namespace, state file or process is left after any way the
 //! link can end (SIGTERM, `labnet down`, SIGKILL then `labnet down`, a panic), also
 //! none of a user's shells and commands; networks started together get different
-//! addresses. The scenarios of `labnet run` and `labnet bench` are in
-//! `labnet/scenarios.rs` (the UDP ones in `labnet/udp.rs`), the docs' three-terminal session in `labnet/docs_session.rs`,
+//! addresses. The rate, jitter, reordering and duplication measured are in
+//! `labnet/accuracy.rs`, the scenarios of `labnet run` and `labnet bench` in
+//! `labnet/scenarios.rs` (the UDP ones in `labnet/udp.rs`), the docs' three-terminal
+//! session in `labnet/docs_session.rs`,
 //! what they share in `labnet/harness.rs`.
 //!
 //! The tests need root, `/dev/net/tun`, iproute2's `ip`, `ping` and `tshark`; without
@@ -13,6 +15,8 @@
 
 #![cfg(target_os = "linux")]
 
+#[path = "labnet/accuracy.rs"]
+mod accuracy;
 #[path = "labnet/broken_pipe.rs"]
 mod broken_pipe;
 #[path = "labnet/docs_session.rs"]

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::Row;
+use crate::plot::{self, Axis, Panel, Scale, Series};
 
 /// Which number of a row a panel plots.
 type Metric = fn(&Row) -> f64;
@@ -42,12 +43,8 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
-const COLORS: [&str; 8] = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-];
-
 /// Two panels side by side: round trips/s and connections/s (log y) against
-/// connections (log x).
+/// connections (log x), a line per server.
 pub fn svg(rows: &[Row]) -> String {
     let mut servers: Vec<&str> = Vec::new();
     for r in rows {
@@ -55,91 +52,35 @@ pub fn svg(rows: &[Row]) -> String {
             servers.push(&r.server);
         }
     }
-    let mut out = String::from(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"380\" \
-         font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"900\" height=\"380\" fill=\"white\"/>\n",
-    );
-    let panels: [(&str, Metric); 2] = [
-        ("round trips/s", |r| r.rt_per_s),
-        ("connections/s", |r| r.conn_per_s),
+    let series = |value: Metric| -> Vec<Series> {
+        let line = |server: &&str| Series {
+            label: server.to_string(),
+            points: rows
+                .iter()
+                .filter(|r| r.server == *server)
+                .map(|r| (r.conns as f64, value(r)))
+                .collect(),
+        };
+        servers.iter().map(line).collect()
+    };
+    let (round_trips, connections) = (series(|r| r.rt_per_s), series(|r| r.conn_per_s));
+    let log = |label| Axis {
+        label,
+        scale: Scale::Log,
+    };
+    let panels = [
+        Panel {
+            x: log("connections"),
+            y: log("round trips/s"),
+            series: &round_trips,
+        },
+        Panel {
+            x: log("connections"),
+            y: log("connections/s"),
+            series: &connections,
+        },
     ];
-    for (p, (title, value)) in panels.iter().enumerate() {
-        let x0 = 60.0 + 430.0 * p as f64;
-        panel(&mut out, x0, title, rows, &servers, *value);
-    }
-    for (i, s) in servers.iter().enumerate() {
-        let y = 20 + 16 * i;
-        let c = COLORS[i % COLORS.len()];
-        let _ = writeln!(
-            out,
-            "<rect x=\"800\" y=\"{}\" width=\"12\" height=\"4\" fill=\"{c}\"/><text x=\"816\" y=\"{}\">{s}</text>",
-            y - 4,
-            y
-        );
-    }
-    out.push_str("</svg>\n");
-    out
-}
-
-fn log_span(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values
-        .filter(|v| *v > 0.0)
-        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    if lo > hi {
-        return (0.0, 1.0);
-    }
-    let (lo, hi) = (lo.log10().floor(), hi.log10().ceil());
-    (lo, if hi > lo { hi } else { lo + 1.0 })
-}
-
-fn panel(out: &mut String, x0: f64, title: &str, rows: &[Row], servers: &[&str], value: Metric) {
-    let (w, h, y0) = (340.0, 280.0, 40.0);
-    let (xlo, xhi) = log_span(rows.iter().map(|r| r.conns as f64));
-    let (ylo, yhi) = log_span(rows.iter().map(value));
-    let px = |c: f64| x0 + (c.max(1.0).log10() - xlo) / (xhi - xlo) * w;
-    let py = |v: f64| y0 + h - (v.max(10f64.powf(ylo)).log10() - ylo) / (yhi - ylo) * h;
-    let _ = writeln!(
-        out,
-        "<text x=\"{}\" y=\"24\" text-anchor=\"middle\" font-weight=\"bold\">{title}</text>\n\
-         <rect x=\"{x0}\" y=\"{y0}\" width=\"{w}\" height=\"{h}\" fill=\"none\" stroke=\"#999\"/>",
-        x0 + w / 2.0
-    );
-    for e in (xlo as i32)..=(xhi as i32) {
-        let x = px(10f64.powi(e));
-        let _ = writeln!(
-            out,
-            "<text x=\"{x:.0}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-            y0 + h + 16.0,
-            10f64.powi(e)
-        );
-    }
-    for e in (ylo as i32)..=(yhi as i32) {
-        let y = py(10f64.powi(e));
-        let _ = writeln!(
-            out,
-            "<text x=\"{}\" y=\"{y:.0}\" text-anchor=\"end\">1e{e}</text>",
-            x0 - 4.0
-        );
-    }
-    let _ = writeln!(
-        out,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">connections</text>",
-        x0 + w / 2.0,
-        y0 + h + 32.0
-    );
-    for (i, s) in servers.iter().enumerate() {
-        let pts: Vec<String> = rows
-            .iter()
-            .filter(|r| r.server == *s)
-            .map(|r| format!("{:.1},{:.1}", px(r.conns as f64), py(value(r))))
-            .collect();
-        let c = COLORS[i % COLORS.len()];
-        let _ = writeln!(
-            out,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"{c}\" stroke-width=\"2\"/>",
-            pts.join(" ")
-        );
-    }
+    plot::chart("echo servers under load (labbench)", &panels)
 }
 
 #[cfg(test)]

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use super::impair::{Impairments, PerDirection};
 use super::names::Names;
-use super::plot::{Labels, Series, line_chart};
 use super::report;
 use super::scenario::{self, Play, Scenario};
 use super::session::{LinkOptions, with_network};
 use super::tap::CaptureMode;
+use crate::plot::{self, Axis, Panel, Scale, Series};
 
 /// The capture keeps the headers only: the repairs are counted from them, and the link
 /// stays fast at no delay.
@@ -183,12 +183,18 @@ pub fn chart(rows: &[Row], size: u64) -> String {
         }
     }
     let title = format!("ft across labnet: {} bytes, loss and delay both ways", size);
-    let labels = Labels {
-        title: &title,
-        x: "loss (%)",
-        y: "throughput (Mbit/s, log scale)",
+    let panel = Panel {
+        x: Axis {
+            label: "loss (%)",
+            scale: Scale::Linear,
+        },
+        y: Axis {
+            label: "throughput (Mbit/s, log scale)",
+            scale: Scale::Log,
+        },
+        series: &series,
     };
-    line_chart(labels, &series)
+    plot::chart(&title, &[panel])
 }
 
 /// `0ms`, `50ms`, `1.5ms`: a delay as the command line writes it.

@@ -31,6 +31,14 @@ impl Impairments {
     pub fn is_none(&self) -> bool {
         *self == Impairments::default()
     }
+
+    /// True when packets are treated one by one (a draw each, or a place in the rate's
+    /// queue): the link needs the packets a wire would carry, not 64 KB segments. A
+    /// delay alone treats a large segment as its packets: all wait the same.
+    pub fn acts_per_packet(&self) -> bool {
+        let drawn = self.loss > 0.0 || self.reorder > 0.0 || self.duplicate > 0.0;
+        drawn || !self.jitter.is_zero() || self.rate.is_some()
+    }
 }
 
 impl fmt::Display for Impairments {

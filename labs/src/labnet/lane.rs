@@ -32,8 +32,8 @@ pub const REORDER_HOLD: Duration = Duration::from_millis(1);
 /// At most this many packets wait in one direction (a bound on memory).
 pub const MAX_QUEUED: usize = 100_000;
 
-/// At most this many delivered packets' buffers are kept for reuse.
-const MAX_SPARE: usize = 4096;
+/// At most this many bytes of delivered packets' buffers are kept for reuse.
+const MAX_SPARE_BYTES: usize = 16 << 20;
 
 /// A new buffer holds at least this many bytes (an Ethernet-sized packet).
 const BUFFER: usize = 2048;
@@ -55,8 +55,9 @@ pub struct LaneStats {
     pub overflowed: u64,
 }
 
-/// A packet waiting in the queue: when it leaves, its arrival number, its bytes.
-type Queued = Reverse<(Instant, u64, Vec<u8>)>;
+/// A packet waiting in the queue: when it leaves, its arrival number, how many packets
+/// a wire would carry for it (a large segment: its segments), its bytes.
+type Queued = Reverse<(Instant, u64, u64, Vec<u8>)>;
 
 /// One direction of the link.
 pub struct Lane {
@@ -65,19 +66,25 @@ pub struct Lane {
     queue: BinaryHeap<Queued>,
     arrivals: u64,
     spare: Vec<Vec<u8>>,
+    spare_bytes: usize,
+    /// Bytes in front of each packet that a wire does not carry (the virtio header).
+    header: usize,
     /// What happened so far.
     pub stats: LaneStats,
 }
 
 impl Lane {
-    /// A lane applying `imp`.
-    pub fn new(imp: Impairments) -> Lane {
+    /// A lane applying `imp` to packets that start with `header` bytes a wire does not
+    /// carry (the rate does not count them).
+    pub fn new(imp: Impairments, header: usize) -> Lane {
         Lane {
             imp,
             busy_until: Instant::now(),
             queue: BinaryHeap::new(),
             arrivals: 0,
             spare: Vec::new(),
+            spare_bytes: 0,
+            header,
             stats: LaneStats::default(),
         }
     }
@@ -93,9 +100,10 @@ impl Lane {
     }
 
     /// Decides the fate of `packet`, which arrived at `now`, and queues what survives
-    /// (a copy of it).
-    pub fn admit(&mut self, now: Instant, packet: &[u8], rng: &mut StdRng) {
-        self.stats.received += 1;
+    /// (a copy of it). `wire` is how many packets a wire would carry for it (more than
+    /// one for a large segment, which only a lane that acts on no single packet gets).
+    pub fn admit(&mut self, now: Instant, packet: &[u8], wire: u64, rng: &mut StdRng) {
+        self.stats.received += wire;
         let imp = self.imp;
         if imp.loss > 0.0 && rng.random_bool(imp.loss) {
             self.stats.lost += 1;
@@ -103,19 +111,20 @@ impl Lane {
         }
         if imp.duplicate > 0.0 && rng.random_bool(imp.duplicate) {
             self.stats.duplicated += 1;
-            self.enqueue(now, packet, rng);
+            self.enqueue(now, packet, wire, rng);
         }
-        self.enqueue(now, packet, rng);
+        self.enqueue(now, packet, wire, rng);
     }
 
     /// Gives back the buffer of a delivered packet, for the next one to use.
     pub fn recycle(&mut self, buffer: Vec<u8>) {
-        if self.spare.len() < MAX_SPARE {
+        if self.spare_bytes + buffer.capacity() <= MAX_SPARE_BYTES {
+            self.spare_bytes += buffer.capacity();
             self.spare.push(buffer);
         }
     }
 
-    fn enqueue(&mut self, now: Instant, data: &[u8], rng: &mut StdRng) {
+    fn enqueue(&mut self, now: Instant, data: &[u8], wire: u64, rng: &mut StdRng) {
         if self.queue.len() >= MAX_QUEUED {
             self.stats.overflowed += 1;
             return;
@@ -128,20 +137,23 @@ impl Lane {
                 self.stats.overflowed += 1;
                 return;
             }
-            let bits = data.len() as f64 * 8.0;
+            let bits = data.len().saturating_sub(self.header) as f64 * 8.0;
             self.busy_until = start + Duration::from_secs_f64(bits / rate as f64);
             leaves = self.busy_until;
         }
         let travel = self.travel_time(rng);
-        let mut packet = self
-            .spare
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(BUFFER.max(data.len())));
+        let mut packet = match self.spare.pop() {
+            Some(p) => {
+                self.spare_bytes -= p.capacity();
+                p
+            }
+            None => Vec::with_capacity(BUFFER.max(data.len())),
+        };
         packet.clear();
         packet.extend_from_slice(data);
         self.arrivals += 1;
         self.queue
-            .push(Reverse((leaves + travel, self.arrivals, packet)));
+            .push(Reverse((leaves + travel, self.arrivals, wire, packet)));
     }
 
     /// This packet's time on the wire: delay ± jitter, or the reorder shortcut.
@@ -166,7 +178,7 @@ impl Lane {
 
     /// When the next queued packet leaves, if any is queued.
     pub fn next_due(&self) -> Option<Instant> {
-        self.queue.peek().map(|Reverse((t, _, _))| *t)
+        self.queue.peek().map(|Reverse((t, _, _, _))| *t)
     }
 
     /// The next packet due at `now`, taken off the queue ([`Lane::recycle`] its
@@ -175,15 +187,15 @@ impl Lane {
         if self.next_due()? > now {
             return None;
         }
-        let Reverse((_, _, packet)) = self.queue.pop()?;
-        self.stats.forwarded += 1;
+        let Reverse((_, _, wire, packet)) = self.queue.pop()?;
+        self.stats.forwarded += wire;
         Some(packet)
     }
 
     /// Counts a packet that went straight through (see [`Lane::passes_through`]).
-    pub fn passed_through(&mut self) {
-        self.stats.received += 1;
-        self.stats.forwarded += 1;
+    pub fn passed_through(&mut self, wire: u64) {
+        self.stats.received += wire;
+        self.stats.forwarded += wire;
     }
 }
 
@@ -193,7 +205,7 @@ mod tests {
     use rand::SeedableRng;
 
     fn lane(imp: Impairments) -> (Lane, StdRng) {
-        (Lane::new(imp), StdRng::seed_from_u64(1))
+        (Lane::new(imp, 0), StdRng::seed_from_u64(1))
     }
 
     fn drain(l: &mut Lane, at: Instant) -> Vec<u8> {
@@ -207,7 +219,7 @@ mod tests {
             ..Default::default()
         });
         let t0 = Instant::now();
-        l.admit(t0, &[1], &mut rng);
+        l.admit(t0, &[1], 1, &mut rng);
         assert!(l.pop_due(t0 + Duration::from_millis(99)).is_none());
         assert_eq!(l.pop_due(t0 + Duration::from_millis(100)), Some(vec![1]));
     }
@@ -220,7 +232,7 @@ mod tests {
         });
         let t0 = Instant::now();
         for _ in 0..10_000 {
-            l.admit(t0, &[0], &mut rng);
+            l.admit(t0, &[0], 1, &mut rng);
         }
         // 4 standard deviations of Binomial(10000, 0.1): 120.
         assert!((880..=1120).contains(&l.stats.lost), "{:?}", l.stats);
@@ -236,7 +248,7 @@ mod tests {
         });
         let t0 = Instant::now();
         for i in 0..50 {
-            l.admit(t0 + Duration::from_micros(i), &[i as u8], &mut rng);
+            l.admit(t0 + Duration::from_micros(i), &[i as u8], 1, &mut rng);
         }
         let order = drain(&mut l, t0 + Duration::from_secs(1));
         assert_eq!(order.len(), 50);
@@ -251,7 +263,7 @@ mod tests {
             ..Default::default()
         });
         let t0 = Instant::now();
-        l.admit(t0, &[7], &mut rng);
+        l.admit(t0, &[7], 1, &mut rng);
         assert_eq!(drain(&mut l, t0), vec![7, 7]);
         assert_eq!(l.stats.duplicated, 1);
     }
@@ -263,11 +275,11 @@ mod tests {
             ..Default::default()
         });
         let t0 = Instant::now();
-        l.admit(t0, &[1; 100], &mut rng);
+        l.admit(t0, &[1; 100], 1, &mut rng);
         let first = l.pop_due(t0 + Duration::from_secs(1)).unwrap();
         let place = first.as_ptr();
         l.recycle(first);
-        l.admit(t0, &[2; 50], &mut rng);
+        l.admit(t0, &[2; 50], 1, &mut rng);
         let second = l.pop_due(t0 + Duration::from_secs(1)).unwrap();
         assert_eq!((second.as_ptr(), second.len(), second[0]), (place, 50, 2));
     }
@@ -280,7 +292,7 @@ mod tests {
         });
         let t0 = Instant::now();
         for _ in 0..200 {
-            l.admit(t0, &[0; 1000], &mut rng); // 1 ms each
+            l.admit(t0, &[0; 1000], 1, &mut rng); // 1 ms each
         }
         assert_eq!(l.next_due(), Some(t0 + Duration::from_millis(1)));
         assert_eq!(drain(&mut l, t0 + Duration::from_millis(10)).len(), 10);
@@ -289,5 +301,30 @@ mod tests {
             "{:?}",
             l.stats
         );
+    }
+
+    #[test]
+    fn the_rate_does_not_count_the_header_a_wire_does_not_carry() {
+        let imp = Impairments {
+            rate: Some(8_000_000),
+            ..Default::default()
+        };
+        let mut l = Lane::new(imp, 10);
+        let t0 = Instant::now();
+        l.admit(t0, &[0; 1010], 1, &mut StdRng::seed_from_u64(1));
+        assert_eq!(l.next_due(), Some(t0 + Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn a_large_segment_counts_as_its_packets() {
+        let (mut l, mut rng) = lane(Impairments {
+            delay: Duration::from_millis(1),
+            ..Default::default()
+        });
+        let t0 = Instant::now();
+        l.admit(t0, &[0; 100], 45, &mut rng);
+        l.passed_through(3);
+        assert_eq!(drain(&mut l, t0 + Duration::from_secs(1)).len(), 1);
+        assert_eq!((l.stats.received, l.stats.forwarded), (48, 48));
     }
 }

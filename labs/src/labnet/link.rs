@@ -17,6 +17,7 @@ use rand::rngs::StdRng;
 
 use super::impair::{Impairments, PerDirection};
 use super::lane::{Lane, LaneStats};
+use super::offload::HDR_LEN;
 use super::tap::Tap;
 use super::way::{Control, Way};
 
@@ -63,7 +64,8 @@ impl Link {
         let captures = (tap.takes_sent(), tap.takes_delivered());
         let (to_client, to_server) = (dup(&client)?, dup(&server)?);
         let way = |from, to, imp, rng: &mut StdRng| {
-            Way::new(from, to, Lane::new(imp), StdRng::from_rng(rng), captures)
+            let lane = Lane::new(imp, HDR_LEN);
+            Way::new(from, to, lane, StdRng::from_rng(rng), captures)
         };
         Ok(Link {
             ways: [

@@ -16,6 +16,7 @@
 //! | [`names`] | a network's name, its namespaces, addresses and state directory |
 //! | [`netns`] | builds the two namespaces, and the guard that always tears them down |
 //! | [`tun`] | opens a TUN device inside a namespace (`setns` in a short-lived thread) |
+//! | [`offload`] | the virtio header of each packet; large (TSO) segments cut for the capture |
 //! | [`impair`] | the impairments: parsing `--loss 10%`, `--delay 100ms`, `--rate 10mbit` |
 //! | [`lane`] | one direction of the link: each packet's fate and its time-ordered queue |
 //! | [`way`] | one direction's thread: reads a TUN device, the lane, writes the other |
@@ -28,8 +29,7 @@
 //! | [`scenario`] | `labnet run`: a lab's server and client across the link, with a transcript |
 //! | [`report`] | after a run: labtrace's story of the capture, tshark's counts |
 //! | [`upload`] | after `udpft` or `rft`: the copy compared, datagram by datagram |
-//! | [`bench`] | `labnet bench ft`: throughput for each loss and delay, a table and a chart |
-//! | [`plot`] | the chart: an SVG line chart written by hand |
+//! | [`bench`] | `labnet bench ft`: throughput for each loss and delay, a table and a chart ([`crate::plot`]) |
 //! | [`control`] | `labnet exec`, `labnet shell`, `labnet down` |
 //! | [`signals`] | Ctrl-C and SIGTERM become a flag the link checks |
 
@@ -41,8 +41,8 @@ pub mod lane;
 pub mod link;
 pub mod names;
 pub mod netns;
+pub mod offload;
 pub mod pcap;
-pub mod plot;
 pub mod profile;
 pub mod programs;
 pub mod report;

@@ -14,6 +14,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use super::command::{ip, trace};
+use super::impair::PerDirection;
 use super::names::{Names, Side, StateLock, TUN_NAME, free_index};
 use super::tun;
 
@@ -31,6 +32,9 @@ fn pause_for_test() {
     }
 }
 
+/// Packets the queue between a namespace's kernel and labnet holds (`txqueuelen`).
+pub const TUN_QUEUE: &str = "10000";
+
 /// A network this process built; torn down when dropped.
 pub struct Network {
     names: Names,
@@ -41,8 +45,9 @@ pub type Tuns = (File, File);
 
 impl Network {
     /// Builds the network `names` with the lowest free index, or says why not (it
-    /// exists already: `labnet down`).
-    pub fn up(names: &Names) -> unp::Result<(Network, Tuns)> {
+    /// exists already: `labnet down`). `offload`: which directions take large segments
+    /// (the client's TUN device reads client→server, the server's server→client).
+    pub fn up(names: &Names, offload: PerDirection<bool>) -> unp::Result<(Network, Tuns)> {
         // Held until the index is recorded and the namespaces exist: two labnets
         // starting at once take turns (and `ip netns add` mounts /run/netns only once).
         let lock = StateLock::take()?;
@@ -72,16 +77,16 @@ impl Network {
             ip(&["netns", "add", &names.netns(side)])?;
         }
         drop(lock);
-        let client = net.configure(Side::Client)?;
-        let server = net.configure(Side::Server)?;
+        let client = net.configure(Side::Client, offload.to_server)?;
+        let server = net.configure(Side::Server, offload.to_client)?;
         Ok((net, (client, server)))
     }
 
     /// Opens the TUN device of `side` and gives it its addresses.
-    fn configure(&self, side: Side) -> unp::Result<File> {
+    fn configure(&self, side: Side, offload: bool) -> unp::Result<File> {
         let ns = self.names.netns(side);
         ip(&["-n", &ns, "link", "set", "lo", "up"])?;
-        let tun = tun::open_in(&ns, TUN_NAME)?;
+        let tun = tun::open_in(&ns, TUN_NAME, offload)?;
         // No IPv6 link-local address: the capture shows only the lab's own traffic.
         ip(&["-n", &ns, "link", "set", TUN_NAME, "addrgenmode", "none"])?;
         let v4 = format!("{}/24", self.names.ipv4(side));
@@ -89,6 +94,11 @@ impl Network {
         // nodad: usable at once; no other host can be on this link.
         let v6 = format!("{}/64", self.names.ipv6(side));
         ip(&["-n", &ns, "addr", "add", &v6, "dev", TUN_NAME, "nodad"])?;
+        // The queue from the kernel to labnet: TCP does not see it fill, and at 500
+        // packets it overflowed whenever labnet's thread waited for a core a few
+        // milliseconds, losing segments no impairment drew. 10000 is more than a TCP
+        // window (6 MB, 4300 segments) holds.
+        ip(&["-n", &ns, "link", "set", TUN_NAME, "txqueuelen", TUN_QUEUE])?;
         ip(&["-n", &ns, "link", "set", TUN_NAME, "up"])?;
         Ok(tun)
     }

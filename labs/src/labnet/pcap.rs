@@ -10,8 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// LINKTYPE_RAW: each packet starts with its IP header.
 pub const LINKTYPE_RAW: u32 = 101;
 
-/// By default, packets longer than this are cut in the file (the TUN MTU is far below
-/// it, so nothing is cut).
+/// By default, packets longer than this are cut in the file (the capture holds packets
+/// of the TUN's MTU, far below it: see [`super::offload`]).
 pub const SNAPLEN: u32 = 65535;
 
 /// The capture is written in chunks of this size: one `write(2)` per 4 MiB.
@@ -52,14 +52,27 @@ impl<W: Write> PcapWriter<W> {
 
     /// Appends one packet, stamped with `time`.
     pub fn packet(&mut self, time: SystemTime, data: &[u8]) -> io::Result<()> {
+        self.packet_in_parts(time, data, &[])
+    }
+
+    /// Appends one packet given in two parts (its headers, its payload).
+    pub fn packet_in_parts(
+        &mut self,
+        time: SystemTime,
+        head: &[u8],
+        body: &[u8],
+    ) -> io::Result<()> {
         let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let kept = data.len().min(self.snaplen as usize);
+        let len = head.len() + body.len();
+        let kept = len.min(self.snaplen as usize);
         let seconds = u32::try_from(since.as_secs()).unwrap_or(u32::MAX);
         self.out.write_all(&seconds.to_ne_bytes())?;
         self.out.write_all(&since.subsec_micros().to_ne_bytes())?;
         self.out.write_all(&(kept as u32).to_ne_bytes())?;
-        self.out.write_all(&(data.len() as u32).to_ne_bytes())?;
-        self.out.write_all(&data[..kept])
+        self.out.write_all(&(len as u32).to_ne_bytes())?;
+        let from_head = kept.min(head.len());
+        self.out.write_all(&head[..from_head])?;
+        self.out.write_all(&body[..kept - from_head])
     }
 
     /// Writes what is buffered to the file.

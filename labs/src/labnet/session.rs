@@ -50,7 +50,13 @@ pub fn with_network<T>(
     stop: &AtomicBool,
     during: impl FnOnce(&Names, &AtomicBool) -> unp::Result<T> + Send,
 ) -> unp::Result<(T, LinkStats)> {
-    let (net, (client, server)) = Network::up(names)?;
+    // Large segments cross whole where nothing is done to single packets.
+    let imp = &opts.impairments;
+    let offload = PerDirection {
+        to_server: !imp.to_server.acts_per_packet(),
+        to_client: !imp.to_client.acts_per_packet(),
+    };
+    let (net, (client, server)) = Network::up(names, offload)?;
     let tap = Tap::create(&opts.pcap, opts.capture, opts.snaplen)?;
     let rng = match opts.seed {
         Some(seed) => StdRng::seed_from_u64(seed),

@@ -16,6 +16,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use super::offload;
 use super::pcap::PcapWriter;
 
 /// Which captures a link writes.
@@ -76,6 +77,8 @@ pub fn delivered_path(pcap: &Path) -> PathBuf {
 pub struct Tap {
     sent: Option<PcapWriter<File>>,
     delivered: Option<PcapWriter<File>>,
+    /// The headers of the segment being written.
+    scratch: Vec<u8>,
 }
 
 impl Tap {
@@ -86,6 +89,7 @@ impl Tap {
         Ok(Tap {
             sent: open(sent)?,
             delivered: open(delivered)?,
+            scratch: Vec::new(),
         })
     }
 
@@ -99,14 +103,14 @@ impl Tap {
         self.delivered.is_some()
     }
 
-    /// Records a packet as it enters the link.
-    pub fn sent(&mut self, packet: &[u8]) -> unp::Result<()> {
-        record(&mut self.sent, packet)
+    /// Records a frame (virtio header, packet) as it enters the link.
+    pub fn sent(&mut self, frame: &[u8]) -> unp::Result<()> {
+        record(&mut self.sent, &mut self.scratch, frame)
     }
 
-    /// Records a packet as it leaves the link.
-    pub fn delivered(&mut self, packet: &[u8]) -> unp::Result<()> {
-        record(&mut self.delivered, packet)
+    /// Records a frame as it leaves the link.
+    pub fn delivered(&mut self, frame: &[u8]) -> unp::Result<()> {
+        record(&mut self.delivered, &mut self.scratch, frame)
     }
 
     /// Writes what is buffered to the files.
@@ -119,13 +123,19 @@ impl Tap {
     }
 }
 
-fn record(to: &mut Option<PcapWriter<File>>, packet: &[u8]) -> unp::Result<()> {
-    match to {
-        Some(w) => w
-            .packet(SystemTime::now(), packet)
-            .map_err(|e| unp::Error::os("write", e).with_detail("capture")),
-        None => Ok(()),
-    }
+/// Writes the packets a wire would carry for `frame` (a large segment: each of its
+/// segments, at the same time stamp).
+fn record(
+    to: &mut Option<PcapWriter<File>>,
+    scratch: &mut Vec<u8>,
+    frame: &[u8],
+) -> unp::Result<()> {
+    let Some(w) = to else { return Ok(()) };
+    let now = SystemTime::now();
+    offload::wire_packets(frame, scratch, |head, body| {
+        w.packet_in_parts(now, head, body)
+    })
+    .map_err(|e| unp::Error::os("write", e).with_detail("capture"))
 }
 
 #[cfg(test)]

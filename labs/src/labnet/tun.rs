@@ -6,6 +6,12 @@
 //! link then reads and writes it from the labnet process, outside both namespaces. The
 //! device is not persistent: it disappears when the descriptor is closed, so even a
 //! killed link leaves no TUN device behind.
+//!
+//! Each packet read or written starts with a `struct virtio_net_hdr` (`IFF_VNET_HDR`,
+//! see [`super::offload`]). With `offload`, the device also tells its kernel it takes
+//! TCP segments of up to 64 KB with their checksum left to do (`TUNSETOFFLOAD`), as a
+//! network card with TSO does: the kernel then hands over one large segment where it
+//! would send 45 of 1448 bytes.
 
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
@@ -15,6 +21,7 @@ use nix::libc;
 use nix::sched::{CloneFlags, setns};
 
 use super::command::trace;
+use super::offload;
 
 /// `struct ifreq` as TUNSETIFF reads it: the name, then the flags (the union's rest
 /// is padding here).
@@ -25,11 +32,21 @@ struct IfReq {
     pad: [u8; 22],
 }
 
-/// Opens a TUN device called `dev` (IP packets, no extra header) in the namespace
-/// mounted at `/run/netns/NETNS`; reads and writes on it do not block.
-pub fn open_in(netns: &str, dev: &str) -> unp::Result<File> {
+/// What `TUNSETOFFLOAD` asks for: checksums and TCP segmentation (IPv4 and IPv6) left to
+/// the reader of the device.
+const OFFLOADS: libc::c_uint = libc::TUN_F_CSUM | libc::TUN_F_TSO4 | libc::TUN_F_TSO6;
+
+/// Opens a TUN device called `dev` (IP packets after a virtio header) in the namespace
+/// mounted at `/run/netns/NETNS`, taking large segments if `offload`; reads and writes
+/// on it do not block.
+pub fn open_in(netns: &str, dev: &str, offload: bool) -> unp::Result<File> {
+    let offloads = match offload {
+        true => ", ioctl(TUNSETOFFLOAD, TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6)",
+        false => "",
+    };
     trace(format_args!(
-        "ip netns exec {netns}: open /dev/net/tun, ioctl(TUNSETIFF, {dev}, IFF_TUN|IFF_NO_PI)"
+        "ip netns exec {netns}: open /dev/net/tun, \
+         ioctl(TUNSETIFF, {dev}, IFF_TUN|IFF_NO_PI|IFF_VNET_HDR){offloads}"
     ));
     let path = format!("/run/netns/{netns}");
     let dev = dev.to_string();
@@ -39,7 +56,7 @@ pub fn open_in(netns: &str, dev: &str) -> unp::Result<File> {
             // Only this thread moves into the namespace; it ends right after.
             setns(&ns, CloneFlags::CLONE_NEWNET)
                 .map_err(|e| unp::Error::errno("setns", e).with_detail(netns.to_string()))?;
-            open_tun(&dev)
+            open_tun(&dev, offload)
         })
         .join()
         .unwrap_or_else(|_| {
@@ -50,7 +67,7 @@ pub fn open_in(netns: &str, dev: &str) -> unp::Result<File> {
     })
 }
 
-fn open_tun(dev: &str) -> unp::Result<File> {
+fn open_tun(dev: &str, offload: bool) -> unp::Result<File> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -61,7 +78,7 @@ fn open_tun(dev: &str) -> unp::Result<File> {
         })?;
     let mut req = IfReq {
         name: [0; libc::IFNAMSIZ],
-        flags: (libc::IFF_TUN | libc::IFF_NO_PI) as libc::c_short,
+        flags: (libc::IFF_TUN | libc::IFF_NO_PI | libc::IFF_VNET_HDR) as libc::c_short,
         pad: [0; 22],
     };
     let n = dev.len().min(libc::IFNAMSIZ - 1);
@@ -71,6 +88,20 @@ fn open_tun(dev: &str) -> unp::Result<File> {
     let rc = unsafe { libc::ioctl(file.as_raw_fd(), libc::TUNSETIFF, &mut req) };
     if rc < 0 {
         return Err(unp::Error::last_os("ioctl TUNSETIFF").with_detail(dev.to_string()));
+    }
+    let hdr_len = offload::HDR_LEN as libc::c_int;
+    // SAFETY: TUNSETVNETHDRSZ reads an int; TUNSETOFFLOAD below takes its flags by value.
+    let rc = unsafe { libc::ioctl(file.as_raw_fd(), libc::TUNSETVNETHDRSZ, &hdr_len) };
+    if rc < 0 {
+        return Err(unp::Error::last_os("ioctl TUNSETVNETHDRSZ").with_detail(dev.to_string()));
+    }
+    // SAFETY: as above.
+    if offload && unsafe { libc::ioctl(file.as_raw_fd(), libc::TUNSETOFFLOAD, OFFLOADS) } < 0 {
+        // Not fatal: the kernel then cuts its segments itself, as without offload.
+        unp::err_msg(format!(
+            "ioctl TUNSETOFFLOAD error: {dev}: {}: no large segments on this link (slower)",
+            std::io::Error::last_os_error()
+        ));
     }
     Ok(file)
 }

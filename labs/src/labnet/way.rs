@@ -1,6 +1,8 @@
 //! One direction of the link, in a thread of its own: it reads the packets one
 //! namespace sends into its TUN device, passes them through its [`Lane`], and writes
-//! them into the other namespace's TUN device when they are due.
+//! them into the other namespace's TUN device when they are due. Each packet keeps its
+//! virtio header from one device to the other (a large segment stays one, see
+//! [`super::offload`]).
 //!
 //! Why a thread per direction: writing a packet into a TUN device runs the receiving
 //! kernel's TCP input (`tcp_v4_rcv`) in the writer's thread, and an ACK written into
@@ -21,6 +23,7 @@ use nix::sys::time::TimeSpec;
 use rand::rngs::StdRng;
 
 use super::lane::{Lane, LaneStats};
+use super::offload::{self, HDR_LEN};
 use super::profile::{Profile, Step};
 use super::tap::Tap;
 
@@ -120,7 +123,8 @@ impl Way {
     /// Moves packets until `ctl` says stop, or, once it says finish, until nothing is
     /// queued here and the link was quiet for a while.
     pub fn run(&mut self, tap: &Mutex<Tap>, ctl: &Control) -> unp::Result<()> {
-        let mut buf = vec![0u8; 65536];
+        // A virtio header and the largest IP packet.
+        let mut buf = vec![0u8; HDR_LEN + 65536];
         let mut finish_by = None;
         while !ctl.ending() {
             let t = self.profile.start();
@@ -178,15 +182,17 @@ impl Way {
                 Err(e) => return Err(unp::Error::os("read", e).with_detail("TUN device")),
             };
             got += 1;
-            let packet = &buf[..n];
+            // The virtio header and the packet: both cross the link together.
+            let frame = &buf[..n];
             if self.captures.0 {
-                self.capture(tap, |t| t.sent(packet))?;
+                self.capture(tap, |t| t.sent(frame))?;
             }
+            let wire = offload::wire_count(frame);
             if self.lane.passes_through() {
-                self.lane.passed_through();
-                self.deliver(packet, tap)?;
+                self.lane.passed_through(wire);
+                self.deliver(frame, tap)?;
             } else {
-                self.lane.admit(Instant::now(), packet, &mut self.rng);
+                self.lane.admit(Instant::now(), frame, wire, &mut self.rng);
             }
         }
         Ok(got)
@@ -195,21 +201,21 @@ impl Way {
     /// Delivers every queued packet whose time has come.
     fn deliver_due(&mut self, tap: &Mutex<Tap>) -> unp::Result<()> {
         let now = Instant::now();
-        while let Some(packet) = self.lane.pop_due(now) {
-            self.deliver(&packet, tap)?;
-            self.lane.recycle(packet);
+        while let Some(frame) = self.lane.pop_due(now) {
+            self.deliver(&frame, tap)?;
+            self.lane.recycle(frame);
         }
         Ok(())
     }
 
-    /// Writes `packet` into the other TUN device (and to the capture of what leaves).
-    fn deliver(&mut self, packet: &[u8], tap: &Mutex<Tap>) -> unp::Result<()> {
+    /// Writes `frame` into the other TUN device (and to the capture of what leaves).
+    fn deliver(&mut self, frame: &[u8], tap: &Mutex<Tap>) -> unp::Result<()> {
         if self.captures.1 {
-            self.capture(tap, |t| t.delivered(packet))?;
+            self.capture(tap, |t| t.delivered(frame))?;
         }
         let t = self.profile.start();
         // A full or downed device drops the packet, as a real interface would.
-        let _ = self.to.write(packet);
+        let _ = self.to.write(frame);
         self.profile.add(Step::Write, t);
         if let Some(left) = &mut self.panic_after {
             *left = left.saturating_sub(1);

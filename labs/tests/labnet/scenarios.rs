@@ -183,6 +183,66 @@ fn ft_under_5_percent_loss_delivers_the_file_with_retransmissions() {
 }
 
 #[test]
+fn ft_without_impairment_crosses_in_large_segments_and_captures_wire_packets() {
+    if skip("tso") || !programs_built("tso", &["ftserver", "ftclient", "labtrace"]) {
+        return;
+    }
+    let args = ["ft", "--size", "4000000", "--capture", "both"];
+    let (out, pcap, _dir) = run_scenario("tso", &args);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(
+        t.contains("ioctl(TUNSETOFFLOAD, TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6)"),
+        "{t}"
+    );
+    let server = transcript(&t).addrs[2].clone();
+    for file in [pcap.clone(), delivered_path(&pcap)] {
+        // No packet longer than the MTU, every checksum right.
+        assert_eq!(tshark_count(&file, "frame.len > 1500"), 0, "{t}");
+        let out = Command::new("tshark")
+            .arg("-r")
+            .arg(&file)
+            .args([
+                "-o",
+                "tcp.check_checksum:TRUE",
+                "-o",
+                "ip.check_checksum:TRUE",
+            ])
+            .args(["-Y", "tcp.checksum.status != 1 || ip.checksum.status != 1"])
+            .output()
+            .expect("tshark");
+        assert!(
+            out.status.success() && out.stdout.is_empty(),
+            "{}",
+            text(&out)
+        );
+    }
+    // The link counts the packets the capture shows.
+    let data = tshark_count(&pcap, &format!("ip.src == {server}"));
+    let said = format!("server→client: {data} packets in, {data} out");
+    assert!(t.contains(&said), "{said}: {t}");
+    // They crossed as large segments: most data segments share the time stamp of the
+    // one before (one read each 45), which packets read one by one do not.
+    let times = Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .args([
+            "-Y",
+            "tcp.len > 0",
+            "-T",
+            "fields",
+            "-e",
+            "frame.time_epoch",
+        ])
+        .output()
+        .expect("tshark");
+    let times = String::from_utf8_lossy(&times.stdout).into_owned();
+    let times: Vec<&str> = times.lines().collect();
+    let shared = times.windows(2).filter(|w| w[0] == w[1]).count();
+    assert!(shared * 10 > times.len() * 8, "{shared} of {}", times.len());
+}
+
+#[test]
 fn bench_prints_a_row_per_loss_and_delay_and_draws_the_chart() {
     if skip("bench") || !programs_built("bench", &["ftserver", "ftclient"]) {
         return;
