@@ -386,7 +386,8 @@ mod tests {
             buf: [0; 256],
             len: 0,
         };
-        assert!(write!(line, "child {} serves {}", 42, "127.0.0.1:5555").is_ok());
+        let (child, peer) = (42, "127.0.0.1:5555");
+        assert!(write!(line, "child {child} serves {peer}").is_ok());
         assert_eq!(&line.buf[..line.len], b"child 42 serves 127.0.0.1:5555");
         assert!(line.write_str(&"x".repeat(256)).is_err());
         assert_eq!(line.len, 30, "a refused piece leaves the line as it was");
