@@ -292,3 +292,69 @@ fn a_udp_server_with_a_fixed_port_is_started_for_each_step() {
     assert!(out.contains("10 passed, 0 failed, 6 skipped"), "{out}");
     assert!(out.contains("PASS [handout] udpft.second-server"), "{out}");
 }
+
+/// Lab 4: the echo checks apply to the select, poll and epoll servers, and the
+/// concurrency check calls each concurrent (one process, no fork, no thread); the
+/// multiplexed file server passes the file checks and is concurrent too.
+#[test]
+fn the_lab4_multiplexing_servers_pass_the_echo_and_file_checks_and_are_concurrent() {
+    let mut servers = vec!["tcpservselect01", "tcpservpoll01"];
+    if cfg!(target_os = "linux") {
+        servers.push("tcpservepoll");
+    }
+    for program in servers {
+        let path = reference(program);
+        let argv = [
+            "server",
+            "echo",
+            "--concurrent",
+            "--",
+            &path,
+            "--port",
+            "{port}",
+        ];
+        let (ok, out) = labcheck(&argv);
+        assert!(ok && out.contains("7 passed, 0 failed"), "{out}");
+        assert!(
+            out.contains("concurrent: the second client was served while the first was connected"),
+            "{out}"
+        );
+    }
+    let path = reference("pollftserver");
+    let (ok, out) = labcheck(&["server", "ft", "--concurrent", "--", &path, "{port}"]);
+    assert!(ok && out.contains("14 passed, 0 failed"), "{out}");
+    assert!(out.contains("PASS [handout] ft.next-request"), "{out}");
+    assert!(
+        out.contains("concurrent: the second client was served while the first was connected"),
+        "{out}"
+    );
+}
+
+/// The concurrency check tells the iterative tcpserv01_non from the others: serial is
+/// right for it, and a failure when it is declared `--concurrent`.
+#[test]
+fn the_iterative_lab4_server_is_serial_and_fails_when_declared_concurrent() {
+    let path = reference("tcpserv01_non");
+    let (ok, out) = labcheck(&["server", "echo", "--", &path, "--port", "{port}"]);
+    assert!(ok && out.contains("7 passed, 0 failed"), "{out}");
+    assert!(
+        out.contains("serial: the second client waited until the first left"),
+        "{out}"
+    );
+    let argv = [
+        "server",
+        "echo",
+        "--concurrent",
+        "--",
+        &path,
+        "--port",
+        "{port}",
+    ];
+    let (ok, out) = labcheck(&argv);
+    assert!(!ok && out.contains("6 passed, 1 failed"), "{out}");
+    assert!(out.contains("FAIL [robustness] echo.concurrency"), "{out}");
+    assert!(
+        out.contains("fork a child or start a thread per client, or watch every socket"),
+        "{out}"
+    );
+}

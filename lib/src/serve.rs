@@ -32,6 +32,7 @@ use std::os::fd::AsRawFd;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
 
+use crate::addr::unmap;
 use crate::error::{Error, Result, err_ret, log, print_flush};
 use crate::process::{ForkResult, exit_child, fork};
 use crate::{shortage, sock_ntop};
@@ -108,11 +109,11 @@ pub fn process_per_client(
     peer: &SocketAddr,
     service: impl Service,
 ) -> Result<()> {
-    let peer = sock_ntop(peer);
     // SAFETY: a forking server is single-threaded: it starts no threads, and its signal
     // handlers only call async-signal-safe functions.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
+            let peer = sock_ntop(peer);
             // close(listenfd). By descriptor number, because the listener belongs to
             // the caller's frame; _exit below never runs its destructor.
             let _ = nix::unistd::close(listener.as_raw_fd());
@@ -127,7 +128,9 @@ pub fn process_per_client(
         }
         Ok(ForkResult::Parent { child }) => {
             drop(conn); // close(connfd): the child has its own copy
-            log(format_args!("child {child} serves {peer}"));
+            // the address as sock_ntop writes it, without a heap allocation: after a
+            // fork, each page the parent writes is copied first (copy-on-write)
+            log(format_args!("child {child} serves {}", unmap(*peer)));
             Ok(())
         }
         // This client cannot be served: dropping `conn` closes it.

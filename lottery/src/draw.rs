@@ -116,7 +116,15 @@ impl Draws {
     /// The draws of a server that serves clients the way `how` says.
     pub fn new(how: Concurrency, seeding: Seeding) -> unp::Result<Draws> {
         Ok(match how {
-            Concurrency::ProcessPerClient => Draws::PerSession(seeding),
+            Concurrency::ProcessPerClient => {
+                // One draw made here and thrown away, before any fork: what a first draw
+                // sets up once (finding getrandom, probing the CPU for the generator's
+                // fastest code) is then done once, and every child inherits it instead of
+                // redoing it per client. It also proves the random source works before
+                // the first client comes. The children still seed their own draws.
+                seeding.new_draw()?.generate();
+                Draws::PerSession(seeding)
+            }
             Concurrency::OneAtATime | Concurrency::ThreadPerClient => {
                 Draws::Shared(SharedDraw(Arc::new(Mutex::new(seeding.new_draw()?))))
             }

@@ -12,7 +12,7 @@
 //! | [`client`] | `str_cli` and its variants (`write`, `read`): binary requests, writing a line in two parts | tcpcliserv/str_cli*.c |
 //! | [`daytime`] | the daytime port, `ctime` in local time | intro/daytimetcp*.c |
 //! | [`multiplex`] | one process for every client: `select`, `poll`, `epoll` and their timeouts | tcpcliserv/tcpservselect01.c, tcpservpoll01.c |
-//! | [`strcliselect`] | `str_cli` on `select`: stdin or the socket, whichever is ready; `shutdown` for batch input | tcpcliserv/strcliselect01.c, strcliselect02.c |
+//! | [`strcliselect`] | `str_cli` on `select`: stdin or the socket, whichever is ready; `shutdown` for batch input | select/strcliselect01.c, strcliselect02.c |
 //! | [`nonblock`] | nonblocking `str_cli` (partial writes wait in a buffer) and `connect` with a timeout | nonblock/strclinonb.c, lib/connect_nonb.c |
 //! | [`args`] | the command lines: `-p PORT` for servers, `HOST -p PORT` for clients | — |
 //! | [`terminal`] | armour: a peer's bytes reaching the terminal | — |

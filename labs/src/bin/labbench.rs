@@ -11,13 +11,16 @@ use unp::{Context, Error, Result};
 #[derive(Parser)]
 #[command(
     name = "labbench",
-    about = "Measure echo servers: round trips/s, connections/s, latency, memory",
+    about = "Measure servers: round trips/s, connections/s, latency, memory, CPU",
     after_help = "SERVER is iterative, fork, thread, select, poll, epoll (unplab's echo servers, \
-                  found next to labbench), or a command line with {port}, optionally named: \
-                  'c04=./tcpserv04 {port}'. Build with --release to measure fairly."
+                  found next to labbench), lottery, lottery-fork, lottery-thread (lotteryserver \
+                  in each mode, measured with GEN), or a command line with {port}, optionally \
+                  named, and prefixed with lottery: for a lottery server: \
+                  'c04=./tcpserv04 {port}', 'lottery:mine=./LotteryServer {port}'. \
+                  Build with --release to measure fairly."
 )]
 struct Args {
-    /// Servers to measure (default: all six of unplab's)
+    /// Servers to measure (default: all six of unplab's echo servers)
     servers: Vec<String>,
     /// Concurrent connections, comma-separated
     #[arg(short, long, value_delimiter = ',', default_value = "1,10,100,1000")]
@@ -25,6 +28,9 @@ struct Args {
     /// Seconds per measurement
     #[arg(short, long, default_value_t = 1.0)]
     secs: f64,
+    /// Measure everything this many times (servers taking turns) and print medians
+    #[arg(short, long, default_value_t = 1)]
+    runs: usize,
     /// Write the plot here
     #[arg(long, default_value = "labbench.svg")]
     svg: PathBuf,
@@ -53,26 +59,45 @@ fn main() {
         raise_descriptor_limit();
         let measure =
             Duration::try_from_secs_f64(a.secs).map_err(|e| Error::msg(format!("--secs: {e}")))?;
+        if let Some(n) = a.idle {
+            for spec in &specs {
+                let idle = labbench::idle(spec, n, Duration::from_secs(20)).map_err(Error::msg)?;
+                let mib =
+                    |k: Option<u64>| k.map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
+                let unserved = match idle.unserved {
+                    0 => String::new(),
+                    k => format!(" ({k} never served)"),
+                };
+                println!(
+                    "{}: {n} idle connections, RSS {} MiB, PSS {} MiB{unserved}",
+                    spec.name,
+                    mib(idle.rss_kib),
+                    mib(idle.pss_kib)
+                );
+            }
+            return Ok(());
+        }
         let spans = Spans {
             measure,
             warmup: Duration::from_secs(3),
         };
-        if let Some(n) = a.idle {
-            for spec in &specs {
-                let rss =
-                    labbench::idle_rss(spec, n, Duration::from_secs(20)).map_err(Error::msg)?;
-                let mib = rss.map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
-                println!("{}: {n} idle connections, RSS {mib} MiB", spec.name);
-            }
-            return Ok(());
-        }
-        let mut rows = Vec::new();
-        for spec in &specs {
-            for &n in &a.conns {
-                eprintln!("labbench: {} at {n} connections", spec.name);
-                rows.push(labbench::measure(spec, n, spans).map_err(Error::msg)?);
+        // runs[server][level]: every run of that cell
+        let mut runs = vec![vec![Vec::new(); a.conns.len()]; specs.len()];
+        for run in 1..=a.runs.max(1) {
+            // level by level, the servers taking turns: a busy moment of the machine
+            // weighs on all of them alike
+            for (l, &n) in a.conns.iter().enumerate() {
+                for (s, spec) in specs.iter().enumerate() {
+                    eprintln!("labbench: {} at {n} connections (run {run})", spec.name);
+                    runs[s][l].push(labbench::measure(spec, n, spans).map_err(Error::msg)?);
+                }
             }
         }
+        let rows: Vec<_> = runs
+            .iter()
+            .flatten()
+            .filter_map(|r| labbench::median(r))
+            .collect();
         print!("{}", report::table(&rows));
         std::fs::write(&a.svg, report::svg(&rows)).context("write")?;
         eprintln!("labbench: plot written to {}", a.svg.display());

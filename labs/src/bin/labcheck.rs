@@ -60,7 +60,8 @@ struct Check {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// The server serves clients concurrently (fork or threads): END ends a session only.
+    /// The server serves clients concurrently (fork, threads, select/poll/epoll): END
+    /// ends a session only, a file server serves on, and a serial one fails `concurrency`.
     #[arg(long)]
     concurrent: bool,
     /// Capture with tcpdump where permitted and list the segments of each failure.

@@ -11,8 +11,51 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use socket2::{Domain, SockAddr, Socket, Type};
 
-/// Bytes in one request (and its echo).
+use super::ports::{self, Sources};
+
+/// Bytes in one echo request (and its echo).
 pub const MESSAGE: usize = 64;
+
+/// What the load says to the server, and what counts as its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// [`MESSAGE`] bytes; the answer is the same number of bytes back.
+    #[default]
+    Echo,
+    /// The lottery's GEN, 4 bytes; the answer is what one `read` returns (the lottery
+    /// server writes each reply in one `write`, with no terminator, as the handout's
+    /// client reads it: one `read`).
+    Lottery,
+}
+
+impl Protocol {
+    /// The bytes of one request.
+    pub fn request(self) -> Vec<u8> {
+        match self {
+            Protocol::Echo => vec![b'x'; MESSAGE],
+            Protocol::Lottery => lottery::proto::Command::Gen.encode().to_vec(),
+        }
+    }
+
+    /// How many more bytes of the answer to read at most, with `got` read so far.
+    fn room(self, got: usize) -> usize {
+        match self {
+            Protocol::Echo => MESSAGE - got,
+            Protocol::Lottery => lottery::proto::MAX_REPLY,
+        }
+    }
+
+    /// Whether `got` bytes are the whole answer.
+    fn answered(self, got: usize) -> bool {
+        match self {
+            Protocol::Echo => got >= MESSAGE,
+            Protocol::Lottery => got > 0,
+        }
+    }
+}
+
+/// The largest answer any [`Protocol`] reads in one go.
+const READ_BUF: usize = 256;
 
 /// What one round-trip run saw.
 #[derive(Debug, Default, Clone)]
@@ -44,6 +87,7 @@ fn threads_for(n: usize) -> usize {
 /// echoes, calls `settled` (the caller samples memory then), then keeps every
 /// connection busy with back-to-back round trips for `span`.
 pub fn round_trips(
+    proto: Protocol,
     addr: SocketAddr,
     n: usize,
     warmup: Duration,
@@ -67,7 +111,7 @@ pub fn round_trips(
     let warmed: Vec<usize> = thread::scope(|s| {
         let hs: Vec<_> = groups
             .iter()
-            .map(|g| s.spawn(|| exchange_once(g, warmup)))
+            .map(|g| s.spawn(move || exchange_once(proto, g, warmup)))
             .collect();
         hs.into_iter().map(|h| h.join().unwrap_or(0)).collect()
     });
@@ -76,7 +120,7 @@ pub fn round_trips(
     let results: Vec<RoundTrips> = thread::scope(|s| {
         let hs: Vec<_> = groups
             .iter()
-            .map(|g| s.spawn(move || busy(g, start + span)))
+            .map(|g| s.spawn(move || busy(proto, g, start + span)))
             .collect();
         hs.into_iter()
             .map(|h| h.join().unwrap_or_default())
@@ -93,15 +137,19 @@ pub fn round_trips(
     Ok(total)
 }
 
-/// One message on every connection; how many echoes came back within `limit`.
-fn exchange_once(conns: &[TcpStream], limit: Duration) -> usize {
+/// One request on every connection; how many answers came back within `limit`.
+fn exchange_once(proto: Protocol, conns: &[TcpStream], limit: Duration) -> usize {
     let deadline = Instant::now() + limit;
+    let request = proto.request();
     let mut got = vec![0usize; conns.len()];
+    let mut gone = vec![false; conns.len()];
     for c in conns {
-        let _ = (&*c).write(&[b'x'; MESSAGE]);
+        let _ = (&*c).write(&request);
     }
-    let mut buf = [0u8; MESSAGE];
-    while got.iter().any(|g| *g < MESSAGE) && Instant::now() < deadline {
+    let mut buf = [0u8; READ_BUF];
+    let waiting =
+        |got: &[usize], gone: &[bool]| (0..got.len()).any(|i| !gone[i] && !proto.answered(got[i]));
+    while waiting(&got, &gone) && Instant::now() < deadline {
         let mut fds: Vec<PollFd> = conns
             .iter()
             .map(|c| PollFd::new(c.as_fd(), PollFlags::POLLIN))
@@ -111,29 +159,32 @@ fn exchange_once(conns: &[TcpStream], limit: Duration) -> usize {
         }
         let ready: Vec<bool> = fds.iter().map(|p| p.any().unwrap_or(false)).collect();
         for (i, c) in conns.iter().enumerate() {
-            if !ready[i] || got[i] >= MESSAGE {
+            if !ready[i] || gone[i] || proto.answered(got[i]) {
                 continue;
             }
-            match (&*c).read(&mut buf[..MESSAGE - got[i]]) {
-                Ok(0) => got[i] = usize::MAX, // the server closed it: not served
+            match (&*c).read(&mut buf[..proto.room(got[i])]) {
+                Ok(0) => gone[i] = true, // the server closed it: not served
                 Ok(k) => got[i] += k,
                 Err(_) => {}
             }
         }
     }
-    got.iter().filter(|g| **g == MESSAGE).count()
+    (0..got.len())
+        .filter(|&i| !gone[i] && proto.answered(got[i]))
+        .count()
 }
 
 /// Back-to-back round trips on every connection until `until`.
-fn busy(conns: &[TcpStream], until: Instant) -> RoundTrips {
+fn busy(proto: Protocol, conns: &[TcpStream], until: Instant) -> RoundTrips {
     let mut out = RoundTrips::default();
+    let request = proto.request();
     let mut sent = vec![Instant::now(); conns.len()];
     let mut got = vec![0usize; conns.len()];
     for (i, c) in conns.iter().enumerate() {
         sent[i] = Instant::now();
-        let _ = (&*c).write(&[b'y'; MESSAGE]);
+        let _ = (&*c).write(&request);
     }
-    let mut buf = [0u8; MESSAGE];
+    let mut buf = [0u8; READ_BUF];
     while Instant::now() < until {
         let mut fds: Vec<PollFd> = conns
             .iter()
@@ -144,18 +195,18 @@ fn busy(conns: &[TcpStream], until: Instant) -> RoundTrips {
         }
         let ready: Vec<bool> = fds.iter().map(|p| p.any().unwrap_or(false)).collect();
         for (i, c) in conns.iter().enumerate().filter(|(i, _)| ready[*i]) {
-            match (&*c).read(&mut buf[..MESSAGE - got[i]]) {
+            match (&*c).read(&mut buf[..proto.room(got[i])]) {
                 Ok(0) | Err(_) => continue,
                 Ok(k) => got[i] += k,
             }
-            if got[i] == MESSAGE {
+            if proto.answered(got[i]) {
                 let now = Instant::now();
                 out.count += 1;
                 let us = now.duration_since(sent[i]).as_micros();
                 out.latencies_us.push(u32::try_from(us).unwrap_or(u32::MAX));
                 got[i] = 0;
                 sent[i] = now;
-                let _ = (&*c).write(&[b'y'; MESSAGE]);
+                let _ = (&*c).write(&request);
             }
         }
     }
@@ -164,7 +215,7 @@ fn busy(conns: &[TcpStream], until: Instant) -> RoundTrips {
 
 /// `n` connections at a time, each: connect, one round trip, close, and again, for
 /// `span`.
-pub fn connections(addr: SocketAddr, n: usize, span: Duration) -> Connections {
+pub fn connections(proto: Protocol, addr: SocketAddr, n: usize, span: Duration) -> Connections {
     let until = Instant::now() + span;
     let per = n.div_ceil(threads_for(n));
     let mut left = n;
@@ -173,7 +224,8 @@ pub fn connections(addr: SocketAddr, n: usize, span: Duration) -> Connections {
         while left > 0 {
             let k = per.min(left);
             left -= k;
-            hs.push(s.spawn(move || churn(addr, k, until)));
+            let first = hs.len() * usize::from(ports::SOURCES) / 2;
+            hs.push(s.spawn(move || churn(proto, addr, k, until, first)));
         }
         hs.into_iter()
             .map(|h| h.join().unwrap_or_default())
@@ -197,12 +249,13 @@ struct Slot {
 #[derive(PartialEq)]
 enum Stage {
     Connecting,
-    Echoing,
+    Answering,
 }
 
-fn start(addr: &SocketAddr) -> std::io::Result<Slot> {
+fn start(addr: &SocketAddr, sources: &mut Sources) -> std::io::Result<Slot> {
     let sock = Socket::new(Domain::for_address(*addr), Type::STREAM, None)?;
     sock.set_nonblocking(true)?;
+    sources.bind_next(&sock)?; // 127.0.0.1..16: each source address has its own ports
     match sock.connect(&SockAddr::from(*addr)) {
         Ok(()) => {}
         Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EINPROGRESS as i32) => {}
@@ -215,13 +268,15 @@ fn start(addr: &SocketAddr) -> std::io::Result<Slot> {
     })
 }
 
-fn churn(addr: SocketAddr, k: usize, until: Instant) -> Connections {
+fn churn(proto: Protocol, addr: SocketAddr, k: usize, until: Instant, first: usize) -> Connections {
     let mut out = Connections::default();
-    let mut slots: Vec<Option<Slot>> = (0..k).map(|_| start(&addr).ok()).collect();
-    let mut buf = [0u8; MESSAGE];
+    let request = proto.request();
+    let mut sources = Sources::new(&addr, first);
+    let mut slots: Vec<Option<Slot>> = (0..k).map(|_| start(&addr, &mut sources).ok()).collect();
+    let mut buf = [0u8; READ_BUF];
     while Instant::now() < until {
         for s in slots.iter_mut().filter(|s| s.is_none()) {
-            *s = start(&addr).ok();
+            *s = start(&addr, &mut sources).ok();
             out.errors += u64::from(s.is_none());
         }
         let mut fds: Vec<PollFd> = slots
@@ -248,17 +303,17 @@ fn churn(addr: SocketAddr, k: usize, until: Instant) -> Connections {
             let Some(slot) = s.as_mut() else { continue };
             let done = match slot.stage {
                 Stage::Connecting => match slot.sock.take_error() {
-                    Ok(None) if (&slot.sock).write(&[b'z'; MESSAGE]).is_ok() => {
-                        slot.stage = Stage::Echoing;
+                    Ok(None) if (&slot.sock).write(&request).is_ok() => {
+                        slot.stage = Stage::Answering;
                         None
                     }
                     _ => Some(false),
                 },
-                Stage::Echoing => match (&slot.sock).read(&mut buf[..MESSAGE - slot.got]) {
+                Stage::Answering => match (&slot.sock).read(&mut buf[..proto.room(slot.got)]) {
                     Ok(0) => Some(false),
                     Ok(n) => {
                         slot.got += n;
-                        (slot.got == MESSAGE).then_some(true)
+                        proto.answered(slot.got).then_some(true)
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => None,
                     Err(_) => Some(false),

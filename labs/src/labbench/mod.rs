@@ -1,33 +1,48 @@
-//! labbench: "measure your server". For each echo server — unplab's iterative, fork,
-//! thread, select, poll and epoll servers, or any program given as a command line with
-//! `{port}` — and each number of concurrent connections, the same load generator
-//! ([`load`]) measures:
+//! labbench: "measure your server". For each server — unplab's iterative, fork,
+//! thread, select, poll and epoll echo servers, the lottery server in each of its three
+//! modes, or any program given as a command line with `{port}` — and each number of
+//! concurrent connections, the same load generator ([`load`]) measures:
 //!
-//! - **round trips/s**: every connection sends 64 bytes and waits for the echo, again
-//!   and again; with the **p50/p99 latency** of those round trips;
+//! - **round trips/s**: every connection sends a request and waits for the answer,
+//!   again and again; with the **p50/p99 latency** of those round trips. The request is
+//!   64 bytes echoed back ([`Protocol::Echo`]), or the lottery's GEN and its reply
+//!   ([`Protocol::Lottery`]);
 //! - **connections/s**: as many connections at a time as asked, each doing connect,
-//!   one round trip, close;
-//! - **memory**: the resident set (RSS) of the server's whole process tree while the
-//!   connections are open (Linux: `/proc`), so a forking server's children count.
+//!   one request and its answer, close;
+//! - **memory**: the proportional set size (PSS) of the server's whole process tree
+//!   while the connections are open (Linux: `/proc`), so a forking server's children
+//!   count, each for what it adds (a page shared by N processes counts 1/N in each;
+//!   summing their resident sets would count the shared program N times);
+//! - **CPU**: what the load generator and the server's process tree each used during
+//!   both runs, in % of one core: a client near its limit (100 % per load thread, or
+//!   the machine's cores shared with the server) measures itself, not the server.
 //!
-//! [`report`] prints the table and draws the SVG.
+//! With `--runs N` every measurement is made N times, the servers taking turns level by
+//! level (so a busy moment of the machine weighs on all of them alike), and the table
+//! gives the median with the range. [`report`] prints the table and draws the SVG;
+//! [`server`] starts the server and reads its memory and CPU.
 
 pub mod load;
+pub mod ports;
 pub mod report;
+pub mod server;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// A server to measure: a name for the table and a command line with `{port}`.
+pub use load::Protocol;
+pub use server::{CpuMark, CpuUse, Running, tree_pss_kib, tree_rss_kib};
+
+/// A server to measure: a name for the table, a command line with `{port}`, and what
+/// the load says to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerSpec {
     /// `fork`, `epoll`, or the name given with `NAME=COMMAND`.
     pub name: String,
     /// The command, run by `sh -c`, with `{port}` where the port goes.
     pub command: String,
+    /// Echo, or the lottery's GEN.
+    pub protocol: Protocol,
 }
 
 /// unplab's echo servers, by the design they show, and the program that shows it.
@@ -40,20 +55,41 @@ pub const BUILTIN: [(&str, &str); 6] = [
     ("epoll", "tcpservepoll"),
 ];
 
+/// The lottery server (`lotteryserver PORT --concurrency MODE`), measured with the
+/// lottery load: `lottery-fork` and so on.
+pub const LOTTERY: [(&str, &str); 3] = [
+    ("lottery", "iterative"),
+    ("lottery-fork", "fork"),
+    ("lottery-thread", "thread"),
+];
+
+/// The prefix that gives a command line the lottery load: `lottery:mine=./a.out {port}`.
+pub const LOTTERY_PREFIX: &str = "lottery:";
+
 impl ServerSpec {
-    /// `iterative`, `fork`, ... (a program next to `bin_dir`), or `NAME=COMMAND` /
-    /// `COMMAND` with `{port}`.
+    /// `iterative`, `fork`, ..., `lottery-fork`, ... (a program next to `bin_dir`), or
+    /// `[lottery:]NAME=COMMAND` / `[lottery:]COMMAND` with `{port}`.
     pub fn parse(text: &str, bin_dir: &Path) -> Result<ServerSpec, String> {
+        let builtin = |prog: &str, args: &str, protocol| ServerSpec {
+            name: text.to_string(),
+            command: format!("exec '{}' {args}", bin_dir.join(prog).display()),
+            protocol,
+        };
         if let Some((_, prog)) = BUILTIN.iter().find(|(n, _)| *n == text) {
-            let path = bin_dir.join(prog);
-            return Ok(ServerSpec {
-                name: text.to_string(),
-                command: format!("exec '{}' -p {{port}}", path.display()),
-            });
+            return Ok(builtin(prog, "-p {port}", Protocol::Echo));
         }
+        if let Some((_, mode)) = LOTTERY.iter().find(|(n, _)| *n == text) {
+            let args = format!("{{port}} --concurrency {mode}");
+            return Ok(builtin("lotteryserver", &args, Protocol::Lottery));
+        }
+        let (protocol, text) = match text.strip_prefix(LOTTERY_PREFIX) {
+            Some(rest) => (Protocol::Lottery, rest),
+            None => (Protocol::Echo, text),
+        };
         if !text.contains("{port}") {
             return Err(format!(
-                "{text:?}: not one of iterative, fork, thread, select, poll, epoll, and no {{port}} in it"
+                "{text:?}: not one of iterative, fork, thread, select, poll, epoll, lottery, \
+                 lottery-fork, lottery-thread, and no {{port}} in it"
             ));
         }
         let (name, command) = match text.split_once('=') {
@@ -69,6 +105,7 @@ impl ServerSpec {
         Ok(ServerSpec {
             name,
             command: format!("exec {command}"),
+            protocol,
         })
     }
 }
@@ -88,12 +125,22 @@ pub struct Row {
     pub p99_us: Option<u32>,
     /// Connections per second (connect, one round trip, close).
     pub conn_per_s: f64,
-    /// RSS of the server's process tree with the connections open, in KiB.
-    pub rss_kib: Option<u64>,
+    /// PSS of the server's process tree with the connections open, in KiB.
+    pub pss_kib: Option<u64>,
+    /// CPU used by the load and by the server while round trips were measured.
+    pub rt_cpu: CpuUse,
+    /// CPU used by the load and by the server while connections were measured.
+    pub conn_cpu: CpuUse,
     /// Connections the server had not served after the warm-up.
     pub unserved: usize,
     /// Failed connects or exchanges in the connection-rate run.
     pub errors: u64,
+    /// How many runs the row is the median of (0 or 1: a single run).
+    pub runs: usize,
+    /// The lowest and highest round trips/s of those runs.
+    pub rt_range: (f64, f64),
+    /// The lowest and highest connections/s of those runs.
+    pub conn_range: (f64, f64),
 }
 
 /// How long each measurement lasts.
@@ -101,149 +148,125 @@ pub struct Row {
 pub struct Spans {
     /// Round trips, and connections, are each measured this long.
     pub measure: Duration,
-    /// At most this long for every connection's first echo.
+    /// At most this long for every connection's first answer.
     pub warmup: Duration,
-}
-
-/// A running server; killed (its process group) when dropped.
-pub struct Running {
-    child: Child,
-    /// Where it listens.
-    pub addr: SocketAddr,
-}
-
-impl Running {
-    /// Starts `spec` on a free port and waits until it accepts connections.
-    pub fn start(spec: &ServerSpec) -> Result<Running, String> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
-        let cmd = spec.command.replace("{port}", &port.to_string());
-        let mut command = Command::new("sh");
-        command
-            .args(["-c", &cmd])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let child = command.spawn().map_err(|e| format!("{cmd}: {e}"))?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let mut running = Running { child, addr };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(addr).is_err() {
-            if Instant::now() > deadline || !matches!(running.child.try_wait(), Ok(None)) {
-                return Err(format!("{cmd}: never accepted a connection on port {port}"));
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
-        // that probe connection was closed at once; an iterative server is free again
-        running.settle();
-        Ok(running)
-    }
-
-    fn settle(&mut self) {
-        thread::sleep(Duration::from_millis(50));
-    }
-
-    /// The server's process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(pgid) = i32::try_from(self.child.id()) {
-            // the whole group: a forking server's children too
-            let _ = nix::sys::signal::killpg(
-                nix::unistd::Pid::from_raw(pgid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-        let _ = self.child.wait();
-    }
-}
-
-/// Resident memory of `pid` and all its descendants, in KiB (Linux; `None` elsewhere).
-pub fn tree_rss_kib(pid: u32) -> Option<u64> {
-    let procs = std::fs::read_dir("/proc").ok()?;
-    let mut parent_of = Vec::new();
-    for e in procs.flatten() {
-        let Some(p) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
-            continue;
-        };
-        let ppid = stat
-            .rfind(')')
-            .and_then(|i| stat[i + 1..].split_whitespace().nth(1)?.parse::<u32>().ok());
-        parent_of.push((p, ppid.unwrap_or(0)));
-    }
-    let mut tree = vec![pid];
-    let mut i = 0;
-    while i < tree.len() {
-        let parent = tree[i];
-        tree.extend(
-            parent_of
-                .iter()
-                .filter(|(_, pp)| *pp == parent)
-                .map(|(p, _)| *p),
-        );
-        i += 1;
-    }
-    let rss = |p: u32| -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{p}/status")).unwrap_or_default();
-        let line = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .unwrap_or("");
-        line.split_whitespace()
-            .nth(1)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    Some(tree.into_iter().map(rss).sum())
 }
 
 /// Measures `spec` at `conns` concurrent connections (one fresh server per level, so
 /// one level's leftovers do not weigh on the next).
 pub fn measure(spec: &ServerSpec, conns: usize, spans: Spans) -> Result<Row, String> {
     let server = Running::start(spec)?;
-    let mut rss = None;
-    let rt = load::round_trips(server.addr, conns, spans.warmup, spans.measure, || {
-        rss = tree_rss_kib(server.pid());
-    })
+    let mut pss = None;
+    let mut mark = None;
+    let rt = load::round_trips(
+        spec.protocol,
+        server.addr,
+        conns,
+        spans.warmup,
+        spans.measure,
+        || {
+            pss = tree_pss_kib(server.pid());
+            mark = Some(CpuMark::now(server.pid()));
+        },
+    )
     .map_err(|e| format!("{}: connect: {e}", spec.name))?;
+    let rt_cpu = mark.map(|m| m.since()).unwrap_or_default();
     drop(server);
     let server = Running::start(spec)?;
-    let churn = load::connections(server.addr, conns, spans.measure);
+    let mark = CpuMark::now(server.pid());
+    let churn = load::connections(spec.protocol, server.addr, conns, spans.measure);
+    let conn_cpu = mark.since();
     let secs = spans.measure.as_secs_f64();
     let mut lat = rt.latencies_us;
     lat.sort_unstable();
     let pct = |p: usize| (!lat.is_empty()).then(|| lat[(lat.len() - 1) * p / 100]);
+    let (rt_per_s, conn_per_s) = (rt.count as f64 / secs, churn.count as f64 / secs);
     Ok(Row {
         server: spec.name.clone(),
         conns,
-        rt_per_s: rt.count as f64 / secs,
+        rt_per_s,
         p50_us: pct(50),
         p99_us: pct(99),
-        conn_per_s: churn.count as f64 / secs,
-        rss_kib: rss,
+        conn_per_s,
+        pss_kib: pss,
+        rt_cpu,
+        conn_cpu,
         unserved: rt.unserved,
         errors: churn.errors,
+        runs: 1,
+        rt_range: (rt_per_s, rt_per_s),
+        conn_range: (conn_per_s, conn_per_s),
     })
 }
 
-/// Opens `n` connections to `spec`, makes sure each was served once, and returns the
-/// server tree's RSS in KiB: what `n` idle clients cost.
-pub fn idle_rss(spec: &ServerSpec, n: usize, warmup: Duration) -> Result<Option<u64>, String> {
-    let server = Running::start(spec)?;
-    let mut rss = None;
-    load::round_trips(server.addr, n, warmup, Duration::ZERO, || {
-        rss = tree_rss_kib(server.pid())
+/// The rows of several runs of one server at one level, as one: the median of each
+/// number, the range of the two rates, the worst of the failures.
+pub fn median(runs: &[Row]) -> Option<Row> {
+    let first = runs.first()?;
+    fn mid<T: Copy + PartialOrd>(mut v: Vec<T>) -> Option<T> {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        v.get(v.len().checked_sub(1)? / 2).copied()
+    }
+    let all = |f: fn(&Row) -> f64| runs.iter().map(f).collect::<Vec<_>>();
+    let some = |f: fn(&Row) -> Option<u32>| mid(runs.iter().filter_map(f).collect());
+    let range = |v: Vec<f64>| {
+        v.iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(*x), hi.max(*x)))
+    };
+    let cpu = |f: fn(&Row) -> CpuUse| CpuUse {
+        client: mid(runs.iter().map(|r| f(r).client).collect()).unwrap_or(0.0),
+        server: mid(runs.iter().filter_map(|r| f(r).server).collect()),
+    };
+    Some(Row {
+        server: first.server.clone(),
+        conns: first.conns,
+        rt_per_s: mid(all(|r| r.rt_per_s))?,
+        p50_us: some(|r| r.p50_us),
+        p99_us: some(|r| r.p99_us),
+        conn_per_s: mid(all(|r| r.conn_per_s))?,
+        pss_kib: mid(runs.iter().filter_map(|r| r.pss_kib).collect()),
+        rt_cpu: cpu(|r| r.rt_cpu),
+        conn_cpu: cpu(|r| r.conn_cpu),
+        unserved: runs.iter().map(|r| r.unserved).max().unwrap_or(0),
+        errors: runs.iter().map(|r| r.errors).max().unwrap_or(0),
+        runs: runs.len(),
+        rt_range: range(all(|r| r.rt_per_s)),
+        conn_range: range(all(|r| r.conn_per_s)),
     })
+}
+
+/// What `n` idle clients cost a server.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Idle {
+    /// The server tree's RSS with the connections open, in KiB.
+    pub rss_kib: Option<u64>,
+    /// The server tree's PSS with the connections open, in KiB.
+    pub pss_kib: Option<u64>,
+    /// Connections that got no answer within the warm-up: not yet served.
+    pub unserved: usize,
+}
+
+/// Opens `n` connections to `spec`, makes one exchange on each (so the server has
+/// accepted and served every one), and measures the server tree's RSS while they sit
+/// idle.
+pub fn idle(spec: &ServerSpec, n: usize, warmup: Duration) -> Result<Idle, String> {
+    let server = Running::start(spec)?;
+    let (mut rss_kib, mut pss_kib) = (None, None);
+    let rt = load::round_trips(
+        spec.protocol,
+        server.addr,
+        n,
+        warmup,
+        Duration::ZERO,
+        || {
+            rss_kib = tree_rss_kib(server.pid());
+            pss_kib = tree_pss_kib(server.pid());
+        },
+    )
     .map_err(|e| format!("{}: connect: {e}", spec.name))?;
-    Ok(rss)
+    Ok(Idle {
+        rss_kib,
+        pss_kib,
+        unserved: rt.unserved,
+    })
 }

@@ -3,44 +3,66 @@
 
 use std::fmt::Write as _;
 
-use super::Row;
+use super::{CpuUse, Row};
 use crate::plot::{self, Axis, Panel, Scale, Series};
 
 /// Which number of a row a panel plots.
 type Metric = fn(&Row) -> f64;
 
 /// The table, one line per server and level, Markdown so it pastes into a report.
+///
+/// The two CPU columns are the load generator's and the server's use during the round
+/// trips and during the connections, in % of one core (`load/server`).
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| server | conns | round trips/s | p50 µs | p99 µs | conns/s | RSS MiB | notes |\n\
-         |---|---:|---:|---:|---:|---:|---:|---|\n",
+        "| server | conns | round trips/s | p50 µs | p99 µs | conns/s | PSS MiB \
+         | CPU % rt load/srv | CPU % conns load/srv | notes |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     let us = |v: Option<u32>| v.map_or("-".to_string(), |v| v.to_string());
+    let cpu = |c: CpuUse| {
+        let server = c.server.map_or("-".to_string(), |s| format!("{s:.0}"));
+        format!("{:.0}/{server}", c.client)
+    };
     for r in rows {
-        let rss = r
-            .rss_kib
+        let pss = r
+            .pss_kib
             .map_or("-".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
-        let mut notes = Vec::new();
-        if r.unserved > 0 {
-            notes.push(format!("{} of {} never served", r.unserved, r.conns));
-        }
-        if r.errors > 0 {
-            notes.push(format!("{} failed connects", r.errors));
-        }
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {} | {} | {:.0} | {} | {} |",
+            "| {} | {} | {:.0} | {} | {} | {:.0} | {} | {} | {} | {} |",
             r.server,
             r.conns,
             r.rt_per_s,
             us(r.p50_us),
             us(r.p99_us),
             r.conn_per_s,
-            rss,
-            notes.join("; ")
+            pss,
+            cpu(r.rt_cpu),
+            cpu(r.conn_cpu),
+            notes(r).join("; ")
         );
     }
     out
+}
+
+/// What the numbers alone do not say: unserved clients, failures, the spread of runs.
+fn notes(r: &Row) -> Vec<String> {
+    let mut notes = Vec::new();
+    if r.unserved > 0 {
+        notes.push(format!("{} of {} never served", r.unserved, r.conns));
+    }
+    if r.errors > 0 {
+        notes.push(format!("{} failed connects", r.errors));
+    }
+    if r.runs > 1 {
+        let (rt, c) = (r.rt_range, r.conn_range);
+        notes.push(format!(
+            "{} runs: rt/s {:.0}–{:.0}, conns/s {:.0}–{:.0}",
+            r.runs, rt.0, rt.1, c.0, c.1
+        ));
+    }
+    notes
 }
 
 /// Two panels side by side: round trips/s and connections/s (log y) against
@@ -106,7 +128,7 @@ mod tests {
         ];
         let t = table(&rows);
         assert!(
-            t.contains("| fork | 10 | 5000 | - | - | 2500 | - |  |"),
+            t.contains("| fork | 10 | 5000 | - | - | 2500 | - | 0/- | 0/- |  |"),
             "{t}"
         );
         let s = svg(&rows);

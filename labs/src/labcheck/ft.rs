@@ -54,7 +54,9 @@ fn transfer(s: &mut Session<'_>, sv: &Served, name: &str, size: usize) -> Result
 
 /// Runs every file-server check.
 pub fn check(s: &mut Session<'_>) {
-    let iterative = s.opts.proto == Protocol::IterFt;
+    // the iterative server, and any server declared --concurrent (pollftserver), serve
+    // on after a file; the handout's FTServer ends
+    let iterative = s.opts.proto == Protocol::IterFt || s.opts.concurrent;
     if let Err(e) = s
         .serve_dir()
         .and_then(|d| super::ftfiles::make(&d).map_err(|e| e.to_string()))
@@ -98,7 +100,7 @@ pub fn check(s: &mut Session<'_>) {
         s.step(
             "ft.next-request",
             Tag::Handout,
-            "the iterative server is still serving after those transfers",
+            "the server is still serving after those transfers",
             |s| {
                 let sv = match shared.take() {
                     Some(sv) => sv,

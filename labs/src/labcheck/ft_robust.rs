@@ -137,7 +137,7 @@ pub fn check(s: &mut Session<'_>, iterative: bool) {
                 f.why = format!("the second client was not served after the first left ({}): when read() returns 0, close that client and accept the next", came(&[], end));
                 f
             })?;
-            pass("serial: the second client waited until the first left")
+            super::simple::serial(s, "the second client waited until the first left")
         });
     }
 }

@@ -175,8 +175,9 @@ pub struct Options {
     pub target: Target,
     /// Only the checks with this tag (`--only handout`).
     pub only: Option<Tag>,
-    /// The server serves clients concurrently (fork or threads): END ends only the
-    /// session, and the server is not expected to exit.
+    /// The server serves clients concurrently (fork, threads, select/poll/epoll): END
+    /// ends only the session, the server is not expected to exit (a file server serves
+    /// on after a file), and the `concurrency` step fails if a second client must wait.
     pub concurrent: bool,
     /// Capture with tcpdump where it can, and keep the pcap.
     pub capture: bool,

@@ -9,7 +9,7 @@ use tcpcliserv::proto::{daytime, sum_binary, sum_text};
 use super::Protocol;
 use super::proc::describe_status;
 use super::report::{Failure, Tag, came, shown};
-use super::session::{Session, pass, skip};
+use super::session::{Done, Session, pass, skip};
 use super::wire::{Conn, End};
 
 /// One request and the reply it must get.
@@ -202,7 +202,7 @@ pub fn check_server(s: &mut Session<'_>) {
             a.close();
             let (later, end) = b.read_n(ex.reply.len() - now.len(), s.t);
             if [now, later.clone()].concat() == ex.reply {
-                return pass("serial: the second client waited until the first left");
+                return serial(s, "the second client waited until the first left");
             }
             Err(Failure::new(shown(&ex.reply), came(&later, end), "after a client closes (read() returns 0), close its connection and accept() the next"))
         });
@@ -221,6 +221,20 @@ pub fn check_server(s: &mut Session<'_>) {
             super::lottery::second_fails(s, &mut second)
         },
     );
+}
+
+/// The verdict when a second client was served only once the first left: right for an
+/// iterative server, a failure for one declared `--concurrent` (fork, threads, or
+/// select/poll/epoll), whose point is to serve clients at once.
+pub fn serial(s: &Session<'_>, how: &str) -> Result<Done, Failure> {
+    if !s.opts.concurrent {
+        return pass(format!("serial: {how}"));
+    }
+    Err(Failure::new(
+        "the second client served while the first is still connected (--concurrent)",
+        format!("serial: {how}"),
+        "a concurrent server never waits for one client: fork a child or start a thread per client, or watch every socket with select/poll and read only the ready ones",
+    ))
 }
 
 pub use super::simple_client::check_client;

@@ -1,4 +1,4 @@
-//! strcliselect01 — echo client on `select` (UNP tcpcliserv/strcliselect01.c): waits
+//! strcliselect01 — echo client on `select` (UNP select/strcliselect01.c): waits
 //! for stdin and the socket at once, so it notices the server's FIN at once, even while
 //! the user is typing; at the end of input it returns and closes the socket: with batch input (`< file`) the echoes still on their way are lost.
 //!

@@ -1,4 +1,4 @@
-//! strcliselect02 — echo client on `select` (UNP tcpcliserv/strcliselect02.c): waits
+//! strcliselect02 — echo client on `select` (UNP select/strcliselect02.c): waits
 //! for stdin and the socket at once, so it notices the server's FIN at once, even while
 //! the user is typing; at the end of input it half-closes (`shutdown(SHUT_WR)`) and reads until the server's FIN: every echo arrives, also with batch input.
 //!

@@ -50,12 +50,12 @@ fn tcpserv04(port: u16) -> Result<()> {
             Err(e) if unp::shortage::pause(&e) => continue, // armour: out of descriptors
             Err(e) => return Err(e),
         };
-        let client = unp::sock_ntop(&cliaddr);
         // fork(): the child serves this client, the parent goes back to accept.
         // SAFETY: this server is single-threaded and its handler async-signal-safe.
         match unsafe { fork() } {
             Ok(ForkResult::Child) => {
                 drop(listener); // close(listenfd): the child never accepts
+                let client = unp::sock_ntop(&cliaddr);
                 let served = service::str_echo(&connfd); // read and write until the FIN
                 let status = i32::from(served.is_err());
                 unp::serve::report(&client, served); // `tcpserv04: ADDR: ...error`
@@ -63,6 +63,9 @@ fn tcpserv04(port: u16) -> Result<()> {
                 exit_child(status) // _exit: never back into the parent's loop
             }
             Ok(ForkResult::Parent { child }) => {
+                // armour: the address as sock_ntop prints it, with no heap allocation
+                // (after fork every page the parent writes is copied first)
+                let client = unp::addr::unmap(cliaddr);
                 unp::log(format_args!("child {child} serves {client}"));
             }
             Err(e) if unp::shortage::pause(&e) => {} // armour: out of processes
