@@ -64,7 +64,7 @@ pub struct RoundTrips {
     pub count: u64,
     /// Each round trip's latency, in microseconds.
     pub latencies_us: Vec<u32>,
-    /// Connections that never got their first echo within the warm-up (an iterative
+    /// Connections that never got their first answer within the warm-up (an iterative
     /// server serves one; the others wait in its queue).
     pub unserved: usize,
 }
@@ -72,7 +72,7 @@ pub struct RoundTrips {
 /// What one connection-rate run saw.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Connections {
-    /// Connect, one round trip, close: completed.
+    /// Connect, one request and its answer, close: completed.
     pub count: u64,
     /// Connects or exchanges that failed.
     pub errors: u64,
@@ -83,8 +83,8 @@ fn threads_for(n: usize) -> usize {
     n.clamp(1, 2)
 }
 
-/// Opens `n` connections, sends one message on each and waits (up to `warmup`) for the
-/// echoes, calls `settled` (the caller samples memory then), then keeps every
+/// Opens `n` connections, sends one request on each and waits (up to `warmup`) for the
+/// answers, calls `settled` (the caller samples memory then), then keeps every
 /// connection busy with back-to-back round trips for `span`.
 pub fn round_trips(
     proto: Protocol,
@@ -213,8 +213,8 @@ fn busy(proto: Protocol, conns: &[TcpStream], until: Instant) -> RoundTrips {
     out
 }
 
-/// `n` connections at a time, each: connect, one round trip, close, and again, for
-/// `span`.
+/// `n` connections at a time, each: connect, one request and its answer, close, and
+/// again, for `span`. Spread over several source addresses ([`Sources`]).
 pub fn connections(proto: Protocol, addr: SocketAddr, n: usize, span: Duration) -> Connections {
     let until = Instant::now() + span;
     let per = n.div_ceil(threads_for(n));
