@@ -6,7 +6,7 @@
 //! byte for byte), and escapes everything else with [`unp::printable`], so a peer can
 //! neither forge log lines nor drive the terminal.
 
-use std::io::{self, BufRead, Read};
+use std::io::{BufRead, Read};
 
 /// The course's buffer size: `char message[256]`. The programs receive into one byte
 /// less (`BUFFERSIZE-1`), to keep room for the `'\0'` that ends the C string.
@@ -40,13 +40,12 @@ pub fn print_reply(bytes: &[u8]) -> unp::Result<()> {
 /// end of input.
 pub fn read_line(input: &mut impl BufRead, max: usize) -> unp::Result<Option<Vec<u8>>> {
     let mut line = Vec::with_capacity(max);
-    loop {
-        match input.by_ref().take(max as u64).read_until(b'\n', &mut line) {
-            Ok(_) => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(unp::Error::os("read", e).with_detail("stdin")),
-        }
-    }
+    // read_until calls read again itself after EINTR.
+    input
+        .by_ref()
+        .take(max as u64)
+        .read_until(b'\n', &mut line)
+        .map_err(|e| unp::Error::os("read", e).with_detail("stdin"))?;
     Ok((!line.is_empty()).then_some(line))
 }
 
@@ -57,7 +56,7 @@ mod tests {
     #[test]
     fn read_line_cuts_long_lines_like_fgets() {
         let long = [b'x'; 300];
-        let mut input = io::Cursor::new([&long[..], b"\nshort\nlast"].concat());
+        let mut input = std::io::Cursor::new([&long[..], b"\nshort\nlast"].concat());
         assert_eq!(read_line(&mut input, 255).unwrap().unwrap().len(), 255);
         assert_eq!(
             read_line(&mut input, 255).unwrap().unwrap(),
