@@ -18,8 +18,8 @@
 //! (`tcpservselect`, `tcpservpoll`, `tcpservepoll`), with a per-connection state where a
 //! client needs more than one step (`filetransfer::multiplexed`).
 //!
-//! [`hand_off`] picks one of the three from a [`Concurrency`] value, for programs that
-//! let the user choose (`lotteryserver --concurrency fork`).
+//! [`Concurrency`] names the three, for programs that let the user choose
+//! (`lotteryserver --concurrency fork`).
 //!
 //! All three share one policy for a failed `fork` or thread spawn: a resource shortage
 //! (`EAGAIN`: too many processes or threads) closes that one client's connection, is
@@ -61,24 +61,6 @@ pub enum Concurrency {
 pub fn announce(listener: &TcpListener) -> Result<()> {
     let bound = crate::sock::local_addr(listener)?;
     print_flush(format_args!("listening on {}\n", sock_ntop(&bound)))
-}
-
-/// Serves `conn` the way `how` says (see the three skeletons).
-pub fn hand_off(
-    how: Concurrency,
-    listener: &TcpListener,
-    conn: TcpStream,
-    peer: &SocketAddr,
-    service: impl Service,
-) -> Result<()> {
-    match how {
-        Concurrency::OneAtATime => {
-            one_at_a_time(conn, peer, service);
-            Ok(())
-        }
-        Concurrency::ProcessPerClient => process_per_client(listener, conn, peer, service),
-        Concurrency::ThreadPerClient => thread_per_client(conn, peer, service),
-    }
 }
 
 /// The iterative server: serves this client completely, closes its connection, and only

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use unp::serve::{self, Concurrency};
+use unp::serve;
 
 fn listener() -> (TcpListener, SocketAddr) {
     unp::tcp_listen(Some("127.0.0.1"), 0).expect("listen on loopback")
@@ -62,13 +62,9 @@ fn a_child_serves_and_exits_0_and_the_parent_keeps_no_copy() {
     assert_eq!(child_status(), 0);
     // The parent's listener still works: the child closed only its own copy.
     let (client, conn, peer) = connected(&l, addr);
-    serve::hand_off(
-        Concurrency::ProcessPerClient,
-        &l,
-        conn,
-        &peer,
-        |c: &TcpStream, _: &str| unp::writen(&mut &*c, b"again"),
-    )
+    serve::process_per_client(&l, conn, &peer, |c: &TcpStream, _: &str| {
+        unp::writen(&mut &*c, b"again")
+    })
     .expect("fork");
     assert_eq!(read_all(client), b"again");
     assert_eq!(child_status(), 0);
