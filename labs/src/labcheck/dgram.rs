@@ -2,7 +2,7 @@
 //! every receive has a timeout and whose every datagram is written to the step's
 //! transcript with its bytes in hex, and waits that watch the program while they wait.
 
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use super::proc::{Program, describe_status};
@@ -26,7 +26,7 @@ impl Dgram {
     /// the system allows): a client under check sends as fast as it can, and a
     /// datagram that finds the buffer full is dropped without a word.
     pub fn bind(s: &mut Session<'_>, port: u16, name: &str) -> Result<Dgram, Failure> {
-        let sock = UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).map_err(|e| {
+        let sock = super::ports::udp_socket(port).map_err(|e| {
             Failure::new(
                 format!("a UDP port {port} for labcheck"),
                 format!("bind error: {e}"),

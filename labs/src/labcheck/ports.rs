@@ -9,8 +9,11 @@ use std::sync::{Mutex, PoisonError};
 
 static HANDED_OUT: Mutex<Vec<u16>> = Mutex::new(Vec::new());
 
-/// A TCP port free on loopback now, never handed out before by this process (so that
-/// checks running side by side in a batch never share one).
+/// A port free on loopback now for TCP and for UDP, never handed out before by this
+/// process (so that checks running side by side in a batch never share one). labcheck's
+/// own UDP sockets take their ports here too ([`udp_socket`]), never from the kernel's
+/// ephemeral choice, which could fall on a port handed out to a UDP server a moment
+/// earlier and not yet bound by it.
 pub fn free_port() -> Result<u16, String> {
     for _ in 0..50 {
         let l =
@@ -19,6 +22,9 @@ pub fn free_port() -> Result<u16, String> {
             .local_addr()
             .map_err(|e| format!("getsockname error: {e}"))?
             .port();
+        if std::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, port)).is_err() {
+            continue; // some UDP socket holds it
+        }
         let mut used = HANDED_OUT.lock().unwrap_or_else(PoisonError::into_inner);
         if !used.contains(&port) {
             used.push(port);
@@ -26,6 +32,23 @@ pub fn free_port() -> Result<u16, String> {
         }
     }
     Err("no free port found".to_string())
+}
+
+/// A UDP socket of labcheck's own on loopback: on `port`, or on a port from
+/// [`free_port`] when `port` is 0.
+pub fn udp_socket(port: u16) -> std::io::Result<std::net::UdpSocket> {
+    if port != 0 {
+        return std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, port));
+    }
+    let mut last = None;
+    for _ in 0..10 {
+        let p = free_port().map_err(std::io::Error::other)?;
+        match std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, p)) {
+            Ok(sock) => return Ok(sock),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free UDP port")))
 }
 
 /// True when something listens on TCP `port` (any address). On Linux this reads

@@ -9,7 +9,7 @@
 //! ```
 //! The client is whoever last sent to the front port.
 
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -87,8 +87,8 @@ impl Relay {
         imp: Impair,
         seed: u64,
     ) -> std::io::Result<Relay> {
-        let front = UdpSocket::bind((Ipv4Addr::LOCALHOST, front_port))?;
-        let back = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let front = super::ports::udp_socket(front_port)?;
+        let back = super::ports::udp_socket(0)?;
         for s in [&front, &back] {
             s.set_read_timeout(Some(Duration::from_millis(10)))?;
             let _ = socket2::SockRef::from(s).set_recv_buffer_size(4 << 20);
