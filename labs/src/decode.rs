@@ -38,21 +38,41 @@ pub enum Proto {
     Sum09,
     /// RFC 867: the server sends one line of date and time.
     Daytime,
+    /// Lab 4's UDP echo: a line, and the same bytes back (UDP only).
+    UdpEcho,
+    /// Lab 4's UDP upload: a path, `ok`, 1024-byte chunks, `================END` (UDP only).
+    UdpFt,
+    /// Lab 4's sequence experiment: numbered 1024-byte datagrams (UDP only).
+    UdpSeq,
+    /// unplab's reliable transfer over UDP: 16-byte headers, ACKs (UDP only).
+    Rft,
     /// Bytes as text or hex.
     Raw,
 }
 
 impl Proto {
     /// Every protocol with its name on the command line.
-    pub const ALL: [(&'static str, Proto); 7] = [
+    pub const ALL: [(&'static str, Proto); 11] = [
         ("lottery", Proto::Lottery),
         ("ft", Proto::Ft),
         ("echo", Proto::Echo),
         ("sum08", Proto::Sum08),
         ("sum09", Proto::Sum09),
         ("daytime", Proto::Daytime),
+        ("udpecho", Proto::UdpEcho),
+        ("udpft", Proto::UdpFt),
+        ("udpseq", Proto::UdpSeq),
+        ("rft", Proto::Rft),
         ("raw", Proto::Raw),
     ];
+
+    /// True for the protocols that run over UDP (see [`crate::udp`]).
+    pub fn is_udp(self) -> bool {
+        matches!(
+            self,
+            Proto::UdpEcho | Proto::UdpFt | Proto::UdpSeq | Proto::Rft
+        )
+    }
 
     /// The protocol's command-line name.
     pub fn name(self) -> &'static str {
@@ -186,6 +206,8 @@ pub fn describe(proto: Proto, side: Side, stream: &[u8]) -> (String, usize) {
             "sum reply",
         ),
         (Proto::Raw, _) => (raw(stream), stream.len()),
+        // A UDP protocol over TCP: the bytes as one datagram of it.
+        (p, side) => (crate::udp::proto::describe(p, side, stream), stream.len()),
     }
 }
 

@@ -19,10 +19,12 @@
 //! | [`tcp::stall`] | stalls: Nagle + delayed ACK, retransmission timeouts, idle gaps |
 //! | [`tcp::bookkeeping`] | the handout's Server/Client Seq/Ack tables for each exchange and the close |
 //! | [`decode`] | which lab protocol a connection speaks, and what its bytes say |
+//! | [`udp`] | UDP flows: datagrams, the ICMP errors that quote them, the lab's UDP protocols (echo, upload, sequence numbers, rft) |
 //! | [`render`] | writing a view: one connection at a time, or one JSON line per segment |
 //! | [`render::text`] | the text story: a line per segment, the bookkeeping tables |
 //! | [`render::ladder`] | the ASCII sequence diagram |
 //! | [`render::json`] | JSON lines, one object per segment |
+//! | [`render::udp`] | the UDP flows in each view, after the TCP connections |
 //! | [`render::svg`] | the SVG picture of the ladder |
 //! | [`render::html`] | `--html`: one self-contained page, each segment's fields beside its bytes |
 //! | [`render::quiz`], [`render::mark`] | `--quiz`: the bookkeeping tables to fill in; `--answers`: marked |
@@ -43,13 +45,16 @@ pub mod packet;
 pub mod plot;
 pub mod render;
 pub mod tcp;
+pub mod udp;
 
 use std::io::{Read, Write};
 
 /// What to show and how.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The protocol to decode payloads as; `None` guesses per connection.
+    /// The protocol to decode payloads as; `None` guesses per connection. A TCP
+    /// protocol applies to TCP connections, a UDP one to UDP flows (`echo` and `ft` to
+    /// the UDP echo and upload too), `raw` to both; the other transport is guessed.
     pub proto: Option<decode::Proto>,
     /// Keep only segments to or from this port. Who is the server is still decided by
     /// the SYN; only without the handshake is this port's side taken as the server.
@@ -78,6 +83,10 @@ pub struct Outcome {
     pub skipped: u64,
     /// TCP connections seen.
     pub connections: usize,
+    /// UDP datagrams, ICMP errors about them and IP fragments of them shown.
+    pub datagrams: u64,
+    /// UDP flows seen.
+    pub flows: usize,
     /// Why reading stopped early, if it did (truncated or corrupt tail).
     pub warning: Option<String>,
     /// The SVG picture, when asked for.
@@ -122,7 +131,10 @@ fn trace_to<R: Read + Send, W: Write>(
     mut renderer: render::Renderer<W>,
 ) -> Result<Outcome, TraceError> {
     let cap = capture::Capture::new(input).map_err(TraceError::Capture)?;
-    let mut tracker = tcp::Tracker::new(opts.proto, opts.port);
+    let (tcp_proto, udp_proto) = split_proto(opts.proto);
+    let mut tracker = tcp::Tracker::new(tcp_proto, opts.port);
+    let mut flows = udp::Flows::new(udp_proto, opts.port);
+    let mut first_ns: Option<i128> = None;
     let mut svg = opts.svg.then(render::Svg::default);
     let mut tsg = opts.tsg.then(render::tsg::Tsg::default);
     let mut html = opts.html.as_ref().map(|_| render::html::Html::default());
@@ -132,9 +144,19 @@ fn trace_to<R: Read + Send, W: Write>(
         if failed.is_some() {
             return;
         }
+        let first = *first_ns.get_or_insert(p.time_ns);
         let Ok(seg) = packet::tcp_segment(p.linktype, p.data) else {
-            outcome.skipped += 1;
             tracker.saw_packet(p.time_ns);
+            let Ok(dg) = udp::wire::parse(p.linktype, p.data) else {
+                outcome.skipped += 1;
+                return;
+            };
+            let time = (p.time_ns - first) as f64 / 1e9;
+            if let Some(line) = flows.packet(p.frame, time, &dg)
+                && let Err(e) = renderer.udp_line(&line)
+            {
+                failed = Some(e);
+            }
             return;
         };
         let Some(row) = tracker.segment(p.frame, p.time_ns, &seg) else {
@@ -169,31 +191,75 @@ fn trace_to<R: Read + Send, W: Write>(
             warning: summary.warning,
         });
     }
+    let mut dropped = tracker.dropped_ports().to_vec();
+    for &p in flows.dropped_ports() {
+        if dropped.len() < tcp::MAX_DROPPED_PORTS && !dropped.contains(&p) {
+            dropped.push(p);
+        }
+    }
     if let Some(port) = opts.port
         && outcome.segments == 0
+        && flows.shown == 0
     {
         return Err(TraceError::NoMatch {
             port,
-            seen: tracker.dropped_ports().to_vec(),
+            seen: dropped,
+            udp: !flows.dropped_ports().is_empty(),
         });
     }
+    flows.finish();
     outcome.packets = summary.packets;
     outcome.warning = summary.warning;
     outcome.connections = tracker.connections();
-    outcome.dropped_ports = tracker.dropped_ports().to_vec();
-    let line = format!(
-        "{} packets, {} TCP segments in {} connection(s), {} non-TCP packets skipped",
-        outcome.packets, outcome.segments, outcome.connections, outcome.skipped
-    );
+    outcome.datagrams = flows.shown;
+    outcome.flows = flows.flows().len();
+    outcome.dropped_ports = dropped;
+    let line = summary_line(&outcome, &flows);
     // Before the renderer takes the tables still open.
     let page = html.map(|h| h.finish(opts.html.as_deref().unwrap_or_default(), &line, &tracker));
     renderer
-        .finish(&mut tracker, &line)
+        .finish(&mut tracker, &flows, &line)
         .map_err(TraceError::Output)?;
     outcome.svg = svg.map(|s| s.finish(&tracker));
     outcome.tsg = tsg.map(|s| s.finish(&tracker));
     outcome.html = page;
     Ok(outcome)
+}
+
+/// The protocol for TCP connections and the one for UDP flows, from `--proto`.
+fn split_proto(proto: Option<decode::Proto>) -> (Option<decode::Proto>, Option<decode::Proto>) {
+    use decode::Proto;
+    match proto {
+        Some(Proto::Raw) => (Some(Proto::Raw), Some(Proto::Raw)),
+        Some(Proto::Echo) => (Some(Proto::Echo), Some(Proto::UdpEcho)),
+        Some(Proto::Ft) => (Some(Proto::Ft), Some(Proto::UdpFt)),
+        Some(p) if p.is_udp() => (None, Some(p)),
+        p => (p, None),
+    }
+}
+
+/// The trace's last line: what the capture held. Without UDP it is the line labtrace
+/// has always written.
+fn summary_line(o: &Outcome, flows: &udp::Flows) -> String {
+    if flows.shown == 0 {
+        return format!(
+            "{} packets, {} TCP segments in {} connection(s), {} non-TCP packets skipped",
+            o.packets, o.segments, o.connections, o.skipped
+        );
+    }
+    let mut udp = format!("{} UDP datagrams in {} flow(s)", flows.datagrams(), o.flows);
+    for (n, what) in [
+        (flows.errors(), "ICMP error"),
+        (flows.fragment_count(), "IP fragment"),
+    ] {
+        if n > 0 {
+            udp.push_str(&format!(", {}", udp::plural(n, what)));
+        }
+    }
+    format!(
+        "{} packets, {} TCP segments in {} connection(s), {udp}, {} other packets skipped",
+        o.packets, o.segments, o.connections, o.skipped
+    )
 }
 
 /// Why a trace failed.
@@ -215,6 +281,8 @@ pub enum TraceError {
         port: u16,
         /// The ports the capture has (see [`tcp::Tracker::dropped_ports`]).
         seen: Vec<u16>,
+        /// The capture has UDP datagrams (on other ports).
+        udp: bool,
     },
 }
 
@@ -231,8 +299,11 @@ impl std::fmt::Display for TraceError {
                 "(it listened on another interface, its filter named another port, or it ",
                 "stopped before the session ran); see \"Troubleshooting\" in docs/capture.md"
             )),
-            TraceError::NoMatch { port, seen } => {
-                write!(f, "no TCP segment to or from port {port}; ")?;
+            TraceError::NoMatch { port, seen, udp } => {
+                match udp {
+                    true => write!(f, "no TCP segment or UDP datagram to or from port {port}; ")?,
+                    false => write!(f, "no TCP segment to or from port {port}; ")?,
+                }
                 if seen.is_empty() {
                     return f.write_str("the capture has no TCP segments");
                 }

@@ -103,19 +103,7 @@ pub enum Skip {
 
 /// Slices a frame of the given link type down to its TCP segment.
 pub fn tcp_segment(linktype: i32, frame: &[u8]) -> Result<Segment<'_>, Skip> {
-    let sliced = match linktype {
-        1 => LaxSlicedPacket::from_ethernet(frame).map_err(|_| Skip::Broken)?,
-        // BSD loopback: a 4-byte address family in the capturing host's byte order
-        // (2 = AF_INET; AF_INET6 is 24, 28 or 30 on the BSDs, 10 on Linux). The IP
-        // header says its own version, so the family is not needed.
-        0 | 108 => from_ip(frame.get(4..).ok_or(Skip::Broken)?)?,
-        101 | 12 | 14 | 228 | 229 => from_ip(frame)?,
-        // Linux cooked v1: 16-byte header, protocol (an EtherType) in bytes 14..16.
-        113 => from_ether_type(frame, 14, 16)?,
-        // Linux cooked v2: 20-byte header, protocol in bytes 0..2.
-        276 => from_ether_type(frame, 0, 20)?,
-        other => return Err(Skip::LinkType(other)),
-    };
+    let sliced = sliced(linktype, frame)?;
     let Some(TransportSlice::Tcp(tcp)) = sliced.transport else {
         return match sliced.net {
             Some(LaxNetSlice::Ipv4(_) | LaxNetSlice::Ipv6(_)) if sliced.stop_err.is_some() => {
@@ -167,6 +155,25 @@ pub fn tcp_segment(linktype: i32, frame: &[u8]) -> Result<Segment<'_>, Skip> {
         wscale: if tcp.syn() { window_scale(&tcp) } else { None },
         len: u32::try_from(len).unwrap_or(u32::MAX),
         payload: data,
+    })
+}
+
+/// Strips the link layer of a frame of the given link type and slices what follows
+/// (IPv4 or IPv6, then the transport header): the first step for TCP here and for UDP
+/// in [`crate::udp::wire`].
+pub(crate) fn sliced(linktype: i32, frame: &[u8]) -> Result<LaxSlicedPacket<'_>, Skip> {
+    Ok(match linktype {
+        1 => LaxSlicedPacket::from_ethernet(frame).map_err(|_| Skip::Broken)?,
+        // BSD loopback: a 4-byte address family in the capturing host's byte order
+        // (2 = AF_INET; AF_INET6 is 24, 28 or 30 on the BSDs, 10 on Linux). The IP
+        // header says its own version, so the family is not needed.
+        0 | 108 => from_ip(frame.get(4..).ok_or(Skip::Broken)?)?,
+        101 | 12 | 14 | 228 | 229 => from_ip(frame)?,
+        // Linux cooked v1: 16-byte header, protocol (an EtherType) in bytes 14..16.
+        113 => from_ether_type(frame, 14, 16)?,
+        // Linux cooked v2: 20-byte header, protocol in bytes 0..2.
+        276 => from_ether_type(frame, 0, 20)?,
+        other => return Err(Skip::LinkType(other)),
     })
 }
 
@@ -231,13 +238,23 @@ pub fn build_ip_tcp_wscale(
     tcp.extend_from_slice(&[0, 0, 0, 0]);
     tcp.extend_from_slice(options);
     tcp.extend_from_slice(payload);
-    let mut ip = Vec::with_capacity(40 + tcp.len());
-    match (src.ip(), dst.ip()) {
+    let mut ip = ip_header(src.ip(), dst.ip(), 6, tcp.len());
+    ip.extend_from_slice(&tcp);
+    ip
+}
+
+/// An IPv4 header (when both addresses are IPv4; checksum left zero) or an IPv6 header
+/// (an IPv4 address given with an IPv6 one is written IPv4-mapped) for `len` bytes of
+/// `protocol` (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6): for the packets built by hand here and
+/// in [`crate::udp::build`].
+pub fn ip_header(src: IpAddr, dst: IpAddr, protocol: u8, len: usize) -> Vec<u8> {
+    let mut ip = Vec::with_capacity(40 + len);
+    match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
-            let total = u16::try_from(20 + tcp.len()).unwrap_or(u16::MAX);
+            let total = u16::try_from(20 + len).unwrap_or(u16::MAX);
             ip.extend_from_slice(&[0x45, 0]);
             ip.extend_from_slice(&total.to_be_bytes());
-            ip.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+            ip.extend_from_slice(&[0, 0, 0x40, 0, 64, protocol, 0, 0]);
             ip.extend_from_slice(&s.octets());
             ip.extend_from_slice(&d.octets());
         }
@@ -246,15 +263,14 @@ pub fn build_ip_tcp_wscale(
                 IpAddr::V4(v4) => v4.to_ipv6_mapped(),
                 IpAddr::V6(v6) => v6,
             };
-            let plen = u16::try_from(tcp.len()).unwrap_or(u16::MAX);
+            let plen = u16::try_from(len).unwrap_or(u16::MAX);
             ip.extend_from_slice(&[0x60, 0, 0, 0]);
             ip.extend_from_slice(&plen.to_be_bytes());
-            ip.extend_from_slice(&[6, 64]);
+            ip.extend_from_slice(&[protocol, 64]);
             ip.extend_from_slice(&to6(s).octets());
             ip.extend_from_slice(&to6(d).octets());
         }
     }
-    ip.extend_from_slice(&tcp);
     ip
 }
 

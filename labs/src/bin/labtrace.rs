@@ -1,7 +1,9 @@
-//! `labtrace FILE`: explain a tcpdump/Wireshark capture the way the Lab 3 supplement does.
+//! `labtrace FILE`: explain a tcpdump/Wireshark capture the way the Lab 3 supplement does,
+//! and the UDP datagrams of Lab 4 flow by flow.
 
 use clap::{CommandFactory, Parser, ValueEnum};
 use labs::decode::Proto;
+use labs::render::udp::UDP_JSON_FIELDS;
 use labs::render::{JSON_FIELDS, View, quiz};
 use labs::{Options, TraceError, trace};
 use std::fs::File;
@@ -9,21 +11,25 @@ use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 use unp::{Context, Error};
 
-/// Explain a capture of the lab programs: handshake, data with Seq/Ack bookkeeping, close.
+/// Explain a capture of the lab programs: handshake, data with Seq/Ack bookkeeping, close;
+/// UDP datagrams flow by flow, after the TCP connections.
 #[derive(Parser)]
-#[command(name = "labtrace", after_long_help = format!("{JSON_FIELDS}\n\n{EXIT_STATUS}"))]
+#[command(name = "labtrace", after_long_help = format!("{JSON_FIELDS}\n\n{UDP_JSON_FIELDS}\n\n{EXIT_STATUS}"))]
 struct Args {
     /// A pcap or pcapng file (tcpdump -w, Wireshark "Save As").
     file: PathBuf,
-    /// Only segments to or from this port (client's or server's); no match is an error.
+    /// Only segments and datagrams to or from this port (client's or server's); no match
+    /// is an error.
     ///
-    /// The port does not decide who is the server: the side that sent the SYN is the
-    /// client. Only when the handshake is not in the capture is this port's side taken
-    /// as the server. A port that matches no segment is an error that lists the ports
+    /// The port does not decide who is the server of a TCP connection: the side that
+    /// sent the SYN is the client. Only when the handshake is not in the capture is this
+    /// port's side taken as the server (and always for a UDP flow). A port that matches no segment is an error that lists the ports
     /// the capture has.
     #[arg(long)]
     port: Option<u16>,
-    /// How to decode payloads.
+    /// How to decode payloads. A TCP protocol applies to TCP connections, a UDP one
+    /// (udpecho, udpft, udpseq, rft) to UDP flows, echo and ft also to the UDP echo and
+    /// upload, raw to both; the other transport is guessed.
     #[arg(long, value_enum, default_value = "auto")]
     proto: ProtoArg,
     /// text: the explained story; json: one object per segment per line (fields: --help).
@@ -63,7 +69,7 @@ struct Args {
 /// What the exit status says, as `labtrace --help` shows it.
 const EXIT_STATUS: &str = "\
 Exit status: 0 when the capture was explained, also when its tail was cut (a warning on
-stderr) or it holds no TCP (0 TCP segments, N non-TCP packets skipped); 1 when it was not:
+stderr) or it holds neither TCP nor UDP (0 TCP segments, N non-TCP packets skipped); 1 when it was not:
 the capture, --answers or an output file cannot be opened, the capture is not one or holds
 no packets, or --port matches no segment (each of these prints its error alone), or an
 output cannot be written; 2 for a usage error.";
@@ -77,6 +83,10 @@ enum ProtoArg {
     Sum08,
     Sum09,
     Daytime,
+    Udpecho,
+    Udpft,
+    Udpseq,
+    Rft,
     Raw,
 }
 
@@ -120,6 +130,10 @@ fn main() {
             ProtoArg::Sum08 => Some(Proto::Sum08),
             ProtoArg::Sum09 => Some(Proto::Sum09),
             ProtoArg::Daytime => Some(Proto::Daytime),
+            ProtoArg::Udpecho => Some(Proto::UdpEcho),
+            ProtoArg::Udpft => Some(Proto::UdpFt),
+            ProtoArg::Udpseq => Some(Proto::UdpSeq),
+            ProtoArg::Rft => Some(Proto::Rft),
             ProtoArg::Raw => Some(Proto::Raw),
         };
         let view = match (args.format, args.ladder) {

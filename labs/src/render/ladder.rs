@@ -37,12 +37,21 @@ const LADDER: usize = 64;
 
 /// Appends one segment's arrow, its frame number on the left, its phase on the right.
 pub(super) fn line(s: &mut String, row: &Row) {
-    let mut text: String = label(row).chars().take(LADDER - 10).collect();
+    arrow(s, row.frame, row.side, &label(row), &row.phase.to_string());
+}
+
+/// Appends an arrow from `side` labelled `label` (cut to fit), `frame` on its left and
+/// `right` on its right: a TCP segment's or a UDP datagram's.
+pub(super) fn arrow(s: &mut String, frame: u64, side: Side, label: &str, right: &str) {
+    let mut text: String = label.chars().take(LADDER - 10).collect();
     text = format!(" {text} ");
     let fill = LADDER.saturating_sub(text.chars().count() + 6);
-    let line = match row.side {
+    let line = match side {
         Side::Client => format!("|---{text}{}>|", "-".repeat(fill + 1)),
         Side::Server => format!("|<{}{text}---|", "-".repeat(fill + 1)),
     };
-    let _ = writeln!(s, "{:>5} {line}  {}", row.frame, row.phase);
+    let _ = match right {
+        "" => writeln!(s, "{frame:>5} {line}"),
+        _ => writeln!(s, "{frame:>5} {line}  {right}"),
+    };
 }

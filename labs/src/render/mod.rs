@@ -12,10 +12,12 @@
 //! | [`rtt`] | `--rtt`: each ACK's RTT sample and the RFC 6298 estimator, per direction |
 //! | [`quiz`] | `--quiz`: the text view with the bookkeeping tables blank, as Markdown to fill in |
 //! | [`mark`] | `--answers`: the text view with a student's filled-in tables marked |
+//! | [`udp`] | the UDP flows in each view: a line per datagram, notes, a summary per flow |
 //!
 //! JSON goes out as each segment arrives. The text and ladder views tell one connection
 //! at a time, so they hold a connection's rendered lines until it ends (its close or
-//! reset) and print them then; connections still open at the end of the file print last.
+//! reset) and print them then; connections still open at the end of the file print last,
+//! then the UDP flows (which have no close), then the summary line.
 
 pub mod html;
 pub mod json;
@@ -26,6 +28,7 @@ pub mod rtt;
 pub mod svg;
 pub mod text;
 pub mod tsg;
+pub mod udp;
 
 pub use json::{JSON_FIELDS, json_line, json_string};
 pub use ladder::label;
@@ -129,13 +132,29 @@ impl<W: Write> Renderer<W> {
         writeln!(self.out)
     }
 
-    /// Ends the trace: open exchanges' tables, connections not yet printed, a summary.
-    pub fn finish(mut self, tracker: &mut Tracker, summary: &str) -> io::Result<W> {
+    /// Shows one UDP datagram, ICMP error or fragment: at once in JSON; the other views
+    /// tell the flows at the end (see [`udp`]).
+    pub fn udp_line(&mut self, line: &crate::udp::Line) -> io::Result<()> {
+        match self.view {
+            View::Json => udp::json_line(&mut self.out, line),
+            _ => Ok(()),
+        }
+    }
+
+    /// Ends the trace: open exchanges' tables, connections not yet printed, the UDP
+    /// flows, a summary.
+    pub fn finish(
+        mut self,
+        tracker: &mut Tracker,
+        flows: &crate::udp::Flows,
+        summary: &str,
+    ) -> io::Result<W> {
         let unclosed = tracker.unclosed();
         if self.view == View::Json {
             for (id, last) in unclosed {
                 json::no_close_line(&mut self.out, id, last)?;
             }
+            udp::json_flows(&mut self.out, flows)?;
         } else {
             for (id, t) in tracker.finish() {
                 let Some(text) = self.held.get_mut(&id) else {
@@ -157,6 +176,9 @@ impl<W: Write> Renderer<W> {
             for id in ids {
                 self.flush_conn(id, tracker)?;
             }
+            let mut section = String::new();
+            udp::section(&mut section, flows, self.view);
+            self.out.write_all(section.as_bytes())?;
             writeln!(self.out, "{summary}")?;
             if self.view == View::Mark {
                 writeln!(self.out, "{}", self.marker.score())?;

@@ -45,7 +45,10 @@ pub fn fields(proto: Option<Proto>, side: Side, offset: u32, bytes: &[u8], at: u
                 text("unplab.daytime.text", "Date and time", l, a)
             }),
         ),
-        (Proto::Raw, _) => ("Data", vec![text("data.data", "Data", bytes, at)]),
+        // The UDP protocols never reach a TCP segment's page (the page shows TCP only).
+        (Proto::Raw | Proto::UdpEcho | Proto::UdpFt | Proto::UdpSeq | Proto::Rft, _) => {
+            ("Data", vec![text("data.data", "Data", bytes, at)])
+        }
     };
     let mut layer = Field::new(
         "unplab",

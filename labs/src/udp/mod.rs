@@ -1,0 +1,480 @@
+//! UDP in a capture: datagrams grouped into *flows* (one per pair of address and port),
+//! the ICMP errors that answer them, and what the lab's UDP protocols say.
+//!
+//! | module | what it teaches |
+//! |---|---|
+//! | [`wire`] | the 8-byte UDP header, its length checked against IP's; ICMP "unreachable" quoting a datagram; IP fragments |
+//! | [`proto`] | which lab protocol a flow speaks (by port, then by content), and what one datagram says |
+//! | [`lab`] | the echo's requests paired with their echoes; the course's upload, chunk by chunk |
+//! | [`numbered`] | sequence numbers: gaps, reordering, copies; rft's retransmissions and duplicate ACKs |
+//! | [`explain`] | one student sentence per mark |
+//! | [`build`] | UDP packets, ICMP errors and fragments built by hand (tests, fuzzing) |
+//!
+//! UDP has no connection: no handshake names a client, and no close ends a flow. The
+//! side that sent a flow's first datagram is its client, unless the other side's port
+//! says it is a server (`--port`, a lab program's default port, or a port below 1024);
+//! every flow is told at the end of the capture, after the TCP connections.
+
+pub mod build;
+pub mod explain;
+pub mod lab;
+pub mod numbered;
+pub mod proto;
+pub mod wire;
+
+use crate::decode::{Proto, Side};
+use explain::Mark;
+use lab::{Seen, State};
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use wire::{Packet, Reason};
+
+/// The most lines all flows keep for the text view (about 100 bytes each); the counts
+/// and the analysis go on beyond it, and `--format json` shows every datagram.
+pub const MAX_LINES: usize = 100_000;
+
+/// What labtrace shows about one datagram, ICMP error or fragment of a flow.
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// 1-based frame number in the file.
+    pub frame: u64,
+    /// Seconds since the file's first packet.
+    pub time: f64,
+    /// The flow's number (1-based, in order of first appearance).
+    pub flow: usize,
+    /// Which way it goes.
+    pub side: Side,
+    /// What it is.
+    pub what: What,
+    /// The payload column: what the datagram says in its flow's protocol.
+    pub text: String,
+    /// What the analysis marks on it.
+    pub marks: Vec<Mark>,
+    /// For an echo: the frame of its request.
+    pub echo_of: Option<u64>,
+}
+
+/// The kinds of line in a flow.
+#[derive(Debug, Clone, Copy)]
+pub enum What {
+    /// A UDP datagram.
+    Datagram {
+        /// Sender.
+        src: SocketAddr,
+        /// Receiver.
+        dst: SocketAddr,
+        /// The UDP length field.
+        length: u16,
+        /// Payload bytes on the wire.
+        len: usize,
+        /// Payload bytes in the file.
+        captured: usize,
+    },
+    /// An ICMP error about a datagram of the flow.
+    Icmp {
+        /// The host that sent it.
+        from: IpAddr,
+        /// The host it went to.
+        to: IpAddr,
+        /// Why.
+        reason: Reason,
+        /// The frame of the datagram it quotes.
+        quotes: Option<u64>,
+    },
+    /// An IP fragment of a datagram of the flow.
+    Fragment {
+        /// Sender.
+        src: IpAddr,
+        /// Receiver.
+        dst: IpAddr,
+        /// Byte offset in the datagram.
+        offset: u32,
+        /// Bytes it carries.
+        len: usize,
+    },
+}
+
+/// A flow's two ends and protocol.
+#[derive(Debug, Clone)]
+pub struct FlowInfo {
+    /// The flow's number.
+    pub id: usize,
+    /// The side taken as the client.
+    pub client: SocketAddr,
+    /// The side taken as the server.
+    pub server: SocketAddr,
+    /// The protocol it is decoded as (None until a datagram with a payload).
+    pub proto: Option<Proto>,
+}
+
+/// One flow: its lines (up to [`MAX_LINES`] over all flows) and its counts.
+#[derive(Debug)]
+pub struct Flow {
+    /// Who and what.
+    pub info: FlowInfo,
+    /// Its lines in capture order.
+    pub lines: Vec<Line>,
+    /// Lines not kept (over [`MAX_LINES`]).
+    pub hidden: u64,
+    /// Datagrams client → server, server → client.
+    pub datagrams: [u64; 2],
+    /// Payload bytes client → server, server → client.
+    pub bytes: [u64; 2],
+    /// ICMP errors.
+    pub errors: u64,
+    /// IP fragments.
+    pub fragments: u64,
+    /// What the flow's protocol says at the end (filled by [`Flows::finish`]).
+    pub summary: Vec<String>,
+    /// Marks given at the end to earlier lines: (frame, mark).
+    pub late_marks: Vec<(u64, Mark)>,
+    state: Option<State>,
+    /// The last datagrams (frame, sender, length field, first bytes), for ICMP errors.
+    recent: VecDeque<(u64, SocketAddr, u16, Vec<u8>)>,
+}
+
+/// How many datagrams a flow remembers for the ICMP errors that may quote them.
+const RECENT: usize = 64;
+
+/// The most fragmented datagrams whose first fragment names the flow of the next ones.
+const FRAGMENTED: usize = 4096;
+
+/// Follows every UDP flow of a capture.
+pub struct Flows {
+    proto: Option<Proto>,
+    port: Option<u16>,
+    keys: HashMap<(SocketAddr, SocketAddr), usize>,
+    flows: Vec<Flow>,
+    fragments: HashMap<(IpAddr, IpAddr, u32), usize>,
+    held: usize,
+    dropped_ports: Vec<u16>,
+    /// UDP datagrams, ICMP errors and fragments shown.
+    pub shown: u64,
+}
+
+impl Flows {
+    /// Flows decoded as `proto` (None: guessed per flow), only those with `port` if given.
+    pub fn new(proto: Option<Proto>, port: Option<u16>) -> Flows {
+        Flows {
+            proto,
+            port,
+            keys: HashMap::new(),
+            flows: Vec::new(),
+            fragments: HashMap::new(),
+            held: 0,
+            dropped_ports: Vec::new(),
+            shown: 0,
+        }
+    }
+
+    /// The flows, by number.
+    pub fn flows(&self) -> &[Flow] {
+        &self.flows
+    }
+
+    /// The ports of the datagrams the port filter dropped (as [`crate::tcp::Tracker::dropped_ports`]).
+    pub fn dropped_ports(&self) -> &[u16] {
+        &self.dropped_ports
+    }
+
+    /// UDP datagrams shown.
+    pub fn datagrams(&self) -> u64 {
+        self.flows
+            .iter()
+            .map(|f| f.datagrams[0] + f.datagrams[1])
+            .sum()
+    }
+
+    /// ICMP errors shown.
+    pub fn errors(&self) -> u64 {
+        self.flows.iter().map(|f| f.errors).sum()
+    }
+
+    /// IP fragments shown.
+    pub fn fragment_count(&self) -> u64 {
+        self.flows.iter().map(|f| f.fragments).sum()
+    }
+
+    /// Takes one packet; `None` when the port filter drops it (or a fragment belongs to
+    /// no flow seen).
+    pub fn packet(&mut self, frame: u64, time: f64, p: &Packet<'_>) -> Option<Line> {
+        let (flow, side, what, text, marks, echo_of) = match p {
+            Packet::Datagram(d) => {
+                let (id, side) = self.flow_of(d.src, d.dst)?;
+                let flow = &mut self.flows[id - 1];
+                let dir = usize::from(side == Side::Server);
+                flow.datagrams[dir] += 1;
+                flow.bytes[dir] += d.len as u64;
+                if flow.recent.len() == RECENT {
+                    flow.recent.pop_front();
+                }
+                let head = d.payload[..d.payload.len().min(32)].to_vec();
+                flow.recent.push_back((frame, d.src, d.length, head));
+                let told = flow.told(side, frame, d);
+                let mut marks = told.marks;
+                if d.snapped() {
+                    marks.insert(
+                        0,
+                        Mark::Snapped {
+                            captured: d.payload.len(),
+                            len: d.len,
+                        },
+                    );
+                }
+                if let Some(bad) = d.bad_length {
+                    marks.insert(0, Mark::BadLength(bad, d.length));
+                }
+                let what = What::Datagram {
+                    src: d.src,
+                    dst: d.dst,
+                    length: d.length,
+                    len: d.len,
+                    captured: d.payload.len(),
+                };
+                (id, side, what, told.text, marks, told.echo_of)
+            }
+            Packet::Unreachable(u) => {
+                let (id, side) = self.flow_of(u.src, u.dst)?;
+                // The error goes back to the datagram's sender: the other side's direction.
+                let side = match side {
+                    Side::Client => Side::Server,
+                    Side::Server => Side::Client,
+                };
+                let flow = &mut self.flows[id - 1];
+                flow.errors += 1;
+                let quotes = flow.quoted(u.src, u.length, u.quoted);
+                if let (Some(f), Some(state)) = (quotes, flow.state.as_mut()) {
+                    state.refused(f);
+                }
+                let what = What::Icmp {
+                    from: u.from,
+                    to: u.to,
+                    reason: u.reason,
+                    quotes,
+                };
+                let text = match quotes {
+                    Some(f) => format!("ICMP {} for #{f}", reason_name(u.reason)),
+                    None => format!("ICMP {} for a datagram to {}", reason_name(u.reason), u.dst),
+                };
+                let mark = Mark::Unreachable {
+                    reason: u.reason,
+                    quotes,
+                    dst: u.dst,
+                };
+                (id, side, what, text, vec![mark], None)
+            }
+            Packet::Fragment(f) => {
+                let key = (f.src, f.dst, f.id);
+                let (id, side) = match f.udp {
+                    Some((sport, dport, _)) => {
+                        let at = self.flow_of(
+                            SocketAddr::new(f.src, sport),
+                            SocketAddr::new(f.dst, dport),
+                        )?;
+                        if self.fragments.len() < FRAGMENTED {
+                            self.fragments.insert(key, at.0);
+                        }
+                        at
+                    }
+                    None => {
+                        let id = *self.fragments.get(&key)?;
+                        let flow = &self.flows[id - 1];
+                        let side = if flow.info.client.ip() == f.src {
+                            Side::Client
+                        } else {
+                            Side::Server
+                        };
+                        (id, side)
+                    }
+                };
+                self.flows[id - 1].fragments += 1;
+                let what = What::Fragment {
+                    src: f.src,
+                    dst: f.dst,
+                    offset: f.offset,
+                    len: f.len,
+                };
+                let text = format!(
+                    "IP fragment @{}{}",
+                    f.offset,
+                    if f.more {
+                        ", more follow"
+                    } else {
+                        ", the last"
+                    }
+                );
+                let mark = Mark::Fragment {
+                    offset: f.offset,
+                    last: !f.more,
+                    length: f.udp.map(|u| u.2),
+                };
+                (id, side, what, text, vec![mark], None)
+            }
+        };
+        self.keep(Line {
+            frame,
+            time,
+            flow,
+            side,
+            what,
+            text,
+            marks,
+            echo_of,
+        })
+    }
+
+    /// Counts a line and keeps it for the text view while there is room.
+    fn keep(&mut self, line: Line) -> Option<Line> {
+        self.shown += 1;
+        let flow = &mut self.flows[line.flow - 1];
+        if self.held < MAX_LINES {
+            self.held += 1;
+            flow.lines.push(line.clone());
+        } else {
+            flow.hidden += 1;
+        }
+        Some(line)
+    }
+
+    /// The flow of a datagram from `src` to `dst` (made if new), and which side sent
+    /// it; `None` when the port filter drops it.
+    fn flow_of(&mut self, src: SocketAddr, dst: SocketAddr) -> Option<(usize, Side)> {
+        if let Some(p) = self.port
+            && src.port() != p
+            && dst.port() != p
+        {
+            for port in [src.port(), dst.port()] {
+                if self.dropped_ports.len() < crate::tcp::MAX_DROPPED_PORTS
+                    && !self.dropped_ports.contains(&port)
+                {
+                    self.dropped_ports.push(port);
+                }
+            }
+            return None;
+        }
+        let key = if src <= dst { (src, dst) } else { (dst, src) };
+        let id = match self.keys.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = self.flows.len() + 1;
+                let (client, server) = if self.server_sent(src, dst) {
+                    (dst, src)
+                } else {
+                    (src, dst)
+                };
+                let proto = self.proto;
+                self.flows.push(Flow {
+                    info: FlowInfo {
+                        id,
+                        client,
+                        server,
+                        proto,
+                    },
+                    lines: Vec::new(),
+                    hidden: 0,
+                    datagrams: [0; 2],
+                    bytes: [0; 2],
+                    errors: 0,
+                    fragments: 0,
+                    summary: Vec::new(),
+                    late_marks: Vec::new(),
+                    state: proto.map(State::new),
+                    recent: VecDeque::new(),
+                });
+                self.keys.insert(key, id);
+                id
+            }
+        };
+        let side = if self.flows[id - 1].info.client == src {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        Some((id, side))
+    }
+
+    /// True when the first datagram of a flow, from `src` to `dst`, was the server's.
+    fn server_sent(&self, src: SocketAddr, dst: SocketAddr) -> bool {
+        let named = |a: SocketAddr| {
+            self.port == Some(a.port())
+                || (self.port.is_none() && proto::by_port(a.port()).is_some())
+        };
+        match (named(src), named(dst)) {
+            (true, false) => true,
+            (false, true) => false,
+            _ => src.port() < 1024 && dst.port() >= 1024,
+        }
+    }
+
+    /// Ends the capture: each flow's protocol says what it still has to say.
+    pub fn finish(&mut self) {
+        for flow in &mut self.flows {
+            let Some(state) = flow.state.as_mut() else {
+                continue;
+            };
+            let end = state.finish();
+            flow.summary = end.lines;
+            for (frame, mark) in end.marks {
+                if let Ok(i) = flow.lines.binary_search_by_key(&frame, |l| l.frame) {
+                    flow.lines[i].marks.push(mark.clone());
+                }
+                flow.late_marks.push((frame, mark));
+            }
+        }
+    }
+}
+
+impl Flow {
+    /// What the flow's protocol says about a datagram (guessing the protocol on the
+    /// first one with a payload).
+    fn told(&mut self, side: Side, frame: u64, d: &wire::Datagram<'_>) -> lab::Told {
+        if self.state.is_none() && !d.payload.is_empty() {
+            let guessed = proto::guess(self.info.server.port(), side, d.payload);
+            self.info.proto = Some(guessed);
+            self.state = Some(State::new(guessed));
+        }
+        let seen = Seen {
+            frame,
+            side,
+            payload: d.payload,
+            len: d.len,
+        };
+        match self.state.as_mut() {
+            Some(state) => state.datagram(&seen),
+            None => lab::Told::default(),
+        }
+    }
+
+    /// The frame of the datagram an ICMP error quotes: the last one from `src` with the
+    /// same length field whose first bytes agree with the quoted ones.
+    fn quoted(&self, src: SocketAddr, length: u16, quoted: &[u8]) -> Option<u64> {
+        self.recent
+            .iter()
+            .rev()
+            .find(|(_, from, len, head)| {
+                let n = head.len().min(quoted.len());
+                *from == src && *len == length && head[..n] == quoted[..n]
+            })
+            .map(|(frame, ..)| *frame)
+    }
+}
+
+/// How the text view names an ICMP error's reason.
+pub fn reason_name(reason: Reason) -> String {
+    match reason {
+        Reason::Port => "port unreachable".into(),
+        Reason::Host => "host unreachable".into(),
+        Reason::Net => "network unreachable".into(),
+        Reason::Prohibited => "administratively prohibited".into(),
+        Reason::Other(c) => format!("destination unreachable (code {c})"),
+    }
+}
+
+/// `1 datagram`, `2 datagrams`.
+pub fn plural(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}

@@ -1,0 +1,326 @@
+//! The two protocols whose datagrams carry numbers, where a capture shows what the
+//! network did: the course's sequence experiment (gaps, datagrams overtaken, copies)
+//! and unplab's reliable transfer (retransmissions, the network's copies, duplicate
+//! ACKs, whether the FIN was acknowledged).
+
+use super::explain::Mark;
+use super::lab::{Ending, Seen, Told};
+use super::proto::describe;
+use crate::decode::{Proto, Side};
+use std::collections::HashMap;
+use udpcliserv::rft::proto::{HEADER, Kind, Packet};
+use udpcliserv::seq::{self, Tally};
+
+/// Sequence numbers at or above this are not followed (a bit each below it: 2 MiB).
+const LIMIT: i64 = 1 << 24;
+
+/// The most missing ranges a gap lists before `…`.
+const RANGES: usize = 8;
+
+/// The sequence experiment, as its server counts it ([`Tally`], the server's own) and,
+/// datagram by datagram, what the capture shows: gaps, late arrivals, copies.
+#[derive(Debug, Default)]
+pub struct Sequence {
+    tally: Tally,
+    expected: i32,
+    seen: Vec<u64>,
+    highest: Option<i32>,
+    late: u64,
+    copies: u64,
+}
+
+impl Sequence {
+    fn has(&self, n: i64) -> bool {
+        (0..LIMIT).contains(&n)
+            && self
+                .seen
+                .get((n / 64) as usize)
+                .is_some_and(|w| w >> (n % 64) & 1 == 1)
+    }
+
+    fn set(&mut self, n: i64) {
+        if (0..LIMIT).contains(&n) {
+            let w = (n / 64) as usize;
+            if self.seen.len() <= w {
+                self.seen.resize(w + 1, 0);
+            }
+            self.seen[w] |= 1 << (n % 64);
+        }
+    }
+
+    /// The numbers from `from` to `to` (both included) not seen: how many, and as ranges.
+    fn unseen(&self, from: i64, to: i64) -> (u64, String, i64, i64) {
+        if to - from >= LIMIT || to >= LIMIT || from < 0 {
+            return ((to - from + 1) as u64, format!("{from}-{to}"), from, to);
+        }
+        let mut ranges: Vec<String> = Vec::new();
+        let (mut count, mut first, mut last) = (0u64, None, from);
+        let mut n = from;
+        while n <= to {
+            if self.has(n) {
+                n += 1;
+                continue;
+            }
+            let start = n;
+            while n <= to && !self.has(n) {
+                n += 1;
+            }
+            count += (n - start) as u64;
+            first.get_or_insert(start);
+            last = n - 1;
+            if ranges.len() < RANGES {
+                ranges.push(if start == n - 1 {
+                    start.to_string()
+                } else {
+                    format!("{start}-{}", n - 1)
+                });
+            } else if ranges.len() == RANGES {
+                ranges.push("…".into());
+            }
+        }
+        (count, ranges.join(", "), first.unwrap_or(from), last)
+    }
+
+    pub(super) fn datagram(&mut self, d: &Seen<'_>) -> Told {
+        let text = describe(Proto::UdpSeq, d.side, d.payload);
+        let number = (d.side == Side::Client)
+            .then(|| seq::decode(d.payload))
+            .flatten();
+        let Some(n) = number else {
+            return Told {
+                text,
+                ..Told::default()
+            };
+        };
+        let (wide, expected) = (i64::from(n), i64::from(self.expected));
+        let mut marks = Vec::new();
+        if self.has(wide) {
+            self.copies += 1;
+            marks.push(Mark::Duplicate {
+                seq: wide,
+                of: None,
+            });
+        } else if wide > expected {
+            let (count, ranges, from, to) = self.unseen(expected, wide - 1);
+            if count > 0 {
+                marks.push(Mark::Missing {
+                    from,
+                    to,
+                    count,
+                    ranges,
+                });
+            }
+        } else if wide < expected && self.highest.is_some() {
+            self.late += 1;
+            marks.push(Mark::Late {
+                seq: wide,
+                after: i64::from(self.highest.unwrap_or(0)),
+            });
+        }
+        self.tally.record(n, self.expected);
+        self.expected = n.wrapping_add(1); // the server resumes after whatever came
+        self.set(wide);
+        self.highest = Some(self.highest.map_or(n, |h| h.max(n)));
+        Told {
+            text,
+            marks,
+            echo_of: None,
+        }
+    }
+
+    pub(super) fn finish(&mut self) -> Ending {
+        let missing = self.tally.missing();
+        let mut list = if missing.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", seq::ranges(&missing))
+        };
+        if list.len() > 120 {
+            let cut = list[..120].rfind(", ").unwrap_or(120);
+            list.truncate(cut);
+            list.push_str(", …");
+        }
+        let mut lines = vec![format!(
+            "as udpseqserver counts them: received {} datagrams, {} out of order, {} never arrived{list}",
+            self.tally.received,
+            self.tally.errors,
+            missing.len()
+        )];
+        if self.late + self.copies > 0 {
+            lines.push(format!(
+                "{} overtaken on the way (reordered), {} copies made by the network",
+                self.late, self.copies
+            ));
+        }
+        lines.push("a capture shows what passed where it was taken: on the sender's side every datagram sent, on the receiver's what arrived".into());
+        Ending {
+            marks: Vec::new(),
+            lines,
+        }
+    }
+}
+
+/// The most packets whose first frame is remembered (to tell retransmissions).
+const REMEMBERED: usize = 1 << 18;
+
+/// unplab's reliable transfer: who sent what again, and why.
+#[derive(Debug, Default)]
+pub struct Reliable {
+    /// (kind, seq) → (first frame, its timestamp).
+    first: HashMap<(u8, u32), (u64, u64)>,
+    /// A client packet's timestamp → its frame (what an ACK echoes names the packet).
+    stamps: HashMap<u64, u64>,
+    /// The last ACK: (its frame, next expected, echoed timestamp).
+    last_ack: Option<(u64, u32, u64)>,
+    dup_count: u32,
+    path: Option<String>,
+    data: u64,
+    bytes: u64,
+    retransmissions: u64,
+    copies: u64,
+    dup_acks: u64,
+    fin: Option<(u32, u64)>,
+    fin_acked: bool,
+    errors: Vec<String>,
+}
+
+impl Reliable {
+    pub(super) fn datagram(&mut self, d: &Seen<'_>) -> Told {
+        // A packet cut by the snap length: its header read with the length it says.
+        let mut patched: Vec<u8>;
+        let mut bytes = d.payload;
+        if d.payload.len() < d.len && d.payload.len() >= HEADER {
+            patched = d.payload.to_vec();
+            let left = u16::try_from(d.payload.len() - HEADER).unwrap_or(0);
+            patched[2..4].copy_from_slice(&left.to_le_bytes());
+            bytes = &patched;
+        }
+        let Ok(p) = Packet::parse(bytes) else {
+            return Told {
+                text: describe(Proto::Rft, d.side, d.payload),
+                ..Told::default()
+            };
+        };
+        let mut marks = Vec::new();
+        match (d.side, p.kind) {
+            (Side::Client, kind) => {
+                if self.stamps.len() < REMEMBERED {
+                    self.stamps.entry(p.stamp).or_insert(d.frame);
+                }
+                let key = (kind as u8, p.seq);
+                match self.first.get(&key) {
+                    Some(&(of, stamp)) if stamp == p.stamp => {
+                        self.copies += 1;
+                        marks.push(Mark::Duplicate {
+                            seq: i64::from(p.seq),
+                            of: Some(of),
+                        });
+                    }
+                    Some(&(of, _)) => {
+                        self.retransmissions += 1;
+                        marks.push(Mark::Retransmission { seq: p.seq, of });
+                    }
+                    None => {
+                        if self.first.len() < REMEMBERED {
+                            self.first.insert(key, (d.frame, p.stamp));
+                        }
+                        self.first_time(&p, d.len);
+                    }
+                }
+            }
+            (Side::Server, Kind::Ack) => match self.last_ack {
+                Some((of, seq, stamp)) if seq == p.seq && stamp == p.stamp => {
+                    self.copies += 1;
+                    marks.push(Mark::Duplicate {
+                        seq: i64::from(p.seq),
+                        of: Some(of),
+                    });
+                }
+                last => {
+                    if last.is_some_and(|(_, seq, _)| seq == p.seq) {
+                        self.dup_count += 1;
+                        self.dup_acks += 1;
+                        marks.push(Mark::DupAck {
+                            seq: p.seq,
+                            count: self.dup_count,
+                        });
+                    } else {
+                        self.dup_count = 0;
+                    }
+                    self.last_ack = Some((d.frame, p.seq, p.stamp));
+                    if self
+                        .fin
+                        .is_some_and(|(fin, _)| p.seq == fin.wrapping_add(1))
+                    {
+                        self.fin_acked = true;
+                    }
+                }
+            },
+            (Side::Server, _) => {
+                if self.errors.len() < 4 {
+                    self.errors.push(unp::printable(p.payload));
+                }
+            }
+        }
+        let mut text = p.to_string();
+        if d.payload.len() < d.len && p.kind == Kind::Data {
+            text = format!("DATA seq={} ts={} len={}", p.seq, p.stamp, d.len - HEADER);
+        }
+        if let (Side::Server, Some(of)) = (d.side, self.stamps.get(&p.stamp)) {
+            text.push_str(&format!(" (answers #{of})"));
+        }
+        Told {
+            text,
+            marks,
+            echo_of: None,
+        }
+    }
+
+    /// Counts a client packet seen for the first time.
+    fn first_time(&mut self, p: &Packet<'_>, len: usize) {
+        match p.kind {
+            Kind::Req => self.path = Some(crate::decode::raw(p.payload)),
+            Kind::Data => {
+                self.data += 1;
+                self.bytes += len.saturating_sub(HEADER) as u64;
+            }
+            Kind::Fin => self.fin = Some((p.seq, p.fin_length().unwrap_or(0))),
+            _ => {}
+        }
+    }
+
+    pub(super) fn finish(&mut self) -> Ending {
+        let mut first = match &self.path {
+            Some(path) => format!("upload to {path}: "),
+            None => "no REQ in the capture: ".to_string(),
+        };
+        first.push_str(&format!("{} DATA packets, {} bytes", self.data, self.bytes));
+        if let Some((_, length)) = self.fin {
+            first.push_str(&format!("; FIN says {length} bytes"));
+        }
+        let mut lines = vec![
+            first,
+            format!(
+                "{} retransmissions, {} copies made by the network, {} duplicate ACKs",
+                self.retransmissions, self.copies, self.dup_acks
+            ),
+        ];
+        lines.push(match (self.fin, self.fin_acked) {
+            (Some(_), true) => "the FIN is acknowledged: the upload completed".into(),
+            (Some(_), false) => {
+                "no ACK of the FIN in the capture: the client sends it again until it gives up"
+                    .into()
+            }
+            (None, _) => {
+                "no FIN in the capture: the upload did not finish while it was captured".into()
+            }
+        });
+        for e in &self.errors {
+            lines.push(format!("the server refused: \"{e}\""));
+        }
+        Ending {
+            marks: Vec::new(),
+            lines,
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The lab's UDP protocols one datagram at a time: which one a flow speaks, and what a
+//! datagram says on its own. The formats are the `udpcliserv` crate's, read with its own
+//! code where it has some (`rft::proto::Packet::parse`, `seq::decode`, `ft::END_FLAG`);
+//! what a datagram means in its flow (an echo of which request, a chunk at which
+//! offset, a gap in the numbers) is [`super::lab`]'s and [`super::numbered`]'s.
+
+use crate::decode::{Proto, Side, raw};
+use udpcliserv::rft::proto::Packet;
+use udpcliserv::{ft, seq};
+
+/// `rftserver`'s default port (its `--port`).
+pub const RFT_PORT: u16 = 49313;
+
+/// The most payload bytes a line shows of a chunk (its first bytes, then `…`).
+pub const PREVIEW: usize = 16;
+
+/// Longer datagrams of the other protocols are shown as a preview too.
+pub const FULL: usize = 256;
+
+/// The protocol a server port announces: the lab programs' defaults.
+pub fn by_port(port: u16) -> Option<Proto> {
+    match port {
+        7 => Some(Proto::UdpEcho),
+        ft::SERV_PORT => Some(Proto::UdpFt),
+        RFT_PORT => Some(Proto::Rft),
+        _ => None,
+    }
+}
+
+/// Guesses a flow's protocol from its server's port and the first datagram with a
+/// payload (sent by `side`).
+pub fn guess(server_port: u16, side: Side, first: &[u8]) -> Proto {
+    if let Some(p) = by_port(server_port) {
+        return p;
+    }
+    if Packet::parse(first).is_ok() {
+        return Proto::Rft;
+    }
+    if first.len() == seq::DGLEN && first[4..].iter().all(|&b| b == 0) {
+        return Proto::UdpSeq;
+    }
+    let text = first
+        .iter()
+        .all(|&b| matches!(b, b'\n' | b'\r' | b'\t' | 0x20..=0x7e));
+    match side {
+        _ if first == ft::END_FLAG => Proto::UdpFt,
+        Side::Server if first == b"ok" || first.starts_with(b"refused: ") => Proto::UdpFt,
+        Side::Client if text && first.ends_with(b"\n") => Proto::UdpEcho,
+        // A path: one word, no line end (the upload's first datagram).
+        Side::Client if text && !first.contains(&b' ') && first.len() < 256 => Proto::UdpFt,
+        Side::Server if text => Proto::UdpEcho,
+        _ => Proto::Raw,
+    }
+}
+
+/// What one datagram of `proto` sent by `side` says on its own (its flow adds context).
+pub fn describe(proto: Proto, side: Side, dg: &[u8]) -> String {
+    match (proto, side) {
+        (Proto::UdpFt, _) if dg == ft::END_FLAG => "END \"================END\"".into(),
+        (Proto::UdpFt, Side::Server) if dg == b"ok" => "ok".into(),
+        (Proto::UdpFt, _) => preview(dg),
+        (Proto::UdpSeq, Side::Client) => match seq::decode(dg) {
+            Some(n) => format!("Sequence num: {n}"),
+            None => format!("{} (too short for a sequence number)", raw(dg)),
+        },
+        (Proto::UdpSeq, Side::Server) => {
+            format!("{} (the sequence server sends nothing)", preview(dg))
+        }
+        (Proto::Rft, _) => match Packet::parse(dg) {
+            Ok(p) => p.to_string(),
+            Err(why) => format!("not an rft packet ({why}): {}", preview(dg)),
+        },
+        _ if dg.len() > FULL => preview(dg),
+        _ => raw(dg),
+    }
+}
+
+/// The first [`PREVIEW`] bytes as [`raw`] shows them, then `…` when there are more.
+pub fn preview(dg: &[u8]) -> String {
+    if dg.len() <= PREVIEW {
+        return raw(dg);
+    }
+    format!("{}…", raw(&dg[..PREVIEW]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use udpcliserv::rft::proto::Kind;
+
+    #[test]
+    fn guesses_by_port_then_by_content() {
+        assert_eq!(guess(49312, Side::Client, b"hello\n"), Proto::UdpFt);
+        assert_eq!(guess(49313, Side::Client, b""), Proto::Rft);
+        assert_eq!(guess(7, Side::Server, b"x"), Proto::UdpEcho);
+        let req = Packet::new(Kind::Req, 0, 5, b"copy.bin").emit();
+        assert_eq!(guess(9000, Side::Client, &req), Proto::Rft);
+        assert_eq!(guess(9000, Side::Client, &seq::encode(17)), Proto::UdpSeq);
+        assert_eq!(guess(9000, Side::Client, b"hello\n"), Proto::UdpEcho);
+        assert_eq!(guess(9000, Side::Client, b"copy.txt"), Proto::UdpFt);
+        assert_eq!(guess(9000, Side::Server, b"ok"), Proto::UdpFt);
+        assert_eq!(guess(9000, Side::Client, &[0xff, 0, 1]), Proto::Raw);
+    }
+
+    #[test]
+    fn describes_with_the_crates_own_parsers() {
+        assert_eq!(
+            describe(Proto::UdpSeq, Side::Client, &seq::encode(258)),
+            "Sequence num: 258"
+        );
+        assert_eq!(
+            describe(Proto::UdpSeq, Side::Client, b"ab"),
+            "\"ab\" (too short for a sequence number)"
+        );
+        let data = Packet::new(Kind::Data, 2, 258, b"hi").emit();
+        assert_eq!(
+            describe(Proto::Rft, Side::Client, &data),
+            "DATA seq=2 ts=258 len=2"
+        );
+        assert_eq!(
+            describe(Proto::Rft, Side::Client, b"ok"),
+            "not an rft packet (2 bytes: shorter than the 16-byte header): \"ok\""
+        );
+        assert_eq!(
+            describe(Proto::UdpFt, Side::Client, ft::END_FLAG),
+            "END \"================END\""
+        );
+        assert_eq!(
+            describe(Proto::UdpFt, Side::Client, &[b'x'; 1024]),
+            "\"xxxxxxxxxxxxxxxx\"…"
+        );
+        assert_eq!(
+            describe(Proto::UdpEcho, Side::Server, b"a\x1b[2J\n"),
+            "\"a\\x1b[2J\\n\""
+        );
+    }
+}
