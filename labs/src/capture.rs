@@ -226,6 +226,15 @@ pub fn pcap_record(out: &mut Vec<u8>, time_us: u64, frame: &[u8]) {
     out.extend_from_slice(frame);
 }
 
+/// Appends one pcap record of a frame that was `wire_len` bytes long on the wire, of
+/// which the capture kept `frame` (a small snap length, `tcpdump -s`).
+pub fn pcap_record_snapped(out: &mut Vec<u8>, time_us: u64, frame: &[u8], wire_len: usize) {
+    let start = out.len();
+    pcap_record(out, time_us, frame);
+    let orig = u32::try_from(wire_len.max(frame.len())).unwrap_or(u32::MAX);
+    out[start + 12..start + 16].copy_from_slice(&orig.to_le_bytes());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

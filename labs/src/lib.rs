@@ -208,6 +208,7 @@ fn trace_to<R: Read + Send, W: Write>(
         });
     }
     flows.finish();
+    outcome.skipped += flows.unplaced;
     outcome.packets = summary.packets;
     outcome.warning = summary.warning;
     outcome.connections = tracker.connections();
@@ -216,7 +217,20 @@ fn trace_to<R: Read + Send, W: Write>(
     outcome.dropped_ports = dropped;
     let line = summary_line(&outcome, &flows);
     // Before the renderer takes the tables still open.
-    let page = html.map(|h| h.finish(opts.html.as_deref().unwrap_or_default(), &line, &tracker));
+    // The page shows the TCP connections only; it says where the UDP flows are told.
+    let page_line = match flows.shown {
+        0 => line.clone(),
+        _ => format!(
+            "{line} (this page shows the TCP connections; labtrace's text view tells the UDP flows)"
+        ),
+    };
+    let page = html.map(|h| {
+        h.finish(
+            opts.html.as_deref().unwrap_or_default(),
+            &page_line,
+            &tracker,
+        )
+    });
     renderer
         .finish(&mut tracker, &flows, &line)
         .map_err(TraceError::Output)?;

@@ -31,7 +31,7 @@ Only where they apply, after decoded:
   analysis the marks: snapped, bad_length, cut_echo, not_an_echo, missing, out_of_order,
            duplicate, retransmission, duplicate_ack, port_unreachable, host_unreachable,
            net_unreachable, prohibited, unreachable, ip_fragment
-  missing  with "missing": the sequence numbers skipped, as "17-19, 22"
+  missing  with "missing": the first and last sequence numbers skipped, [17,19]
 After all the packets, one line per UDP flow, without a frame field:
   {"flow":N,"client":"A:P","server":"B:Q","proto":"udpecho","datagrams":[C→S,S→C],
    "bytes":[C→S,S→C],"icmp":N,"fragments":N,"summary":["…"],
@@ -90,7 +90,11 @@ pub fn section(s: &mut String, flows: &Flows, view: View) {
 /// A flow's first line: `UDP flow 1: client A → server B (udpecho)`.
 fn header(flow: &Flow) -> String {
     let i = &flow.info;
-    let proto = i.proto.map_or("no payload", |p| p.name());
+    let proto = match i.proto {
+        Some(p) => p.name(),
+        None if flow.datagrams == [0, 0] => "not decoded",
+        None => "no payload",
+    };
     format!(
         "UDP flow {}: client {} → server {} ({proto})",
         i.id, i.client, i.server
@@ -225,9 +229,8 @@ pub fn json_line(out: &mut impl Write, line: &Line) -> io::Result<()> {
         s.push(']');
     }
     for m in &line.marks {
-        if let Mark::Missing { ranges, .. } = m {
-            s.push_str(",\"missing\":");
-            json_string(&mut s, ranges);
+        if let Mark::Missing { from, to, .. } = m {
+            let _ = write!(s, ",\"missing\":[{from},{to}]");
         }
     }
     s.push_str("}\n");

@@ -25,17 +25,15 @@ pub enum Mark {
     NotAnEcho,
     /// A request whose echo the capture does not have (known at the end).
     NoEcho,
-    /// Sequence numbers skipped before this datagram (`from` to `to`, `count` of them
-    /// not seen; `ranges` lists them).
+    /// Sequence numbers skipped: `from` to `to`, none seen yet; `after` was the
+    /// highest number before this datagram (-1: none).
     Missing {
         /// The first one missing.
         from: i64,
         /// The last one missing.
         to: i64,
-        /// How many were not seen.
-        count: u64,
-        /// Which, as `17-19, 22`.
-        ranges: String,
+        /// The highest number seen before.
+        after: i64,
     },
     /// A number lower than one already seen, seen for the first time: reordered.
     Late {
@@ -64,6 +62,8 @@ pub enum Mark {
         seq: u32,
         /// How many times it was repeated so far.
         count: u32,
+        /// The frame it answers, when that was a copy the network made.
+        copy: Option<u64>,
     },
     /// An ICMP "destination unreachable" for the datagram of frame `quotes` (sent to `dst`).
     Unreachable {
@@ -137,15 +137,23 @@ impl Mark {
             Mark::CutEcho { of } => format!("the echo of #{of}, cut to 255 bytes: the server's recvfrom reads at most BUFFERSIZE-1 = 255 bytes and drops the rest of a longer datagram without a word"),
             Mark::NotAnEcho => "no request waiting for its echo has these bytes: the server changed them, or answers a request the capture does not have".into(),
             Mark::NoEcho => "no echo of this request in the capture: the request or its echo was lost (or the capture ended first); a client without a timeout waits in recvfrom forever (UNP 8.4)".into(),
-            Mark::Missing { from, to, count, ranges } => {
-                let which = if from == to { format!("datagram {from} missing") } else if *count == (to - from + 1) as u64 { format!("datagrams {from}–{to} missing") } else { format!("{count} datagrams missing: {ranges}") };
-                format!("{which}: the server expected {from} and gets a later one (it prints Error!); lost before the capture point, or still to come, reordered")
+            Mark::Missing { from, to, after } => {
+                let (which, they, come) = match from == to {
+                    true => (format!("datagram {from} missing"), "it was", "comes"),
+                    false => (format!("datagrams {from}–{to} missing"), "they were", "come"),
+                };
+                let follows = match after {
+                    -1 => "is the first in the capture".to_string(),
+                    a => format!("follows {a}"),
+                };
+                format!("{which}: {} {follows}; {they} lost before the capture point, or {come} later, reordered", to + 1)
             }
-            Mark::Late { seq, after } => format!("datagram {seq} comes after {after}: it was overtaken on the way (reordered), and the server prints Error! for it too"),
+            Mark::Late { seq, after } => format!("datagram {seq} comes after {after}: it was overtaken on the way (reordered)"),
             Mark::Duplicate { seq, of: Some(of) } => format!("the same packet as #{of} (seq {seq}), timestamp and all: a copy the network made, not a retransmission; the server drops it and ACKs again"),
             Mark::Duplicate { seq, of: None } => format!("a second copy of datagram {seq}: the network duplicated it, and UDP delivers both"),
             Mark::Retransmission { seq, of } => format!("seq {seq} again, first sent in #{of}, with a new timestamp: the client's timer ran out or three duplicate ACKs came, so it sent the packet again"),
-            Mark::DupAck { seq, count } => format!("duplicate ACK {count} of seq {seq}: packet {seq} has not arrived, later ones have; the third duplicate makes the client resend it at once (fast retransmit)"),
+            Mark::DupAck { seq, count, copy: Some(of) } => format!("duplicate ACK {count} of seq {seq}: it answers #{of}, a copy the network made, so nothing is missing; the client counts it all the same"),
+            Mark::DupAck { seq, count, copy: None } => format!("duplicate ACK {count} of seq {seq}: packet {seq} has not arrived, later ones have; the third duplicate makes the client resend it at once (fast retransmit)"),
             Mark::Unreachable { reason, quotes, dst } => unreachable(*reason, *quotes, *dst),
             Mark::Fragment { offset: 0, length: Some(n), .. } => format!("the first IP fragment of a UDP datagram of {n} bytes (length field): labtrace does not reassemble fragments, so it is not decoded (tshark reassembles them)"),
             Mark::Fragment { offset, last, .. } => format!("an IP fragment at byte {offset}{}: labtrace does not reassemble fragments, so it is not decoded (tshark reassembles them)", if *last { ", the last one" } else { "" }),

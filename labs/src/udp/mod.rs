@@ -150,6 +150,8 @@ pub struct Flows {
     dropped_ports: Vec<u16>,
     /// UDP datagrams, ICMP errors and fragments shown.
     pub shown: u64,
+    /// Fragments that belong to no flow (their first fragment is not in the capture).
+    pub unplaced: u64,
 }
 
 impl Flows {
@@ -164,6 +166,7 @@ impl Flows {
             held: 0,
             dropped_ports: Vec::new(),
             shown: 0,
+            unplaced: 0,
         }
     }
 
@@ -195,8 +198,8 @@ impl Flows {
         self.flows.iter().map(|f| f.fragments).sum()
     }
 
-    /// Takes one packet; `None` when the port filter drops it (or a fragment belongs to
-    /// no flow seen).
+    /// Takes one packet; `None` when the port filter drops it, or for a fragment of no
+    /// flow seen (counted in [`Flows::unplaced`]).
     pub fn packet(&mut self, frame: u64, time: f64, p: &Packet<'_>) -> Option<Line> {
         let (flow, side, what, text, marks, echo_of) = match p {
             Packet::Datagram(d) => {
@@ -277,7 +280,10 @@ impl Flows {
                         at
                     }
                     None => {
-                        let id = *self.fragments.get(&key)?;
+                        let Some(&id) = self.fragments.get(&key) else {
+                            self.unplaced += 1;
+                            return None;
+                        };
                         let flow = &self.flows[id - 1];
                         let side = if flow.info.client.ip() == f.src {
                             Side::Client

@@ -7,15 +7,12 @@ use super::explain::Mark;
 use super::lab::{Ending, Seen, Told};
 use super::proto::describe;
 use crate::decode::{Proto, Side};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use udpcliserv::rft::proto::{HEADER, Kind, Packet};
 use udpcliserv::seq::{self, Tally};
 
 /// Sequence numbers at or above this are not followed (a bit each below it: 2 MiB).
 const LIMIT: i64 = 1 << 24;
-
-/// The most missing ranges a gap lists before `…`.
-const RANGES: usize = 8;
 
 /// The sequence experiment, as its server counts it ([`Tally`], the server's own) and,
 /// datagram by datagram, what the capture shows: gaps, late arrivals, copies.
@@ -48,39 +45,6 @@ impl Sequence {
         }
     }
 
-    /// The numbers from `from` to `to` (both included) not seen: how many, and as ranges.
-    fn unseen(&self, from: i64, to: i64) -> (u64, String, i64, i64) {
-        if to - from >= LIMIT || to >= LIMIT || from < 0 {
-            return ((to - from + 1) as u64, format!("{from}-{to}"), from, to);
-        }
-        let mut ranges: Vec<String> = Vec::new();
-        let (mut count, mut first, mut last) = (0u64, None, from);
-        let mut n = from;
-        while n <= to {
-            if self.has(n) {
-                n += 1;
-                continue;
-            }
-            let start = n;
-            while n <= to && !self.has(n) {
-                n += 1;
-            }
-            count += (n - start) as u64;
-            first.get_or_insert(start);
-            last = n - 1;
-            if ranges.len() < RANGES {
-                ranges.push(if start == n - 1 {
-                    start.to_string()
-                } else {
-                    format!("{start}-{}", n - 1)
-                });
-            } else if ranges.len() == RANGES {
-                ranges.push("…".into());
-            }
-        }
-        (count, ranges.join(", "), first.unwrap_or(from), last)
-    }
-
     pub(super) fn datagram(&mut self, d: &Seen<'_>) -> Told {
         let text = describe(Proto::UdpSeq, d.side, d.payload);
         let number = (d.side == Side::Client)
@@ -92,7 +56,8 @@ impl Sequence {
                 ..Told::default()
             };
         };
-        let (wide, expected) = (i64::from(n), i64::from(self.expected));
+        let wide = i64::from(n);
+        let highest = self.highest.map_or(-1, i64::from);
         let mut marks = Vec::new();
         if self.has(wide) {
             self.copies += 1;
@@ -100,23 +65,24 @@ impl Sequence {
                 seq: wide,
                 of: None,
             });
-        } else if wide > expected {
-            let (count, ranges, from, to) = self.unseen(expected, wide - 1);
-            if count > 0 {
-                marks.push(Mark::Missing {
-                    from,
-                    to,
-                    count,
-                    ranges,
-                });
-            }
-        } else if wide < expected && self.highest.is_some() {
+        } else if wide > highest + 1 {
+            marks.push(Mark::Missing {
+                from: highest + 1,
+                to: wide - 1,
+                after: highest,
+            });
+        } else if wide < highest {
             self.late += 1;
             marks.push(Mark::Late {
                 seq: wide,
-                after: i64::from(self.highest.unwrap_or(0)),
+                after: highest,
             });
         }
+        // The server's Error!: not the previous number plus one.
+        let text = match n == self.expected {
+            true => text,
+            false => format!("{text}, Error!"),
+        };
         self.tally.record(n, self.expected);
         self.expected = n.wrapping_add(1); // the server resumes after whatever came
         self.set(wide);
@@ -148,8 +114,9 @@ impl Sequence {
         )];
         if self.late + self.copies > 0 {
             lines.push(format!(
-                "{} overtaken on the way (reordered), {} copies made by the network",
-                self.late, self.copies
+                "{} overtaken on the way (reordered), {} made by the network",
+                self.late,
+                copies(self.copies)
             ));
         }
         lines.push("a capture shows what passed where it was taken: on the sender's side every datagram sent, on the receiver's what arrived".into());
@@ -168,8 +135,10 @@ const REMEMBERED: usize = 1 << 18;
 pub struct Reliable {
     /// (kind, seq) → (first frame, its timestamp).
     first: HashMap<(u8, u32), (u64, u64)>,
-    /// A client packet's timestamp → its frame (what an ACK echoes names the packet).
+    /// A client packet's timestamp → its last frame (what an ACK echoes names the packet).
     stamps: HashMap<u64, u64>,
+    /// The frames that were the network's copies (an ACK of one repeats the last).
+    copy_frames: HashSet<u64>,
     /// The last ACK: (its frame, next expected, echoed timestamp).
     last_ack: Option<(u64, u32, u64)>,
     dup_count: u32,
@@ -204,13 +173,16 @@ impl Reliable {
         let mut marks = Vec::new();
         match (d.side, p.kind) {
             (Side::Client, kind) => {
-                if self.stamps.len() < REMEMBERED {
-                    self.stamps.entry(p.stamp).or_insert(d.frame);
+                if self.stamps.len() < REMEMBERED || self.stamps.contains_key(&p.stamp) {
+                    self.stamps.insert(p.stamp, d.frame);
                 }
                 let key = (kind as u8, p.seq);
                 match self.first.get(&key) {
                     Some(&(of, stamp)) if stamp == p.stamp => {
                         self.copies += 1;
+                        if self.copy_frames.len() < REMEMBERED {
+                            self.copy_frames.insert(d.frame);
+                        }
                         marks.push(Mark::Duplicate {
                             seq: i64::from(p.seq),
                             of: Some(of),
@@ -231,6 +203,7 @@ impl Reliable {
             (Side::Server, Kind::Ack) => match self.last_ack {
                 Some((of, seq, stamp)) if seq == p.seq && stamp == p.stamp => {
                     self.copies += 1;
+                    self.dup_count += 1; // the client counts it as a duplicate all the same
                     marks.push(Mark::Duplicate {
                         seq: i64::from(p.seq),
                         of: Some(of),
@@ -240,9 +213,11 @@ impl Reliable {
                     if last.is_some_and(|(_, seq, _)| seq == p.seq) {
                         self.dup_count += 1;
                         self.dup_acks += 1;
+                        let answers = self.stamps.get(&p.stamp).copied();
                         marks.push(Mark::DupAck {
                             seq: p.seq,
                             count: self.dup_count,
+                            copy: answers.filter(|f| self.copy_frames.contains(f)),
                         });
                     } else {
                         self.dup_count = 0;
@@ -301,8 +276,10 @@ impl Reliable {
         let mut lines = vec![
             first,
             format!(
-                "{} retransmissions, {} copies made by the network, {} duplicate ACKs",
-                self.retransmissions, self.copies, self.dup_acks
+                "{}, {} made by the network, {}",
+                super::plural(self.retransmissions, "retransmission"),
+                copies(self.copies),
+                super::plural(self.dup_acks, "duplicate ACK")
             ),
         ];
         lines.push(match (self.fin, self.fin_acked) {
@@ -322,5 +299,13 @@ impl Reliable {
             marks: Vec::new(),
             lines,
         }
+    }
+}
+
+/// `1 copy`, `2 copies`.
+fn copies(n: u64) -> String {
+    match n {
+        1 => "1 copy".into(),
+        n => format!("{n} copies"),
     }
 }

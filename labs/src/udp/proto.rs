@@ -5,7 +5,7 @@
 //! offset, a gap in the numbers) is [`super::lab`]'s and [`super::numbered`]'s.
 
 use crate::decode::{Proto, Side, raw};
-use udpcliserv::rft::proto::Packet;
+use udpcliserv::rft::proto::{Invalid, Packet};
 use udpcliserv::{ft, seq};
 
 /// `rftserver`'s default port (its `--port`).
@@ -14,8 +14,9 @@ pub const RFT_PORT: u16 = 49313;
 /// The most payload bytes a line shows of a chunk (its first bytes, then `…`).
 pub const PREVIEW: usize = 16;
 
-/// Longer datagrams of the other protocols are shown as a preview too.
-pub const FULL: usize = 256;
+/// Longer datagrams of the other protocols are shown as a preview too (a typed line
+/// fits).
+pub const FULL: usize = 80;
 
 /// The protocol a server port announces: the lab programs' defaults.
 pub fn by_port(port: u16) -> Option<Proto> {
@@ -68,6 +69,7 @@ pub fn describe(proto: Proto, side: Side, dg: &[u8]) -> String {
         }
         (Proto::Rft, _) => match Packet::parse(dg) {
             Ok(p) => p.to_string(),
+            Err(why @ Invalid::Unknown { .. }) => format!("{why}: {}", preview(dg)),
             Err(why) => format!("not an rft packet ({why}): {}", preview(dg)),
         },
         _ if dg.len() > FULL => preview(dg),
