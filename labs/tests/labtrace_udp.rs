@@ -588,3 +588,433 @@ fn the_port_filter_and_proto_choose_flows_and_decoders() {
             .starts_with("UDP flow 1: client 10.0.0.1:40000 → server 10.0.0.2:9000 (udpseq)\n")
     );
 }
+
+// ---------------------------------------------------------------- real runs, tcpdump, tshark
+
+/// The workspace's program `name`, built beside labtrace.
+fn program(name: &str) -> String {
+    let p = Path::new(env!("CARGO_BIN_EXE_labtrace")).with_file_name(name);
+    assert!(
+        p.exists(),
+        "{} is not built: run `cargo build --workspace --bins` (or `cargo test --workspace`) first",
+        p.display()
+    );
+    p.to_string_lossy().into_owned()
+}
+
+/// Captures on `iface` with tcpdump's `filter` into `file` while `traffic` runs, and
+/// stops once labtrace's JSON of the file satisfies `done` (every packet of the run is
+/// in it); `false` after a skip (no tcpdump or tshark, or no permission to capture).
+#[track_caller]
+fn capture_udp(
+    iface: &str,
+    filter: &str,
+    file: &Path,
+    traffic: impl FnOnce(),
+    done: impl Fn(&str) -> bool,
+) -> bool {
+    if !support::have("tcpdump", "the capture") || !support::have("tshark", "the capture") {
+        return false;
+    }
+    let mut args = vec![
+        "-i",
+        iface,
+        "--immediate-mode",
+        "-B",
+        "32768",
+        "-U",
+        "-w",
+        file.to_str().unwrap(),
+    ];
+    args.extend(filter.split(' '));
+    let mut tcpdump = testkit::Proc::spawn("tcpdump", &args);
+    let line = tcpdump.expect_stderr_line("'listening on' or why not", |l| {
+        l.contains("listening on") || l.contains("permission") || l.contains("not permitted")
+    });
+    if !line.contains("listening on") {
+        testkit::skip(
+            "UNPLAB_REQUIRE_CAPTURE",
+            &format!(
+                "tcpdump may not capture here (run as root): {}",
+                line.trim_end()
+            ),
+        );
+        return false;
+    }
+    traffic();
+    let complete = testkit::wait_until(testkit::TIMEOUT, || {
+        let (_, out, _) = labtrace(&["--format", "json", file.to_str().unwrap()]);
+        done(&out)
+    });
+    let (_, json, _) = labtrace(&["--format", "json", file.to_str().unwrap()]);
+    assert!(complete, "tcpdump did not write the whole run:\n{json}");
+    tcpdump.signal(nix::sys::signal::Signal::SIGINT);
+    let (status, _, err) = tcpdump.wait_exit();
+    assert!(status.success(), "tcpdump: {err}");
+    true
+}
+
+/// The port at the end of `"ADDR:PORT"`.
+fn port_of(addr: &str) -> &str {
+    addr.rsplit(':').next().unwrap_or("")
+}
+
+/// A field of a JSON line written by labtrace, as text (strings without their quotes).
+fn field<'a>(line: &'a str, key: &str) -> &'a str {
+    let tag = format!("\"{key}\":");
+    let at = line
+        .find(&tag)
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+        + tag.len();
+    let rest = &line[at..];
+    match rest.strip_prefix('"') {
+        Some(text) => &text[..text.find('"').unwrap_or(text.len())],
+        None => &rest[..rest.find([',', '}']).unwrap_or(rest.len())],
+    }
+}
+
+/// tshark's `-T fields` rows for `filter`, tab-separated.
+fn tshark(file: &Path, filter: &str, fields: &[&str]) -> Vec<String> {
+    let mut cmd = std::process::Command::new("tshark");
+    cmd.args(["-n", "-r"])
+        .arg(file)
+        .args(["-Y", filter, "-T", "fields"]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd.output().expect("run tshark");
+    assert!(
+        out.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Checks labtrace against tshark on `file`: per datagram the frame, ports and UDP
+/// length field; per ICMP error the frame and the quoted datagram's ports; per flow the
+/// datagrams each way. Returns labtrace's text view.
+fn compare_with_tshark(file: &Path) -> String {
+    let json = trace(file, &["--format", "json"]);
+    let lines: Vec<&str> = json.lines().collect();
+    let ours: Vec<String> = lines
+        .iter()
+        .filter(|l| l.contains("\"transport\":\"udp\""))
+        .map(|l| {
+            let (src, dst) = (field(l, "src"), field(l, "dst"));
+            format!(
+                "{}\t{}\t{}\t{}",
+                field(l, "frame"),
+                port_of(src),
+                port_of(dst),
+                field(l, "length")
+            )
+        })
+        .collect();
+    let theirs = tshark(
+        file,
+        "udp && !icmp && !icmpv6",
+        &["frame.number", "udp.srcport", "udp.dstport", "udp.length"],
+    );
+    assert!(!theirs.is_empty(), "tshark saw no UDP in {file:?}");
+    assert_eq!(ours, theirs, "labtrace vs tshark: frame, ports, UDP length");
+    // ICMP errors: the frame, and the ports of the datagram each quotes.
+    let ours: Vec<String> = lines
+        .iter()
+        .filter(|l| l.contains("\"transport\":\"icmp"))
+        .map(|l| {
+            let quoted = lines
+                .iter()
+                .find(|q| q.starts_with(&format!("{{\"frame\":{},", field(l, "quotes"))))
+                .unwrap_or_else(|| panic!("{l} quotes no captured datagram"));
+            let (src, dst) = (field(quoted, "src"), field(quoted, "dst"));
+            format!("{}\t{}\t{}", field(l, "frame"), port_of(src), port_of(dst))
+        })
+        .collect();
+    let theirs = tshark(
+        file,
+        "icmp.type == 3 && icmp.code == 3 || icmpv6.type == 1 && icmpv6.code == 4",
+        &["frame.number", "udp.srcport", "udp.dstport"],
+    );
+    assert_eq!(ours, theirs, "labtrace vs tshark: ICMP port unreachable");
+    // Each flow's datagrams each way.
+    for flow in lines
+        .iter()
+        .filter(|l| l.starts_with("{\"flow\":") && l.contains("\"client\""))
+    {
+        let (client, server) = (
+            port_of(field(flow, "client")),
+            port_of(field(flow, "server")),
+        );
+        let filter = format!("udp.port == {client} && udp.port == {server} && !icmp && !icmpv6");
+        let theirs = tshark(file, &filter, &["udp.srcport"]);
+        let way = |port: &str| theirs.iter().filter(|p| *p == port).count();
+        let at = flow.find("\"datagrams\":[").unwrap() + 13;
+        let counts = &flow[at..at + flow[at..].find(']').unwrap()];
+        assert_eq!(counts, format!("{},{}", way(client), way(server)), "{flow}");
+    }
+    trace(file, &[])
+}
+
+/// The text view's datagram lines from the direction column on (no frame, no time).
+fn payload_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.len() > 19 && l[..6].trim().parse::<u64>().is_ok())
+        .map(|l| l[19..].to_string())
+        .collect()
+}
+
+/// The echo server and client on `bind`, captured on `iface`: two lines echoed.
+fn echo_run(test: &str, iface: &str, host: &str) -> Option<String> {
+    let dir = tmpdir(test);
+    let server = testkit::Server::spawn(&program("udpechoserver"), &["0"]);
+    let port = server.port().to_string();
+    let file = dir.join("echo.pcap");
+    let client = program("udpechoclient");
+    let ran = capture_udp(
+        iface,
+        &format!("udp port {port}"),
+        &file,
+        || {
+            let (status, out, _) =
+                testkit::run_with_input(&client, &[host, &port], b"hello\nover UDP\n");
+            assert!(
+                status.success() && out.contains("server : over UDP"),
+                "{out}"
+            );
+        },
+        |json| json.matches("\"transport\":\"udp\"").count() == 4,
+    );
+    ran.then(|| compare_with_tshark(&file))
+}
+
+#[test]
+fn udpechoserver_and_udpechoclient_over_ipv4_on_lo_match_tshark() {
+    let Some(text) = echo_run("real-echo4", "lo", "127.0.0.1") else {
+        return;
+    };
+    assert_eq!(
+        payload_lines(&text),
+        [
+            "C→S      6  \"hello\\n\"",
+            "S→C      6  \"hello\\n\" (echo of #1)",
+            "C→S      9  \"over UDP\\n\"",
+            "S→C      9  \"over UDP\\n\" (echo of #3)",
+        ]
+    );
+    assert!(text.contains("(udpecho)\n"), "{text}");
+    assert!(
+        text.contains("\n        summary: 2 requests, 2 echoed\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn udpechoserver_and_udpechoclient_over_ipv6_on_any_match_tshark() {
+    let Some(text) = echo_run("real-echo6", "any", "::1") else {
+        return;
+    };
+    assert!(text.starts_with("UDP flow 1: client [::1]:"), "{text}");
+    assert_eq!(payload_lines(&text).len(), 4, "{text}");
+}
+
+#[test]
+fn udpseqserver_and_udpseqclient_match_tshark() {
+    let dir = tmpdir("real-seq");
+    let mut server = testkit::Server::spawn(&program("udpseqserver"), &["0", "--idle", "1"]);
+    let port = server.port().to_string();
+    let file = dir.join("seq.pcap");
+    let client = program("udpseqclient");
+    let ran = capture_udp(
+        "lo",
+        &format!("udp port {port}"),
+        &file,
+        || {
+            let (status, out, _) =
+                testkit::run_with_input(&client, &["127.0.0.1", &port, "--count", "20"], b"");
+            assert!(status.success(), "{out}");
+        },
+        |json| json.matches("\"transport\":\"udp\"").count() == 20,
+    );
+    if !ran {
+        return;
+    }
+    let text = compare_with_tshark(&file);
+    let lines = payload_lines(&text);
+    let want: Vec<String> = (0..20)
+        .map(|n| format!("C→S   1024  Sequence num: {n}"))
+        .collect();
+    assert_eq!(lines, want);
+    // What the server printed at its end is what the capture shows.
+    let said = server
+        .proc
+        .expect_line("the server's count", |l| l.starts_with("received "));
+    assert_eq!(
+        said,
+        "received 20 datagrams, 0 out of order, 0 never arrived\n"
+    );
+    assert!(
+        text.contains("\n        summary: as udpseqserver counts them: received 20 datagrams, 0 out of order, 0 never arrived\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn udpftserver_and_udpftclient_match_tshark() {
+    let dir = tmpdir("real-ft");
+    let root = dir.join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let root_arg = root.to_str().unwrap();
+    let server = testkit::Server::spawn(
+        &program("udpftserver"),
+        &["--port", "0", "--root", root_arg, "--once"],
+    );
+    let port = server.port().to_string();
+    let original = dir.join("original.txt");
+    std::fs::write(&original, [b'x'; 3000]).unwrap();
+    let file = dir.join("ft.pcap");
+    let client = program("udpftclient");
+    let ran = capture_udp(
+        "lo",
+        &format!("udp port {port}"),
+        &file,
+        || {
+            let args = [
+                "127.0.0.1",
+                original.to_str().unwrap(),
+                "copy.txt",
+                "--port",
+                &port,
+            ];
+            let (status, out, err) = testkit::run_with_input(&client, &args, b"");
+            assert!(status.success(), "{out}{err}");
+        },
+        |json| json.contains("\"decoded\":\"END: the upload ends, 3 chunks, 3000 bytes\""),
+    );
+    if !ran {
+        return;
+    }
+    let text = compare_with_tshark(&file);
+    assert_eq!(
+        payload_lines(&text),
+        [
+            "C→S      8  path \"copy.txt\"",
+            "S→C      2  ok",
+            "C→S   1024  chunk 1 @0 \"xxxxxxxxxxxxxxxx\"…",
+            "C→S   1024  chunk 2 @1024 \"xxxxxxxxxxxxxxxx\"…",
+            "C→S    952  chunk 3 @2048 \"xxxxxxxxxxxxxxxx\"…",
+            "C→S     19  END: the upload ends, 3 chunks, 3000 bytes",
+        ]
+    );
+    assert!(
+        text.contains(
+            "\n        summary: upload to \"copy.txt\": 3 chunks, 3000 bytes, then END\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn rftserver_and_rftclient_match_tshark() {
+    let dir = tmpdir("real-rft");
+    let root = dir.join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let server = testkit::Server::spawn(
+        &program("rftserver"),
+        &["--port", "0", "--root", root.to_str().unwrap()],
+    );
+    let port = server.port().to_string();
+    let data = dir.join("data.bin");
+    std::fs::write(
+        &data,
+        (0..5000u32).map(|i| (i * 7) as u8).collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let file = dir.join("rft.pcap");
+    let client = program("rftclient");
+    let ran = capture_udp(
+        "lo",
+        &format!("udp port {port}"),
+        &file,
+        || {
+            let args = [
+                "127.0.0.1",
+                data.to_str().unwrap(),
+                "copy.bin",
+                "--port",
+                &port,
+            ];
+            let (status, out, err) = testkit::run_with_input(&client, &args, b"");
+            assert!(status.success(), "{out}{err}");
+        },
+        |json| json.contains("the FIN is acknowledged: the upload completed"),
+    );
+    if !ran {
+        return;
+    }
+    let text = compare_with_tshark(&file);
+    assert!(text.contains("(rft)\n"), "{text}");
+    assert!(text.contains("  REQ seq=0 ts="), "{text}");
+    assert!(text.contains("\n        summary: upload to \"copy.bin\": 5 DATA packets, 5000 bytes; FIN says 5000 bytes\n"), "{text}");
+    // Every ACK names the packet whose timestamp it echoes.
+    let acks: Vec<String> = payload_lines(&text)
+        .into_iter()
+        .filter(|l| l.contains("  ACK seq="))
+        .collect();
+    assert!(acks.len() >= 7, "{text}");
+    assert!(acks.iter().all(|a| a.contains(" (answers #")), "{text}");
+}
+
+/// A UDP port on which nothing receives (bound a moment, then closed).
+fn closed_port(host: &str) -> u16 {
+    std::net::UdpSocket::bind((host, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn dgcliconnect_to_a_closed_port_gets_an_icmp_error_tied_to_its_datagram() {
+    let dir = tmpdir("real-icmp");
+    let client = program("dgcliconnect");
+    for (host, icmp) in [("127.0.0.1", "icmp"), ("::1", "icmp6")] {
+        let port = closed_port(host).to_string();
+        let file = dir.join(format!("{icmp}.pcap"));
+        let ran = capture_udp(
+            "lo",
+            &format!("udp port {port} or {icmp}"),
+            &file,
+            || {
+                let (status, _, err) = testkit::run_with_input(&client, &[host, &port], b"hello\n");
+                assert!(!status.success() && err.contains("ECONNREFUSED"), "{err}");
+            },
+            |json| json.contains("\"analysis\":[\"port_unreachable\"]"),
+        );
+        if !ran {
+            return;
+        }
+        let text = compare_with_tshark(&file);
+        assert_eq!(
+            payload_lines(&text),
+            [
+                "C→S      6  \"hello\\n\"",
+                "S→C      -  ICMP port unreachable for #1"
+            ],
+            "{text}"
+        );
+        let host_port = if host == "::1" {
+            format!("[::1]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        assert!(text.contains(&format!("\n        ↳ nothing receives on {host_port}, so the host answered #1 with ICMP port unreachable; a connected UDP socket gets it as ECONNREFUSED on its next call, an unconnected one is never told (UNP 8.11)\n")), "{text}");
+        assert!(
+            text.contains("\n        summary: 1 request, 0 echoed, 1 refused (ICMP)\n"),
+            "{text}"
+        );
+    }
+}
