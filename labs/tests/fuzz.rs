@@ -12,10 +12,13 @@
 //! cases per target, for a longer hunt.
 //!
 //! The entry points are labtrace's: [`labs::trace`] for whole capture files (capture
-//! reader, link and IP layers, connection tracker, every protocol decoder, every view and
-//! the SVG), and [`labs::decode::describe`] and [`labs::decode::Proto::guess`] for message
-//! streams. `describe` decodes with the protocol crates' own decoders (`lottery::proto`,
-//! `filetransfer::proto`, `tcpcliserv::proto`), the ones the servers and clients use.
+//! reader, link and IP layers, connection tracker, UDP flows and ICMP errors, every
+//! protocol decoder, every view and the SVG), [`labs::decode::describe`] and
+//! [`labs::decode::Proto::guess`] for message streams, and [`labs::udp::lab::State`] and
+//! [`labs::udp::proto::guess`] for the datagrams of a UDP flow. `describe` decodes with
+//! the protocol crates' own decoders (`lottery::proto`, `filetransfer::proto`,
+//! `tcpcliserv::proto`, `udpcliserv`'s `seq` and `rft::proto`), the ones the servers and
+//! clients use.
 
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -293,7 +296,7 @@ fn trace_any_way(rng: &mut Rng, data: &[u8]) {
         _ => None,
     };
     let port = match rng.below(4) {
-        0 => Some([7, 13, 1235, 9877, 12345][rng.below(5)]),
+        0 => Some([7, 13, 1235, 9877, 12345, 49312, 9000][rng.below(7)]),
         _ => None,
     };
     let view = [View::Text, View::Json, View::Ladder, View::Quiz][rng.below(4)];
@@ -368,6 +371,55 @@ fn any_stream(rng: &mut Rng, data: &[u8]) {
     describe_streams(rng, data, &all);
 }
 
+/// The bytes cut into datagrams of a UDP flow, each from a random side, through a flow's
+/// protocol as labtrace keeps it (a guess on the first, or each UDP protocol), and a
+/// random one of them reported as refused by an ICMP error; then the flow's end.
+fn udp_flow(rng: &mut Rng, data: &[u8]) {
+    use labs::udp::lab::{Seen, State};
+    let udp = [
+        Proto::UdpEcho,
+        Proto::UdpFt,
+        Proto::UdpSeq,
+        Proto::Rft,
+        Proto::Raw,
+    ];
+    let side = |rng: &mut Rng| match rng.below(2) {
+        0 => Side::Client,
+        _ => Side::Server,
+    };
+    let first_side = side(rng);
+    let proto = match rng.below(udp.len() + 1) {
+        i if i < udp.len() => udp[i],
+        _ => labs::udp::proto::guess([7, 9000, 49312, 49313][rng.below(4)], first_side, data),
+    };
+    let mut state = State::new(proto);
+    let (mut at, mut frame) = (0, 0u64);
+    while at < data.len() {
+        let n = rng.small(data.len() - at);
+        let payload = &data[at..at + n];
+        at += n;
+        frame += 1;
+        // Now and then a datagram the snap length cut: longer on the wire than here.
+        let len = n + if rng.below(8) == 0 {
+            rng.small(2000)
+        } else {
+            0
+        };
+        let told = state.datagram(&Seen {
+            frame,
+            side: if frame == 1 { first_side } else { side(rng) },
+            payload,
+            len,
+        });
+        let _ = told.marks.iter().map(|m| m.sentence()).count();
+        if rng.below(16) == 0 {
+            state.refused(frame);
+        }
+    }
+    let end = state.finish();
+    let _ = end.marks.iter().map(|(_, m)| m.sentence()).count();
+}
+
 // ---------------------------------------------------------------- seeds: messages
 
 fn le32(v: i32) -> Vec<u8> {
@@ -438,6 +490,40 @@ fn file_transfer_seeds() -> Vec<Vec<u8>> {
         ]
         .concat(),
     );
+    seeds
+}
+
+/// The lab's UDP datagrams: echo lines, the upload's path, `ok`, chunks and END, the
+/// sequence experiment's numbered datagrams, rft's packets of every kind.
+fn udp_seeds() -> Vec<Vec<u8>> {
+    use udpcliserv::rft::proto::{Kind, Packet};
+    let mut seeds: Vec<Vec<u8>> = [
+        "hello\n",
+        "copy.txt",
+        "ok",
+        "refused: outside the root (../x)",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    seeds.push(udpcliserv::ft::END_FLAG.to_vec());
+    seeds.push(vec![b'x'; 1024]);
+    for n in [0, 1, 17, -1, i32::MAX] {
+        seeds.push(udpcliserv::seq::encode(n).to_vec());
+    }
+    let length = 5000u64.to_le_bytes();
+    for (kind, seq, payload) in [
+        (Kind::Req, 0, &b"copy.bin"[..]),
+        (Kind::Data, 1, &[7u8; 1024][..]),
+        (Kind::Fin, 6, &length[..]),
+        (Kind::Ack, 7, &b""[..]),
+        (Kind::Err, 0, &b"busy: another upload is in progress"[..]),
+    ] {
+        seeds.push(Packet::new(kind, seq, 258, payload).emit());
+    }
+    // A flow's worth in one: the datagrams cut apart again by the check.
+    let flow: Vec<u8> = seeds.concat();
+    seeds.push(flow);
     seeds
 }
 
@@ -586,6 +672,57 @@ fn lab_sessions(v6: bool) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// UDP flows of each lab protocol (IP packets): an echo and its ICMP-refused request, an
+/// upload, the sequence experiment with a gap, rft with a retransmission; a datagram in
+/// fragments; on IPv4 or IPv6 loopback addresses.
+fn udp_sessions(v6: bool) -> Vec<Vec<u8>> {
+    use labs::udp::build::{ip_udp, ipv4_fragments, ipv6_fragments, port_unreachable};
+    use udpcliserv::rft::proto::{Kind, Packet};
+    let host = |port: u16| -> SocketAddr {
+        let text = if v6 {
+            format!("[::1]:{port}")
+        } else {
+            format!("127.0.0.1:{port}")
+        };
+        text.parse().unwrap()
+    };
+    let (cli, echo, ft, seq, rft) = (host(40000), host(7), host(49312), host(9000), host(49313));
+    let mut packets = vec![
+        ip_udp(cli, echo, b"hello\n"),
+        ip_udp(echo, cli, b"hello\n"),
+        ip_udp(cli, ft, b"copy.txt"),
+        ip_udp(ft, cli, b"ok"),
+        ip_udp(cli, ft, &[b'x'; 1024]),
+        ip_udp(cli, ft, udpcliserv::ft::END_FLAG),
+    ];
+    let refused = ip_udp(cli, host(9), b"anyone?\n");
+    packets.push(port_unreachable(host(9).ip(), &refused));
+    packets.insert(packets.len() - 1, refused);
+    for n in [0, 1, 3, 2] {
+        packets.push(ip_udp(cli, seq, &udpcliserv::seq::encode(n)));
+    }
+    for (from_client, kind, n) in [
+        (true, Kind::Req, 0),
+        (false, Kind::Ack, 1),
+        (true, Kind::Data, 1),
+        (true, Kind::Data, 1),
+        (false, Kind::Ack, 2),
+    ] {
+        let (src, dst) = if from_client { (cli, rft) } else { (rft, cli) };
+        packets.push(ip_udp(
+            src,
+            dst,
+            &Packet::new(kind, n, u64::from(n) * 10, b"x").emit(),
+        ));
+    }
+    let big = ip_udp(cli, seq, &[1; 3000]);
+    packets.extend(match v6 {
+        false => ipv4_fragments(&big, 9, 1480),
+        true => ipv6_fragments(&big, 9, 1232),
+    });
+    packets
+}
+
 /// An IP packet behind the link-layer header of `linktype`.
 fn frame(linktype: u32, ip: &[u8]) -> Vec<u8> {
     let v6 = ip.first().is_some_and(|b| b >> 4 == 6);
@@ -684,7 +821,9 @@ fn capture_seeds() -> Vec<Vec<u8>> {
         .iter()
         .map(|p| std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
         .collect();
-    let (v4, v6) = (lab_sessions(false), lab_sessions(true));
+    let (mut v4, mut v6) = (lab_sessions(false), lab_sessions(true));
+    v4.extend(udp_sessions(false));
+    v6.extend(udp_sessions(true));
     for linktype in [0, 1, 101, 113, 276] {
         seeds.push(pcap(linktype, &v4));
         seeds.push(pcap(linktype, &v6));
@@ -715,7 +854,10 @@ fn capture_files() {
         let outcome = labs::trace(seed.as_slice(), &opts, &mut out)
             .unwrap_or_else(|e| panic!("seed {i} is not a capture: {e}"));
         assert!(outcome.warning.is_none(), "seed {i}: {:?}", outcome.warning);
-        assert!(outcome.segments > 0, "seed {i}: no TCP segment");
+        assert!(
+            outcome.segments + outcome.datagrams > 0,
+            "seed {i}: no TCP segment, no UDP datagram"
+        );
     }
     fuzz("capture_files", seeds, 6_000, trace_any_way);
 }
@@ -744,8 +886,20 @@ fn sum_messages() {
 /// sum, a segment read as a daytime line.
 #[test]
 fn any_message_as_any_protocol() {
-    let seeds = [lottery_seeds(), file_transfer_seeds(), sum_seeds()].concat();
+    let seeds = [
+        lottery_seeds(),
+        file_transfer_seeds(),
+        sum_seeds(),
+        udp_seeds(),
+    ]
+    .concat();
     fuzz("any_message_as_any_protocol", seeds, 50_000, any_stream);
+}
+
+/// UDP flows of the lab's protocols, each datagram through every UDP decoder.
+#[test]
+fn udp_datagrams() {
+    fuzz("udp_datagrams", udp_seeds(), 50_000, udp_flow);
 }
 
 /// The generator and the mutations are the same on every run: a reported case number

@@ -188,12 +188,13 @@ fn handout_capture(dir: &Path) -> PathBuf {
     segs.push((c2, s, 1000, 0, sy, b""));
     segs.push((s, c2, 0, 1001, r | a, b""));
     let mut file = bsd_loopback_pcap(&segs);
-    // A non-TCP packet (UDP) that is counted and skipped.
-    let mut udp = 2u32.to_le_bytes().to_vec();
+    // A packet that is neither TCP nor UDP (ICMP, and no error about a datagram): counted
+    // and skipped.
+    let mut icmp = 2u32.to_le_bytes().to_vec();
     let mut ip = build_ip_tcp(c, s, 0, 0, 0, 0, b"");
-    ip[9] = 17;
-    udp.extend_from_slice(&ip);
-    pcap_record(&mut file, 2_000_000, &udp);
+    ip[9] = 1;
+    icmp.extend_from_slice(&ip);
+    pcap_record(&mut file, 2_000_000, &icmp);
     let path = dir.join("handout.pcap");
     std::fs::write(&path, file).unwrap();
     path

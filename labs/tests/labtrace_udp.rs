@@ -13,7 +13,7 @@
 //! --workspace`).
 
 use labs::capture::{pcap_header, pcap_record, pcap_record_snapped};
-use labs::udp::build::{ip_udp, ip_udp_length, ipv4_fragments, port_unreachable};
+use labs::udp::build::{ip_udp, ip_udp_length, ipv4_fragments, ipv6_fragments, port_unreachable};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 mod support;
@@ -156,8 +156,8 @@ fn echo_capture(dir: &Path) -> PathBuf {
 }
 
 /// The course's upload with a chunk cut by the snap length and no END; a flow of
-/// datagrams whose length fields are wrong; an IPv4 datagram in three fragments and a
-/// fragment whose first one is missing.
+/// datagrams whose length fields are wrong; an IPv4 datagram in three fragments, a
+/// fragment whose first one is missing, and an IPv6 datagram in two fragments.
 fn damaged_capture(dir: &Path) -> PathBuf {
     let mut cap = Cap::new(1);
     let chunk = [b'x'; 1024];
@@ -176,6 +176,10 @@ fn damaged_capture(dir: &Path) -> PathBuf {
         cap.ip(&f);
     }
     cap.ip(&ipv4_fragments(&big, 78, 1480)[1]);
+    let big6 = ip_udp(addr("[fd00::1]:40012"), addr("[fd00::2]:9000"), &[6; 2000]);
+    for f in ipv6_fragments(&big6, 79, 1232) {
+        cap.ip(&f);
+    }
     cap.write(dir, "damaged.pcap")
 }
 
@@ -359,7 +363,7 @@ fn snapped_malformed_and_fragmented_datagrams_are_said_so() {
         r##"{"frame":9,"time":0.008000,"flow":3,"transport":"ip_fragment","src":"10.0.0.1","dst":"10.0.0.2","len":1480,"decoded":"IP fragment @0, more follow","analysis":["ip_fragment"]}"##
     );
     assert_eq!(
-        lines[11],
+        lines[13],
         r##"{"flow":1,"client":"10.0.0.1:40000","server":"10.0.0.2:49312","proto":"udpft","datagrams":[4,1],"bytes":[2060,2],"icmp":0,"fragments":0,"summary":["upload to \"copy.txt\": 3 chunks, 2052 bytes, and no END in the capture","nothing numbers the chunks: had one been lost, the server would write the next one at its offset, and no one would know (rft numbers them)"],"marks":[{"frame":5,"analysis":"no_end"}]}"##
     );
 }
@@ -397,7 +401,15 @@ UDP flow 3: client 10.0.0.1:40011 → server 10.0.0.2:9000 (not decoded)
         ↳ an IP fragment at byte 2960, the last one: labtrace does not reassemble fragments, so it is not decoded (tshark reassembles them)
         summary: client → server 0 datagrams (0 bytes), server → client 0 datagrams (0 bytes), 3 IP fragments
 
-12 packets, 0 TCP segments in 0 connection(s), 8 UDP datagrams in 3 flow(s), 3 IP fragments, 1 other packets skipped
+UDP flow 4: client [fd00::1]:40012 → server [fd00::2]:9000 (not decoded)
+     #       time  dir    len  payload
+    13   0.012000  C→S   1232  IP fragment @0, more follow
+        ↳ the first IP fragment of a UDP datagram of 2008 bytes (length field): labtrace does not reassemble fragments, so it is not decoded (tshark reassembles them)
+    14   0.013000  C→S    776  IP fragment @1232, the last
+        ↳ an IP fragment at byte 1232, the last one: labtrace does not reassemble fragments, so it is not decoded (tshark reassembles them)
+        summary: client → server 0 datagrams (0 bytes), server → client 0 datagrams (0 bytes), 2 IP fragments
+
+14 packets, 0 TCP segments in 0 connection(s), 8 UDP datagrams in 4 flow(s), 5 IP fragments, 1 other packets skipped
 "##;
 
 #[test]

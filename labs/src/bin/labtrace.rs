@@ -21,10 +21,10 @@ struct Args {
     /// Only segments and datagrams to or from this port (client's or server's); no match
     /// is an error.
     ///
-    /// The port does not decide who is the server of a TCP connection: the side that
-    /// sent the SYN is the client. Only when the handshake is not in the capture is this
-    /// port's side taken as the server (and always for a UDP flow). A port that matches no segment is an error that lists the ports
-    /// the capture has.
+    /// The port does not decide who is the server: the side that sent the SYN is the
+    /// client. Only when the handshake is not in the capture is this port's side taken
+    /// as the server; a UDP flow has no handshake, so there it always is. A port that
+    /// matches nothing is an error that lists the ports the capture has.
     #[arg(long)]
     port: Option<u16>,
     /// How to decode payloads. A TCP protocol applies to TCP connections, a UDP one

@@ -79,6 +79,32 @@ pub fn ipv4_fragments(packet: &[u8], id: u16, size: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The IPv6 packet `packet` (built by [`ip_udp`]) as fragments of at most `size` bytes
+/// of payload each (`size` a multiple of 8), each with a fragment header (RFC 8200 4.5)
+/// holding identification `id`.
+pub fn ipv6_fragments(packet: &[u8], id: u32, size: usize) -> Vec<Vec<u8>> {
+    let (header, payload) = packet.split_at(40.min(packet.len()));
+    let next = header.get(6).copied().unwrap_or(17);
+    let size = (size / 8).max(1) * 8;
+    let count = payload.len().div_ceil(size).max(1);
+    (0..count)
+        .map(|i| {
+            let part = &payload[i * size..((i + 1) * size).min(payload.len())];
+            let mut ip = header.to_vec();
+            let len = u16::try_from(8 + part.len()).unwrap_or(u16::MAX);
+            ip[4..6].copy_from_slice(&len.to_be_bytes());
+            ip[6] = 44;
+            let more = u16::from(i + 1 < count);
+            let offset = (u16::try_from(i * size / 8).unwrap_or(0x1fff) << 3) | more;
+            ip.extend_from_slice(&[next, 0]);
+            ip.extend_from_slice(&offset.to_be_bytes());
+            ip.extend_from_slice(&id.to_be_bytes());
+            ip.extend_from_slice(part);
+            ip
+        })
+        .collect()
+}
+
 /// The source address of the IP packet `quoted` (the host an ICMP error goes back to).
 fn quoted_source(quoted: &[u8], v6: bool) -> Option<IpAddr> {
     if v6 {

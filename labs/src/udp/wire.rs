@@ -163,16 +163,8 @@ pub fn parse(linktype: i32, frame: &[u8]) -> Result<Packet<'_>, Skip> {
             let h = ip.header();
             let p = ip.payload();
             let end = h.slice().as_ptr() as usize + 40 + usize::from(h.payload_length());
-            let frag = ip.extensions().clone().into_iter().find_map(|e| match e {
-                etherparse::Ipv6ExtensionSlice::Fragment(f) if f.is_fragmenting_payload() => {
-                    Some((
-                        f.identification(),
-                        u32::from(f.fragment_offset().value()) * 8,
-                        f.more_fragments(),
-                    ))
-                }
-                _ => None,
-            });
+            // (Not etherparse's iterator over the extensions: it reads past a cut header.)
+            let frag = ipv6_fragment(h.next_header().0, ip.extensions().slice());
             (
                 IpAddr::from(h.source()),
                 IpAddr::from(h.destination()),
@@ -199,6 +191,30 @@ pub fn parse(linktype: i32, frame: &[u8]) -> Result<Packet<'_>, Skip> {
         (ICMP, None) if src.is_ipv4() => unreachable(src, dst, bytes, false),
         (ICMPV6, None) if src.is_ipv6() => unreachable(src, dst, bytes, true),
         _ => Err(Skip::NotTcp),
+    }
+}
+
+/// The identification, byte offset and more-fragments flag of the fragment header among
+/// the IPv6 extension headers `exts` (the first of type `next`), if the packet is a
+/// fragment (an offset, or more to come).
+fn ipv6_fragment(mut next: u8, mut exts: &[u8]) -> Option<(u32, u32, bool)> {
+    loop {
+        let len = match next {
+            44 => {
+                let f = exts.get(..8)?;
+                let field = u16::from_be_bytes([f[2], f[3]]);
+                let (offset, more) = (u32::from(field >> 3) * 8, field & 1 == 1);
+                let id = u32::from_be_bytes([f[4], f[5], f[6], f[7]]);
+                return (offset != 0 || more).then_some((id, offset, more));
+            }
+            // Hop-by-hop, routing, destination options: 8-byte units after the first 8.
+            0 | 43 | 60 => (usize::from(*exts.get(1)?) + 1) * 8,
+            // Authentication header: 4-byte units, minus 2.
+            51 => (usize::from(*exts.get(1)?) + 2) * 4,
+            _ => return None,
+        };
+        next = *exts.first()?;
+        exts = exts.get(len..)?;
     }
 }
 
