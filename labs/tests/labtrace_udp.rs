@@ -16,6 +16,7 @@ use labs::capture::{pcap_header, pcap_record, pcap_record_snapped};
 use labs::udp::build::{ip_udp, ip_udp_length, ipv4_fragments, ipv6_fragments, port_unreachable};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+mod labcheck_util;
 mod support;
 use support::{labtrace, tmpdir};
 
@@ -1029,4 +1030,62 @@ fn dgcliconnect_to_a_closed_port_gets_an_icmp_error_tied_to_its_datagram() {
             "{text}"
         );
     }
+}
+
+/// labcheck lists a failed UDP step's datagrams from its capture as labtrace tells them:
+/// here the zoo's echo server that answers `strlen()` bytes (1 of 9, cut at the NUL).
+#[test]
+fn a_failed_labcheck_udp_step_lists_its_datagrams_from_the_wire() {
+    if !labs::labcheck::pcap::permitted() {
+        testkit::skip(
+            "UNPLAB_REQUIRE_CAPTURE",
+            "labcheck captures only where tcpdump is installed and may capture (root)",
+        );
+        return;
+    }
+    let dir = tmpdir("labcheck-udp");
+    labcheck_util::zoo::build_zoo(&dir, &["udp_echo_server"]);
+    let zoo = dir.join("udp_echo_server");
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let run = |format: &str| {
+        let out = std::process::Command::new(labcheck_util::LABCHECK)
+            .args(["server", "udpecho", "--format", format, "--workdir"])
+            .arg(&work)
+            .arg("--")
+            .arg(&zoo)
+            .args(["{port}", "strlen"])
+            .output()
+            .expect("run labcheck");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = run("text");
+    let step = text
+        .split("\n  8. ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no step 8 in:\n{text}"));
+    assert!(
+        step.starts_with("FAIL [robustness] udpecho.binary: "),
+        "{text}"
+    );
+    let listed: Vec<String> = step
+        .lines()
+        .filter_map(|l| l.strip_prefix("       datagram: #"))
+        .map(|l| l[l.find(' ').unwrap_or(0)..].to_string())
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            " client->server len=9 61 00 62 1b 5b 32 4a ff 0a; no echo",
+            " server->client len=1 \"a\"; not an echo",
+        ],
+        "{text}"
+    );
+    // The steps that passed list nothing; JSON has the same lines, marked UDP.
+    assert_eq!(text.matches("       datagram: ").count(), 2, "{text}");
+    let json = run("json");
+    assert!(
+        json.contains(" client->server len=9 61 00 62 1b 5b 32 4a ff 0a; no echo\",\"UDP #"),
+        "{json}"
+    );
 }

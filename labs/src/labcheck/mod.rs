@@ -135,8 +135,9 @@ impl Protocol {
             Protocol::Sum08 => Proto::Sum08,
             Protocol::Sum09 => Proto::Sum09,
             Protocol::Daytime => Proto::Daytime,
-            Protocol::UdpEcho => Proto::Echo,
-            Protocol::UdpFt | Protocol::Rft => Proto::Raw,
+            Protocol::UdpEcho => Proto::UdpEcho,
+            Protocol::UdpFt => Proto::UdpFt,
+            Protocol::Rft => Proto::Rft,
         }
     }
 

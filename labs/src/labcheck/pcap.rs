@@ -33,7 +33,16 @@ impl Capture {
             .collect::<Vec<_>>()
             .join(" or ");
         let mut child = Command::new("tcpdump")
-            .args(["-i", LOOPBACK, "-U", "-n", "-s", "512", "-w"])
+            .args([
+                "-i",
+                LOOPBACK,
+                "--immediate-mode",
+                "-U",
+                "-n",
+                "-s",
+                "512",
+                "-w",
+            ])
             .arg(path)
             .arg(format!("(tcp or udp) and ({filter})"))
             .stdin(Stdio::null())
@@ -130,7 +139,59 @@ pub fn segments(pcap: &Path, proto: Proto, ports: &[u16]) -> Vec<String> {
             more + MAX_LISTED
         ));
     }
-    out.into()
+    let mut out: Vec<String> = out.into();
+    out.extend(datagrams(pcap, proto, ports));
+    out
+}
+
+/// The UDP datagrams (the last [`MAX_LISTED`]) of the flows with one of `ports`, each
+/// starting `UDP ` and then as labtrace tells it, with its marks:
+/// `UDP #4 client->server len=6 "hello\n"; no echo`.
+pub fn datagrams(pcap: &Path, proto: Proto, ports: &[u16]) -> Vec<String> {
+    let Ok(file) = std::fs::File::open(pcap) else {
+        return Vec::new();
+    };
+    let Ok(cap) = crate::capture::Capture::new(std::io::BufReader::new(file)) else {
+        return Vec::new();
+    };
+    let mut flows = crate::udp::Flows::new(proto.is_udp().then_some(proto), None);
+    cap.for_each(|p| {
+        if let Ok(dg) = crate::udp::wire::parse(p.linktype, p.data) {
+            flows.packet(p.frame, 0.0, &dg);
+        }
+    });
+    flows.finish();
+    let mut lines: Vec<&crate::udp::Line> = flows
+        .flows()
+        .iter()
+        .filter(|f| ports.contains(&f.info.client.port()) || ports.contains(&f.info.server.port()))
+        .flat_map(|f| &f.lines)
+        .collect();
+    lines.sort_by_key(|l| l.frame);
+    let more = lines.len().saturating_sub(MAX_LISTED);
+    let mut out = Vec::new();
+    if more > 0 {
+        out.push(format!(
+            "UDP (the last {MAX_LISTED} of {} datagrams)",
+            lines.len()
+        ));
+    }
+    for line in &lines[more..] {
+        let dir = match line.side {
+            crate::decode::Side::Client => "client->server",
+            crate::decode::Side::Server => "server->client",
+        };
+        let mut text = match line.what {
+            crate::udp::What::Datagram { len, .. } => format!("len={len} {}", line.text),
+            _ => line.text.clone(),
+        };
+        for mark in &line.marks {
+            text.push_str("; ");
+            text.push_str(&mark.label());
+        }
+        out.push(format!("UDP #{} {dir} {}", line.frame, text.trim_end()));
+    }
+    out
 }
 
 /// True when tcpdump is installed and this process may capture (root on Linux; on

@@ -94,7 +94,8 @@ pub struct Step {
     pub transcript: Vec<String>,
     /// The client ports of the connections the step made (to find its segments).
     pub ports: Vec<u16>,
-    /// The captured segments of those connections, when a capture was made.
+    /// The captured segments of those connections, when a capture was made, then the
+    /// UDP datagrams of the step's sockets (each starting `UDP `).
     pub segments: Vec<String>,
     /// How long the step took, in seconds.
     pub secs: f64,
@@ -163,7 +164,10 @@ impl Report {
             let _ = writeln!(s, "       got:      {}", f.got);
             let _ = writeln!(s, "       why:      {}", f.why);
             for seg in &step.segments {
-                let _ = writeln!(s, "       segment: {seg}");
+                let _ = match seg.strip_prefix("UDP ") {
+                    Some(datagram) => writeln!(s, "       datagram: {datagram}"),
+                    None => writeln!(s, "       segment: {seg}"),
+                };
             }
         }
         let _ = writeln!(

@@ -47,11 +47,18 @@ pub fn guess(server_port: u16, side: Side, first: &[u8]) -> Proto {
         _ if first == ft::END_FLAG => Proto::UdpFt,
         Side::Server if first == b"ok" || first.starts_with(b"refused: ") => Proto::UdpFt,
         Side::Client if text && first.ends_with(b"\n") => Proto::UdpEcho,
-        // A path: one word, no line end (the upload's first datagram).
-        Side::Client if text && !first.contains(&b' ') && first.len() < 256 => Proto::UdpFt,
-        Side::Server if text => Proto::UdpEcho,
+        // A path: one word with a dot or a slash, no line end (the upload's first datagram).
+        Side::Client if text && is_path(first) => Proto::UdpFt,
+        _ if text => Proto::UdpEcho,
         _ => Proto::Raw,
     }
+}
+
+/// One word of a file name, with a dot or a slash in it: `copy.txt`, `/tmp/x`.
+fn is_path(bytes: &[u8]) -> bool {
+    bytes.len() < 256
+        && !bytes.iter().any(u8::is_ascii_whitespace)
+        && bytes.iter().any(|&b| b == b'.' || b == b'/')
 }
 
 /// What one datagram of `proto` sent by `side` says on its own (its flow adds context).
@@ -100,6 +107,9 @@ mod tests {
         assert_eq!(guess(9000, Side::Client, &seq::encode(17)), Proto::UdpSeq);
         assert_eq!(guess(9000, Side::Client, b"hello\n"), Proto::UdpEcho);
         assert_eq!(guess(9000, Side::Client, b"copy.txt"), Proto::UdpFt);
+        assert_eq!(guess(9000, Side::Client, b"/tmp/x"), Proto::UdpFt);
+        // A line typed without its newline (end of input) is still an echo.
+        assert_eq!(guess(9000, Side::Client, b"hello"), Proto::UdpEcho);
         assert_eq!(guess(9000, Side::Server, b"ok"), Proto::UdpFt);
         assert_eq!(guess(9000, Side::Client, &[0xff, 0, 1]), Proto::Raw);
     }
