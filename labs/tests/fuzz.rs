@@ -390,7 +390,12 @@ fn udp_flow(rng: &mut Rng, data: &[u8]) {
     let first_side = side(rng);
     let proto = match rng.below(udp.len() + 1) {
         i if i < udp.len() => udp[i],
-        _ => labs::udp::proto::guess([7, 9000, 49312, 49313][rng.below(4)], first_side, data),
+        _ => labs::udp::proto::guess(
+            [7, 9000, 49312, 49313][rng.below(4)],
+            first_side,
+            data,
+            data.len(),
+        ),
     };
     let mut state = State::new(proto);
     let (mut at, mut frame) = (0, 0u64);

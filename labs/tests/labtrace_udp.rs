@@ -375,10 +375,10 @@ const DAMAGED: &str = r##"UDP flow 1: client 10.0.0.1:40000 → server 10.0.0.2:
      2   0.001000  S→C      2  ok
      3   0.002000  C→S   1024  chunk 1 @0 "xxxxxxxxxxxxxxxx"…
      4   0.003000  C→S   1024  chunk 2 @1024 "xxxxxxxxxxxxxxxx"…
-        ↳ the capture kept 100 of this datagram's 1024 bytes: tcpdump's snap length (-s) cut the rest, which was on the wire
+        ↳ the capture kept 100 of this datagram's 1024 bytes: the capture's snap length (tcpdump -s, labnet --snaplen) cut the rest, which was on the wire (said once a flow; the summary counts them)
      5   0.004000  C→S      4  chunk 3 @2048 "tail"
         ↳ no ================END after this in the capture: the server waits for it forever (the C server; unplab's gives up after --idle)
-        summary: client → server 4 datagrams (2060 bytes), server → client 1 datagram (2 bytes)
+        summary: client → server 4 datagrams (2060 bytes), server → client 1 datagram (2 bytes); 1 cut by the snap length
         summary: upload to "copy.txt": 3 chunks, 2052 bytes, and no END in the capture
         summary: nothing numbers the chunks: had one been lost, the server would write the next one at its offset, and no one would know (rft numbers them)
 
@@ -1076,7 +1076,7 @@ fn a_failed_labcheck_udp_step_lists_its_datagrams_from_the_wire() {
     assert_eq!(
         listed,
         [
-            " client->server len=9 61 00 62 1b 5b 32 4a ff 0a; no echo",
+            r#" client->server len=9 "a\0b\x1b[2J\xff\n"; no echo"#,
             " server->client len=1 \"a\"; not an echo",
         ],
         "{text}"
@@ -1085,7 +1085,7 @@ fn a_failed_labcheck_udp_step_lists_its_datagrams_from_the_wire() {
     assert_eq!(text.matches("       datagram: ").count(), 2, "{text}");
     let json = run("json");
     assert!(
-        json.contains(" client->server len=9 61 00 62 1b 5b 32 4a ff 0a; no echo\",\"UDP #"),
+        json.contains(r#" client->server len=9 \"a\\0b\\x1b[2J\\xff\\n\"; no echo","UDP #"#),
         "{json}"
     );
 }

@@ -55,7 +55,10 @@ pub fn section(s: &mut String, flows: &Flows, view: View) {
                 ladder::heading(s);
                 s.push('\n');
                 for line in &flow.lines {
-                    let right: Vec<String> = line.marks.iter().map(Mark::label).collect();
+                    let right: Vec<String> = (line.marks.iter())
+                        .filter(|m| !m.repeated())
+                        .map(Mark::label)
+                        .collect();
                     ladder::arrow(s, line.frame, line.side, &label(line), &right.join(", "));
                 }
             }
@@ -120,7 +123,7 @@ fn text_line(s: &mut String, line: &Line) {
         len(line),
         line.text
     );
-    for mark in &line.marks {
+    for mark in line.marks.iter().filter(|m| !m.repeated()) {
         let _ = writeln!(s, "        ↳ {}", mark.sentence());
     }
 }
@@ -147,6 +150,9 @@ fn summary(flow: &Flow) -> Vec<String> {
     }
     if flow.fragments > 0 {
         let _ = write!(counts, ", {}", plural(flow.fragments, "IP fragment"));
+    }
+    if flow.snapped > 0 {
+        let _ = write!(counts, "; {} cut by the snap length", flow.snapped);
     }
     let mut lines = vec![counts];
     lines.extend(flow.summary.iter().cloned());

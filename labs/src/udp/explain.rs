@@ -13,6 +13,8 @@ pub enum Mark {
         captured: usize,
         /// Payload bytes the datagram had.
         len: usize,
+        /// Not the flow's first datagram cut: the text view says it once a flow.
+        again: bool,
     },
     /// The UDP length field (`field`) disagrees with the IP packet.
     BadLength(BadLength, u16),
@@ -116,6 +118,12 @@ impl Mark {
         }
     }
 
+    /// True for a mark the text view does not repeat under every line (a flow's second
+    /// and later datagrams cut by the snap length).
+    pub fn repeated(&self) -> bool {
+        matches!(self, Mark::Snapped { again: true, .. })
+    }
+
     /// A short label, for the right-hand side of a ladder.
     pub fn label(&self) -> String {
         match self {
@@ -130,7 +138,7 @@ impl Mark {
     /// The sentence the text view writes under the line.
     pub fn sentence(&self) -> String {
         match self {
-            Mark::Snapped { captured, len } => format!("the capture kept {captured} of this datagram's {len} bytes: tcpdump's snap length (-s) cut the rest, which was on the wire"),
+            Mark::Snapped { captured, len, .. } => format!("the capture kept {captured} of this datagram's {len} bytes: the capture's snap length (tcpdump -s, labnet --snaplen) cut the rest, which was on the wire (said once a flow; the summary counts them)"),
             Mark::BadLength(BadLength::Short, n) => format!("the UDP length field says {n}, less than the 8-byte header itself: a malformed datagram, which the receiving kernel drops"),
             Mark::BadLength(BadLength::Beyond { ip }, n) => format!("the UDP length field says {n} bytes, but the IP packet carries only {ip}: a malformed datagram, which the receiving kernel drops"),
             Mark::BadLength(BadLength::Trailing { extra }, n) => format!("{extra} bytes follow the datagram inside the IP packet: the UDP length field ({n}) ends the datagram, and the receiver never sees them"),

@@ -124,6 +124,8 @@ pub struct Flow {
     pub errors: u64,
     /// IP fragments.
     pub fragments: u64,
+    /// Datagrams the snap length cut.
+    pub snapped: u64,
     /// What the flow's protocol says at the end (filled by [`Flows::finish`]).
     pub summary: Vec<String>,
     /// Marks given at the end to earlier lines: (frame, mark).
@@ -216,11 +218,15 @@ impl Flows {
                 let told = flow.told(side, frame, d);
                 let mut marks = told.marks;
                 if d.snapped() {
+                    flow.snapped += 1;
+                    let again = flow.snapped > 1;
+                    let (captured, len) = (d.payload.len(), d.len);
                     marks.insert(
                         0,
                         Mark::Snapped {
-                            captured: d.payload.len(),
-                            len: d.len,
+                            captured,
+                            len,
+                            again,
                         },
                     );
                 }
@@ -382,6 +388,7 @@ impl Flows {
                     bytes: [0; 2],
                     errors: 0,
                     fragments: 0,
+                    snapped: 0,
                     summary: Vec::new(),
                     late_marks: Vec::new(),
                     state: proto.map(State::new),
@@ -435,7 +442,7 @@ impl Flow {
     /// first one with a payload).
     fn told(&mut self, side: Side, frame: u64, d: &wire::Datagram<'_>) -> lab::Told {
         if self.state.is_none() && !d.payload.is_empty() {
-            let guessed = proto::guess(self.info.server.port(), side, d.payload);
+            let guessed = proto::guess(self.info.server.port(), side, d.payload, d.len);
             self.info.proto = Some(guessed);
             self.state = Some(State::new(guessed));
         }

@@ -5,6 +5,7 @@
 //! offset, a gap in the numbers) is [`super::lab`]'s and [`super::numbered`]'s.
 
 use crate::decode::{Proto, Side, raw};
+use tcpcliserv::proto::echo;
 use udpcliserv::rft::proto::{Invalid, Packet};
 use udpcliserv::{ft, seq};
 
@@ -29,15 +30,15 @@ pub fn by_port(port: u16) -> Option<Proto> {
 }
 
 /// Guesses a flow's protocol from its server's port and the first datagram with a
-/// payload (sent by `side`).
-pub fn guess(server_port: u16, side: Side, first: &[u8]) -> Proto {
+/// payload (sent by `side`, `len` bytes on the wire, `first` those captured).
+pub fn guess(server_port: u16, side: Side, first: &[u8], len: usize) -> Proto {
     if let Some(p) = by_port(server_port) {
         return p;
     }
     if Packet::parse(first).is_ok() {
         return Proto::Rft;
     }
-    if first.len() == seq::DGLEN && first[4..].iter().all(|&b| b == 0) {
+    if len == seq::DGLEN && first.iter().skip(4).all(|&b| b == 0) {
         return Proto::UdpSeq;
     }
     let text = first
@@ -79,9 +80,17 @@ pub fn describe(proto: Proto, side: Side, dg: &[u8]) -> String {
             Err(why @ Invalid::Unknown { .. }) => format!("{why}: {}", preview(dg)),
             Err(why) => format!("not an rft packet ({why}): {}", preview(dg)),
         },
+        // Echo text as the TCP echo's decoder quotes it (tcpcliserv's, through unp::printable).
+        (Proto::UdpEcho, _) if dg.len() > FULL => format!("{}…", echo_text(&dg[..PREVIEW])),
+        (Proto::UdpEcho, _) => echo_text(dg),
         _ if dg.len() > FULL => preview(dg),
         _ => raw(dg),
     }
+}
+
+/// Bytes quoted as the echo's decoder quotes them (nothing for an empty datagram).
+fn echo_text(dg: &[u8]) -> String {
+    echo::describe_request(dg).unwrap_or_default()
 }
 
 /// The first [`PREVIEW`] bytes as [`raw`] shows them, then `…` when there are more.
@@ -99,19 +108,25 @@ mod tests {
 
     #[test]
     fn guesses_by_port_then_by_content() {
-        assert_eq!(guess(49312, Side::Client, b"hello\n"), Proto::UdpFt);
-        assert_eq!(guess(49313, Side::Client, b""), Proto::Rft);
-        assert_eq!(guess(7, Side::Server, b"x"), Proto::UdpEcho);
+        let g = |port, side, first: &[u8]| guess(port, side, first, first.len());
+        assert_eq!(g(49312, Side::Client, b"hello\n"), Proto::UdpFt);
+        assert_eq!(g(49313, Side::Client, b""), Proto::Rft);
+        assert_eq!(g(7, Side::Server, b"x"), Proto::UdpEcho);
         let req = Packet::new(Kind::Req, 0, 5, b"copy.bin").emit();
-        assert_eq!(guess(9000, Side::Client, &req), Proto::Rft);
-        assert_eq!(guess(9000, Side::Client, &seq::encode(17)), Proto::UdpSeq);
-        assert_eq!(guess(9000, Side::Client, b"hello\n"), Proto::UdpEcho);
-        assert_eq!(guess(9000, Side::Client, b"copy.txt"), Proto::UdpFt);
-        assert_eq!(guess(9000, Side::Client, b"/tmp/x"), Proto::UdpFt);
+        assert_eq!(g(9000, Side::Client, &req), Proto::Rft);
+        assert_eq!(g(9000, Side::Client, &seq::encode(17)), Proto::UdpSeq);
+        assert_eq!(g(9000, Side::Client, b"hello\n"), Proto::UdpEcho);
+        assert_eq!(g(9000, Side::Client, b"copy.txt"), Proto::UdpFt);
+        assert_eq!(g(9000, Side::Client, b"/tmp/x"), Proto::UdpFt);
         // A line typed without its newline (end of input) is still an echo.
-        assert_eq!(guess(9000, Side::Client, b"hello"), Proto::UdpEcho);
-        assert_eq!(guess(9000, Side::Server, b"ok"), Proto::UdpFt);
-        assert_eq!(guess(9000, Side::Client, &[0xff, 0, 1]), Proto::Raw);
+        assert_eq!(g(9000, Side::Client, b"hello"), Proto::UdpEcho);
+        assert_eq!(g(9000, Side::Server, b"ok"), Proto::UdpFt);
+        assert_eq!(g(9000, Side::Client, &[0xff, 0, 1]), Proto::Raw);
+        // Cut by the snap length: the length on the wire says 1024.
+        assert_eq!(
+            guess(9000, Side::Client, &seq::encode(5)[..36], 1024),
+            Proto::UdpSeq
+        );
     }
 
     #[test]
@@ -142,8 +157,10 @@ mod tests {
             "\"xxxxxxxxxxxxxxxx\"…"
         );
         assert_eq!(
-            describe(Proto::UdpEcho, Side::Server, b"a\x1b[2J\n"),
-            "\"a\\x1b[2J\\n\""
+            describe(Proto::UdpEcho, Side::Server, b"a\x1b[2J\xff\n"),
+            "\"a\\x1b[2J\\xff\\n\""
         );
+        assert_eq!(describe(Proto::UdpEcho, Side::Client, b""), "");
+        assert_eq!(describe(Proto::Raw, Side::Client, &[0, 1]), "00 01");
     }
 }
