@@ -416,13 +416,17 @@ fn udp_flow(rng: &mut Rng, data: &[u8]) {
             payload,
             len,
         });
-        let _ = told.marks.iter().map(|m| m.sentence()).count();
+        for m in &told.marks {
+            let _ = (m.sentence(), m.label(), m.name());
+        }
         if rng.below(16) == 0 {
             state.refused(frame);
         }
     }
     let end = state.finish();
-    let _ = end.marks.iter().map(|(_, m)| m.sentence()).count();
+    for (_, m) in &end.marks {
+        let _ = (m.sentence(), m.label(), m.name());
+    }
 }
 
 // ---------------------------------------------------------------- seeds: messages

@@ -7,6 +7,7 @@
 //! | [`proto`] | which lab protocol a flow speaks (by port, then by content), and what one datagram says |
 //! | [`lab`] | the echo's requests paired with their echoes; the course's upload, chunk by chunk |
 //! | [`numbered`] | sequence numbers: gaps, reordering, copies; rft's retransmissions and duplicate ACKs |
+//! | [`flow`] | one flow: its lines, its counts each way, its protocol's state |
 //! | [`explain`] | one student sentence per mark |
 //! | [`build`] | UDP packets, ICMP errors and fragments built by hand (tests, fuzzing) |
 //!
@@ -17,126 +18,23 @@
 
 pub mod build;
 pub mod explain;
+pub mod flow;
 pub mod lab;
 pub mod numbered;
 pub mod proto;
 pub mod wire;
 
+pub use flow::{Flow, FlowInfo, Line, What};
+
 use crate::decode::{Proto, Side};
 use explain::Mark;
-use lab::{Seen, State};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use wire::{Packet, Reason};
 
 /// The most lines all flows keep for the text view (about 100 bytes each); the counts
 /// and the analysis go on beyond it, and `--format json` shows every datagram.
 pub const MAX_LINES: usize = 100_000;
-
-/// What labtrace shows about one datagram, ICMP error or fragment of a flow.
-#[derive(Debug, Clone)]
-pub struct Line {
-    /// 1-based frame number in the file.
-    pub frame: u64,
-    /// Seconds since the file's first packet.
-    pub time: f64,
-    /// The flow's number (1-based, in order of first appearance).
-    pub flow: usize,
-    /// Which way it goes.
-    pub side: Side,
-    /// What it is.
-    pub what: What,
-    /// The payload column: what the datagram says in its flow's protocol.
-    pub text: String,
-    /// What the analysis marks on it.
-    pub marks: Vec<Mark>,
-    /// For an echo: the frame of its request.
-    pub echo_of: Option<u64>,
-}
-
-/// The kinds of line in a flow.
-#[derive(Debug, Clone, Copy)]
-pub enum What {
-    /// A UDP datagram.
-    Datagram {
-        /// Sender.
-        src: SocketAddr,
-        /// Receiver.
-        dst: SocketAddr,
-        /// The UDP length field.
-        length: u16,
-        /// Payload bytes on the wire.
-        len: usize,
-        /// Payload bytes in the file.
-        captured: usize,
-    },
-    /// An ICMP error about a datagram of the flow.
-    Icmp {
-        /// The host that sent it.
-        from: IpAddr,
-        /// The host it went to.
-        to: IpAddr,
-        /// Why.
-        reason: Reason,
-        /// The frame of the datagram it quotes.
-        quotes: Option<u64>,
-    },
-    /// An IP fragment of a datagram of the flow.
-    Fragment {
-        /// Sender.
-        src: IpAddr,
-        /// Receiver.
-        dst: IpAddr,
-        /// Byte offset in the datagram.
-        offset: u32,
-        /// Bytes it carries.
-        len: usize,
-    },
-}
-
-/// A flow's two ends and protocol.
-#[derive(Debug, Clone)]
-pub struct FlowInfo {
-    /// The flow's number.
-    pub id: usize,
-    /// The side taken as the client.
-    pub client: SocketAddr,
-    /// The side taken as the server.
-    pub server: SocketAddr,
-    /// The protocol it is decoded as (None until a datagram with a payload).
-    pub proto: Option<Proto>,
-}
-
-/// One flow: its lines (up to [`MAX_LINES`] over all flows) and its counts.
-#[derive(Debug)]
-pub struct Flow {
-    /// Who and what.
-    pub info: FlowInfo,
-    /// Its lines in capture order.
-    pub lines: Vec<Line>,
-    /// Lines not kept (over [`MAX_LINES`]).
-    pub hidden: u64,
-    /// Datagrams client → server, server → client.
-    pub datagrams: [u64; 2],
-    /// Payload bytes client → server, server → client.
-    pub bytes: [u64; 2],
-    /// ICMP errors.
-    pub errors: u64,
-    /// IP fragments.
-    pub fragments: u64,
-    /// Datagrams the snap length cut.
-    pub snapped: u64,
-    /// What the flow's protocol says at the end (filled by [`Flows::finish`]).
-    pub summary: Vec<String>,
-    /// Marks given at the end to earlier lines: (frame, mark).
-    pub late_marks: Vec<(u64, Mark)>,
-    state: Option<State>,
-    /// The last datagrams (frame, sender, length field, first bytes), for ICMP errors.
-    recent: VecDeque<(u64, SocketAddr, u16, Vec<u8>)>,
-}
-
-/// How many datagrams a flow remembers for the ICMP errors that may quote them.
-const RECENT: usize = 64;
 
 /// The most fragmented datagrams whose first fragment names the flow of the next ones.
 const FRAGMENTED: usize = 4096;
@@ -206,33 +104,7 @@ impl Flows {
         let (flow, side, what, text, marks, echo_of) = match p {
             Packet::Datagram(d) => {
                 let (id, side) = self.flow_of(d.src, d.dst)?;
-                let flow = &mut self.flows[id - 1];
-                let dir = usize::from(side == Side::Server);
-                flow.datagrams[dir] += 1;
-                flow.bytes[dir] += d.len as u64;
-                if flow.recent.len() == RECENT {
-                    flow.recent.pop_front();
-                }
-                let head = d.payload[..d.payload.len().min(32)].to_vec();
-                flow.recent.push_back((frame, d.src, d.length, head));
-                let told = flow.told(side, frame, d);
-                let mut marks = told.marks;
-                if d.snapped() {
-                    flow.snapped += 1;
-                    let again = flow.snapped > 1;
-                    let (captured, len) = (d.payload.len(), d.len);
-                    marks.insert(
-                        0,
-                        Mark::Snapped {
-                            captured,
-                            len,
-                            again,
-                        },
-                    );
-                }
-                if let Some(bad) = d.bad_length {
-                    marks.insert(0, Mark::BadLength(bad, d.length));
-                }
+                let told = self.flows[id - 1].datagram(frame, side, d);
                 let what = What::Datagram {
                     src: d.src,
                     dst: d.dst,
@@ -240,7 +112,7 @@ impl Flows {
                     len: d.len,
                     captured: d.payload.len(),
                 };
-                (id, side, what, told.text, marks, told.echo_of)
+                (id, side, what, told.text, told.marks, told.echo_of)
             }
             Packet::Unreachable(u) => {
                 let (id, side) = self.flow_of(u.src, u.dst)?;
@@ -249,12 +121,7 @@ impl Flows {
                     Side::Client => Side::Server,
                     Side::Server => Side::Client,
                 };
-                let flow = &mut self.flows[id - 1];
-                flow.errors += 1;
-                let quotes = flow.quoted(u.src, u.length, u.quoted);
-                if let (Some(f), Some(state)) = (quotes, flow.state.as_mut()) {
-                    state.refused(f);
-                }
+                let quotes = self.flows[id - 1].unreachable(u);
                 let what = What::Icmp {
                     from: u.from,
                     to: u.to,
@@ -374,26 +241,12 @@ impl Flows {
                 } else {
                     (src, dst)
                 };
-                let proto = self.proto;
-                self.flows.push(Flow {
-                    info: FlowInfo {
-                        id,
-                        client,
-                        server,
-                        proto,
-                    },
-                    lines: Vec::new(),
-                    hidden: 0,
-                    datagrams: [0; 2],
-                    bytes: [0; 2],
-                    errors: 0,
-                    fragments: 0,
-                    snapped: 0,
-                    summary: Vec::new(),
-                    late_marks: Vec::new(),
-                    state: proto.map(State::new),
-                    recent: VecDeque::new(),
-                });
+                self.flows.push(Flow::new(FlowInfo {
+                    id,
+                    client,
+                    server,
+                    proto: self.proto,
+                }));
                 self.keys.insert(key, id);
                 id
             }
@@ -422,53 +275,8 @@ impl Flows {
     /// Ends the capture: each flow's protocol says what it still has to say.
     pub fn finish(&mut self) {
         for flow in &mut self.flows {
-            let Some(state) = flow.state.as_mut() else {
-                continue;
-            };
-            let end = state.finish();
-            flow.summary = end.lines;
-            for (frame, mark) in end.marks {
-                if let Ok(i) = flow.lines.binary_search_by_key(&frame, |l| l.frame) {
-                    flow.lines[i].marks.push(mark.clone());
-                }
-                flow.late_marks.push((frame, mark));
-            }
+            flow.finish();
         }
-    }
-}
-
-impl Flow {
-    /// What the flow's protocol says about a datagram (guessing the protocol on the
-    /// first one with a payload).
-    fn told(&mut self, side: Side, frame: u64, d: &wire::Datagram<'_>) -> lab::Told {
-        if self.state.is_none() && !d.payload.is_empty() {
-            let guessed = proto::guess(self.info.server.port(), side, d.payload, d.len);
-            self.info.proto = Some(guessed);
-            self.state = Some(State::new(guessed));
-        }
-        let seen = Seen {
-            frame,
-            side,
-            payload: d.payload,
-            len: d.len,
-        };
-        match self.state.as_mut() {
-            Some(state) => state.datagram(&seen),
-            None => lab::Told::default(),
-        }
-    }
-
-    /// The frame of the datagram an ICMP error quotes: the last one from `src` with the
-    /// same length field whose first bytes agree with the quoted ones.
-    fn quoted(&self, src: SocketAddr, length: u16, quoted: &[u8]) -> Option<u64> {
-        self.recent
-            .iter()
-            .rev()
-            .find(|(_, from, len, head)| {
-                let n = head.len().min(quoted.len());
-                *from == src && *len == length && head[..n] == quoted[..n]
-            })
-            .map(|(frame, ..)| *frame)
     }
 }
 
