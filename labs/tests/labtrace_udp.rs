@@ -615,9 +615,7 @@ fn program(name: &str) -> String {
     p.to_string_lossy().into_owned()
 }
 
-/// Captures on `iface` with tcpdump's `filter` into `file` while `traffic` runs, and
-/// stops once labtrace's JSON of the file satisfies `done` (every packet of the run is
-/// in it); `false` after a skip (no tcpdump or tshark, or no permission to capture).
+/// [`support::capture_until`], when tcpdump and tshark are installed (else a skip).
 #[track_caller]
 fn capture_udp(
     iface: &str,
@@ -626,45 +624,9 @@ fn capture_udp(
     traffic: impl FnOnce(),
     done: impl Fn(&str) -> bool,
 ) -> bool {
-    if !support::have("tcpdump", "the capture") || !support::have("tshark", "the capture") {
-        return false;
-    }
-    let mut args = vec![
-        "-i",
-        iface,
-        "--immediate-mode",
-        "-B",
-        "32768",
-        "-U",
-        "-w",
-        file.to_str().unwrap(),
-    ];
-    args.extend(filter.split(' '));
-    let mut tcpdump = testkit::Proc::spawn("tcpdump", &args);
-    let line = tcpdump.expect_stderr_line("'listening on' or why not", |l| {
-        l.contains("listening on") || l.contains("permission") || l.contains("not permitted")
-    });
-    if !line.contains("listening on") {
-        testkit::skip(
-            "UNPLAB_REQUIRE_CAPTURE",
-            &format!(
-                "tcpdump may not capture here (run as root): {}",
-                line.trim_end()
-            ),
-        );
-        return false;
-    }
-    traffic();
-    let complete = testkit::wait_until(testkit::TIMEOUT, || {
-        let (_, out, _) = labtrace(&["--format", "json", file.to_str().unwrap()]);
-        done(&out)
-    });
-    let (_, json, _) = labtrace(&["--format", "json", file.to_str().unwrap()]);
-    assert!(complete, "tcpdump did not write the whole run:\n{json}");
-    tcpdump.signal(nix::sys::signal::Signal::SIGINT);
-    let (status, _, err) = tcpdump.wait_exit();
-    assert!(status.success(), "tcpdump: {err}");
-    true
+    support::have("tcpdump", "the capture")
+        && support::have("tshark", "the capture")
+        && support::capture_until(iface, filter, file, traffic, done)
 }
 
 /// The port at the end of `"ADDR:PORT"`.
@@ -875,21 +837,27 @@ fn udpseqserver_and_udpseqclient_match_tshark() {
     );
 }
 
-#[test]
-fn udpftserver_and_udpftclient_match_tshark() {
-    let dir = tmpdir("real-ft");
+/// `client` uploading `data` as `copy` to `server` (`--port 0 --root DIR` and `extra`),
+/// captured on lo until labtrace's JSON of the capture contains `done`; labtrace's text
+/// view, after the check against tshark, or `None` after a skip.
+fn upload_run(
+    test: &str,
+    (server, extra): (&str, &[&str]),
+    client: &str,
+    data: &[u8],
+    done: &str,
+) -> Option<String> {
+    let dir = tmpdir(test);
     let root = dir.join("root");
     std::fs::create_dir_all(&root).unwrap();
-    let root_arg = root.to_str().unwrap();
-    let server = testkit::Server::spawn(
-        &program("udpftserver"),
-        &["--port", "0", "--root", root_arg, "--once"],
-    );
+    let mut args = vec!["--port", "0", "--root", root.to_str().unwrap()];
+    args.extend(extra);
+    let server = testkit::Server::spawn(&program(server), &args);
     let port = server.port().to_string();
-    let original = dir.join("original.txt");
-    std::fs::write(&original, [b'x'; 3000]).unwrap();
-    let file = dir.join("ft.pcap");
-    let client = program("udpftclient");
+    let original = dir.join("original");
+    std::fs::write(&original, data).unwrap();
+    let file = dir.join("upload.pcap");
+    let client = program(client);
     let ran = capture_udp(
         "lo",
         &format!("udp port {port}"),
@@ -898,23 +866,33 @@ fn udpftserver_and_udpftclient_match_tshark() {
             let args = [
                 "127.0.0.1",
                 original.to_str().unwrap(),
-                "copy.txt",
+                "copy.bin",
                 "--port",
                 &port,
             ];
             let (status, out, err) = testkit::run_with_input(&client, &args, b"");
             assert!(status.success(), "{out}{err}");
         },
-        |json| json.contains("\"decoded\":\"END: the upload ends, 3 chunks, 3000 bytes\""),
+        |json| json.contains(done),
     );
-    if !ran {
+    ran.then(|| compare_with_tshark(&file))
+}
+
+#[test]
+fn udpftserver_and_udpftclient_match_tshark() {
+    let Some(text) = upload_run(
+        "real-ft",
+        ("udpftserver", &["--once"]),
+        "udpftclient",
+        &[b'x'; 3000],
+        "\"decoded\":\"END: the upload ends, 3 chunks, 3000 bytes\"",
+    ) else {
         return;
-    }
-    let text = compare_with_tshark(&file);
+    };
     assert_eq!(
         payload_lines(&text),
         [
-            "C→S      8  path \"copy.txt\"",
+            "C→S      8  path \"copy.bin\"",
             "S→C      2  ok",
             "C→S   1024  chunk 1 @0 \"xxxxxxxxxxxxxxxx\"…",
             "C→S   1024  chunk 2 @1024 \"xxxxxxxxxxxxxxxx\"…",
@@ -924,7 +902,7 @@ fn udpftserver_and_udpftclient_match_tshark() {
     );
     assert!(
         text.contains(
-            "\n        summary: upload to \"copy.txt\": 3 chunks, 3000 bytes, then END\n"
+            "\n        summary: upload to \"copy.bin\": 3 chunks, 3000 bytes, then END\n"
         ),
         "{text}"
     );
@@ -932,43 +910,16 @@ fn udpftserver_and_udpftclient_match_tshark() {
 
 #[test]
 fn rftserver_and_rftclient_match_tshark() {
-    let dir = tmpdir("real-rft");
-    let root = dir.join("root");
-    std::fs::create_dir_all(&root).unwrap();
-    let server = testkit::Server::spawn(
-        &program("rftserver"),
-        &["--port", "0", "--root", root.to_str().unwrap()],
-    );
-    let port = server.port().to_string();
-    let data = dir.join("data.bin");
-    std::fs::write(
+    let data: Vec<u8> = (0..5000u32).map(|i| (i * 7) as u8).collect();
+    let Some(text) = upload_run(
+        "real-rft",
+        ("rftserver", &[]),
+        "rftclient",
         &data,
-        (0..5000u32).map(|i| (i * 7) as u8).collect::<Vec<u8>>(),
-    )
-    .unwrap();
-    let file = dir.join("rft.pcap");
-    let client = program("rftclient");
-    let ran = capture_udp(
-        "lo",
-        &format!("udp port {port}"),
-        &file,
-        || {
-            let args = [
-                "127.0.0.1",
-                data.to_str().unwrap(),
-                "copy.bin",
-                "--port",
-                &port,
-            ];
-            let (status, out, err) = testkit::run_with_input(&client, &args, b"");
-            assert!(status.success(), "{out}{err}");
-        },
-        |json| json.contains("the FIN is acknowledged: the upload completed"),
-    );
-    if !ran {
+        "the FIN is acknowledged: the upload completed",
+    ) else {
         return;
-    }
-    let text = compare_with_tshark(&file);
+    };
     assert!(text.contains("(rft)\n"), "{text}");
     assert!(text.contains("  REQ seq=0 ts="), "{text}");
     assert!(text.contains("\n        summary: upload to \"copy.bin\": 5 DATA packets, 5000 bytes; FIN says 5000 bytes\n"), "{text}");

@@ -61,18 +61,14 @@ pub fn port_unreachable(host: IpAddr, quoted: &[u8]) -> Vec<u8> {
 /// payload each (`size` a multiple of 8), all with identification `id`.
 pub fn ipv4_fragments(packet: &[u8], id: u16, size: usize) -> Vec<Vec<u8>> {
     let (header, payload) = packet.split_at(20.min(packet.len()));
-    let size = (size / 8).max(1) * 8;
-    let count = payload.len().div_ceil(size).max(1);
-    (0..count)
-        .map(|i| {
-            let part = &payload[i * size..((i + 1) * size).min(payload.len())];
+    pieces(payload, size)
+        .map(|(offset, part, more)| {
             let mut ip = header.to_vec();
             let total = u16::try_from(20 + part.len()).unwrap_or(u16::MAX);
             ip[2..4].copy_from_slice(&total.to_be_bytes());
             ip[4..6].copy_from_slice(&id.to_be_bytes());
-            let more = if i + 1 < count { 0x2000 } else { 0 };
-            let offset = u16::try_from(i * size / 8).unwrap_or(0x1fff) | more;
-            ip[6..8].copy_from_slice(&offset.to_be_bytes());
+            let field = (offset / 8) | if more { 0x2000 } else { 0 };
+            ip[6..8].copy_from_slice(&field.to_be_bytes());
             ip.extend_from_slice(part);
             ip
         })
@@ -85,24 +81,32 @@ pub fn ipv4_fragments(packet: &[u8], id: u16, size: usize) -> Vec<Vec<u8>> {
 pub fn ipv6_fragments(packet: &[u8], id: u32, size: usize) -> Vec<Vec<u8>> {
     let (header, payload) = packet.split_at(40.min(packet.len()));
     let next = header.get(6).copied().unwrap_or(17);
-    let size = (size / 8).max(1) * 8;
-    let count = payload.len().div_ceil(size).max(1);
-    (0..count)
-        .map(|i| {
-            let part = &payload[i * size..((i + 1) * size).min(payload.len())];
+    pieces(payload, size)
+        .map(|(offset, part, more)| {
             let mut ip = header.to_vec();
             let len = u16::try_from(8 + part.len()).unwrap_or(u16::MAX);
             ip[4..6].copy_from_slice(&len.to_be_bytes());
             ip[6] = 44;
-            let more = u16::from(i + 1 < count);
-            let offset = (u16::try_from(i * size / 8).unwrap_or(0x1fff) << 3) | more;
+            let field = offset | u16::from(more);
             ip.extend_from_slice(&[next, 0]);
-            ip.extend_from_slice(&offset.to_be_bytes());
+            ip.extend_from_slice(&field.to_be_bytes());
             ip.extend_from_slice(&id.to_be_bytes());
             ip.extend_from_slice(part);
             ip
         })
         .collect()
+}
+
+/// `payload` cut into pieces of `size` bytes (rounded down to a multiple of 8, at least
+/// 8): each piece's byte offset, its bytes, and whether more follow.
+fn pieces(payload: &[u8], size: usize) -> impl Iterator<Item = (u16, &[u8], bool)> {
+    let size = (size / 8).max(1) * 8;
+    let count = payload.len().div_ceil(size).max(1);
+    (0..count).map(move |i| {
+        let part = &payload[i * size..((i + 1) * size).min(payload.len())];
+        let offset = u16::try_from(i * size).unwrap_or(0xfff8) & 0xfff8;
+        (offset, part, i + 1 < count)
+    })
 }
 
 /// The source address of the IP packet `quoted` (the host an ICMP error goes back to).

@@ -49,23 +49,46 @@ pub fn have(tool: &str, what: &str) -> bool {
 /// a skip when tcpdump may not capture here (not root, no CAP_NET_RAW).
 #[track_caller]
 pub fn capture(iface: &str, port: u16, file: &Path, traffic: impl FnOnce() -> usize) -> bool {
-    let mut tcpdump = Proc::spawn(
-        "tcpdump",
-        &[
-            "-i",
-            iface,
-            "--immediate-mode",
-            // The default buffer drops packets on `any` in small VMs.
-            "-B",
-            "32768",
-            "-U",
-            "-w",
-            file.to_str().unwrap(),
-            "tcp",
-            "port",
-            &port.to_string(),
-        ],
-    );
+    let sessions = std::cell::Cell::new(0);
+    // Stop only once every session's last segment is in the file.
+    capture_until(
+        iface,
+        &format!("tcp port {port}"),
+        file,
+        || sessions.set(traffic()),
+        |json| {
+            json.matches(r#""phase":"close 4/4""#).count()
+                + json.matches(r#""phase":"reset""#).count()
+                >= sessions.get()
+        },
+    )
+}
+
+/// Captures on `iface` with tcpdump's `filter` (words) into `file` while `traffic` runs,
+/// and stops once labtrace's JSON of the file satisfies `done` (all of the run is in
+/// it); `false` after a skip when tcpdump may not capture here (not root, no
+/// CAP_NET_RAW).
+#[track_caller]
+pub fn capture_until(
+    iface: &str,
+    filter: &str,
+    file: &Path,
+    traffic: impl FnOnce(),
+    done: impl Fn(&str) -> bool,
+) -> bool {
+    let mut args = vec![
+        "-i",
+        iface,
+        "--immediate-mode",
+        // The default buffer drops packets on `any` in small VMs.
+        "-B",
+        "32768",
+        "-U",
+        "-w",
+        file.to_str().unwrap(),
+    ];
+    args.extend(filter.split(' '));
+    let mut tcpdump = Proc::spawn("tcpdump", &args);
     let line = tcpdump.expect_stderr_line("'listening on' or why not", |l| {
         l.contains("listening on") || l.contains("permission") || l.contains("not permitted")
     });
@@ -79,14 +102,13 @@ pub fn capture(iface: &str, port: u16, file: &Path, traffic: impl FnOnce() -> us
         );
         return false;
     }
-    let sessions = traffic();
-    // Stop only once every session's last segment is in the file.
-    let ended = testkit::wait_until(testkit::TIMEOUT, || {
+    traffic();
+    let complete = testkit::wait_until(testkit::TIMEOUT, || {
         let (_, out, _) = labtrace(&["--format", "json", file.to_str().unwrap()]);
-        out.matches(r#""phase":"close 4/4""#).count() + out.matches(r#""phase":"reset""#).count()
-            >= sessions
+        done(&out)
     });
-    assert!(ended, "tcpdump did not write all {sessions} sessions");
+    let (_, json, _) = labtrace(&["--format", "json", file.to_str().unwrap()]);
+    assert!(complete, "tcpdump did not write the whole run:\n{json}");
     tcpdump.signal(nix::sys::signal::Signal::SIGINT);
     let (status, _, err) = tcpdump.wait_exit();
     assert!(status.success(), "tcpdump: {err}");
