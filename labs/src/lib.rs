@@ -5,7 +5,8 @@
 //! and its ACK with the Server/Client Seq/Ack bookkeeping table, the FIN/ACK close with a
 //! table of its own, and what the payload means in the lab's own protocol (`GEN`,
 //! `"New number generated: 8"`). What the table's Seq and Ack are, and where the
-//! handout's own tables differ, is told at [`tcp::Bookkeeping`].
+//! handout's own tables differ, is told at [`tcp::Bookkeeping`]. Lab 4's UDP datagrams
+//! are told after the connections, flow by flow ([`udp`]).
 //!
 //! | module | what it holds |
 //! |---|---|

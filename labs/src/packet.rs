@@ -1,5 +1,6 @@
 //! From a captured frame to a TCP segment: strip the link layer, then IPv4 or IPv6, then
-//! the TCP header (etherparse does the IP and TCP slicing).
+//! the TCP header (etherparse does the IP and TCP slicing). UDP takes the same first
+//! steps (`sliced`) and goes on in [`crate::udp::wire`].
 //!
 //! | link type | value | who writes it |
 //! |---|---|---|
@@ -95,7 +96,8 @@ pub struct Segment<'a> {
 pub enum Skip {
     /// A link type labtrace does not read.
     LinkType(i32),
-    /// Not IPv4/IPv6, or not TCP (ARP, UDP, ICMP, ...).
+    /// Not IPv4/IPv6, or not TCP (ARP, UDP, ICMP, ...); on the UDP side, not UDP nor
+    /// an ICMP error about a datagram.
     NotTcp,
     /// An IP fragment (TCP header not in this packet) or a header cut short.
     Broken,

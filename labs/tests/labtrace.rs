@@ -14,19 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 mod support;
-use support::{capture, have, labtrace, tmpdir};
-
-/// A number field of a JSON line written by labtrace.
-fn field(line: &str, key: &str) -> String {
-    let tag = format!("\"{key}\":");
-    let at = line
-        .find(&tag)
-        .unwrap_or_else(|| panic!("no {key} in {line}"))
-        + tag.len();
-    let rest = &line[at..];
-    let end = rest.find([',', '}']).unwrap_or(rest.len());
-    rest[..end].trim_matches('"').to_string()
-}
+use support::{capture, field, have, labtrace, tmpdir};
 
 /// (frame, seq, ack, len) per TCP segment, from labtrace and from tshark; asserted equal.
 fn compare_with_tshark(file: &Path) -> usize {

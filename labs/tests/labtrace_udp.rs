@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 mod labcheck_util;
 mod support;
-use support::{labtrace, tmpdir};
+use support::{field, labtrace, tmpdir};
 
 /// A capture being built: Ethernet (link type 1) or Linux cooked v2 (276) frames, one
 /// millisecond apart.
@@ -632,20 +632,6 @@ fn capture_udp(
 /// The port at the end of `"ADDR:PORT"`.
 fn port_of(addr: &str) -> &str {
     addr.rsplit(':').next().unwrap_or("")
-}
-
-/// A field of a JSON line written by labtrace, as text (strings without their quotes).
-fn field<'a>(line: &'a str, key: &str) -> &'a str {
-    let tag = format!("\"{key}\":");
-    let at = line
-        .find(&tag)
-        .unwrap_or_else(|| panic!("no {key} in {line}"))
-        + tag.len();
-    let rest = &line[at..];
-    match rest.strip_prefix('"') {
-        Some(text) => &text[..text.find('"').unwrap_or(text.len())],
-        None => &rest[..rest.find([',', '}']).unwrap_or(rest.len())],
-    }
 }
 
 /// tshark's `-T fields` rows for `filter`, tab-separated.

@@ -144,7 +144,7 @@ pub fn segments(pcap: &Path, proto: Proto, ports: &[u16]) -> Vec<String> {
     out
 }
 
-/// The UDP datagrams (the last [`MAX_LISTED`]) of the flows with one of `ports`, each
+/// The UDP datagrams (the last `MAX_LISTED`) of the flows with one of `ports`, each
 /// starting `UDP ` and then as labtrace tells it, with its marks:
 /// `UDP #4 client->server len=6 "hello\n"; no echo`.
 pub fn datagrams(pcap: &Path, proto: Proto, ports: &[u16]) -> Vec<String> {

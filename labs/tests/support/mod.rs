@@ -114,3 +114,17 @@ pub fn capture_until(
     assert!(status.success(), "tcpdump: {err}");
     true
 }
+
+/// A field of a JSON line written by labtrace, as text (strings without their quotes).
+pub fn field<'a>(line: &'a str, key: &str) -> &'a str {
+    let tag = format!("\"{key}\":");
+    let at = line
+        .find(&tag)
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+        + tag.len();
+    let rest = &line[at..];
+    match rest.strip_prefix('"') {
+        Some(text) => &text[..text.find('"').unwrap_or(text.len())],
+        None => &rest[..rest.find([',', '}']).unwrap_or(rest.len())],
+    }
+}
