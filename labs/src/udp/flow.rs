@@ -90,7 +90,7 @@ pub struct Flow {
     pub info: FlowInfo,
     /// Its lines in capture order.
     pub lines: Vec<Line>,
-    /// Lines not kept (over [`MAX_LINES`]).
+    /// Lines not kept (over [`super::MAX_LINES`]).
     pub hidden: u64,
     /// Datagrams client → server, server → client.
     pub datagrams: [u64; 2],
@@ -102,7 +102,7 @@ pub struct Flow {
     pub fragments: u64,
     /// Datagrams the snap length cut.
     pub snapped: u64,
-    /// What the flow's protocol says at the end (filled by [`Flows::finish`]).
+    /// What the flow's protocol says at the end (filled by [`super::Flows::finish`]).
     pub summary: Vec<String>,
     /// Marks given at the end to earlier lines: (frame, mark).
     pub late_marks: Vec<(u64, Mark)>,
