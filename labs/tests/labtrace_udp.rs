@@ -785,7 +785,8 @@ fn udpechoserver_and_udpechoclient_over_ipv6_on_any_match_tshark() {
 #[test]
 fn udpseqserver_and_udpseqclient_match_tshark() {
     let dir = tmpdir("real-seq");
-    let mut server = testkit::Server::spawn(&program("udpseqserver"), &["0", "--idle", "1"]);
+    // Silent for 5 s, it ends: time for tcpdump to start on a busy machine.
+    let mut server = testkit::Server::spawn(&program("udpseqserver"), &["0", "--idle", "5"]);
     let port = server.port().to_string();
     let file = dir.join("seq.pcap");
     let client = program("udpseqclient");

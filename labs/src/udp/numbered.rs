@@ -9,16 +9,19 @@ use super::proto::describe;
 use crate::decode::{Proto, Side};
 use std::collections::{HashMap, HashSet};
 use udpcliserv::rft::proto::{HEADER, Kind, Packet};
-use udpcliserv::seq::{self, Tally};
+use udpcliserv::seq;
 
-/// Sequence numbers at or above this are not followed (a bit each below it: 2 MiB).
-const LIMIT: i64 = 1 << 24;
+/// Sequence numbers at or above this are counted but not followed (a bit each below
+/// it: 128 KiB a flow at the most; the experiment sends thousands).
+const LIMIT: i64 = 1 << 20;
 
-/// The sequence experiment, as its server counts it ([`Tally`], the server's own) and,
+/// The sequence experiment, counted by its server's rules (`Error!` when a number is not
+/// the previous one plus one; never arrived: below the highest, never seen) and,
 /// datagram by datagram, what the capture shows: gaps, late arrivals, copies.
 #[derive(Debug, Default)]
 pub struct Sequence {
-    tally: Tally,
+    received: u64,
+    errors: u64,
     expected: i32,
     seen: Vec<u64>,
     highest: Option<i32>,
@@ -83,7 +86,8 @@ impl Sequence {
             true => text,
             false => format!("{text}, Error!"),
         };
-        self.tally.record(n, self.expected);
+        self.received += 1;
+        self.errors += u64::from(n != self.expected);
         self.expected = n.wrapping_add(1); // the server resumes after whatever came
         self.set(wide);
         self.highest = Some(self.highest.map_or(n, |h| h.max(n)));
@@ -95,7 +99,11 @@ impl Sequence {
     }
 
     pub(super) fn finish(&mut self) -> Ending {
-        let missing = self.tally.missing();
+        let top = self.highest.map_or(-1, |h| i64::from(h).min(LIMIT - 1));
+        let missing: Vec<usize> = (0..=top)
+            .filter(|&n| !self.has(n))
+            .map(|n| n as usize)
+            .collect();
         let mut list = if missing.is_empty() {
             String::new()
         } else {
@@ -108,8 +116,8 @@ impl Sequence {
         }
         let mut lines = vec![format!(
             "as udpseqserver counts them: received {} datagrams, {} out of order, {} never arrived{list}",
-            self.tally.received,
-            self.tally.errors,
+            self.received,
+            self.errors,
             missing.len()
         )];
         if self.late + self.copies > 0 {
