@@ -15,6 +15,7 @@
 //! | [`command`] | runs `ip` and prints each command first (`+ ip netns add labnet-client`) |
 //! | [`names`] | a network's name, its namespaces, addresses and state directory |
 //! | [`netns`] | builds the two namespaces, and the guard that always tears them down |
+//! | [`netem`] | `labnet up` asks whether the kernel has netem (labnet's link is used either way) |
 //! | [`tun`] | opens a TUN device inside a namespace (`setns` in a short-lived thread) |
 //! | [`offload`] | the virtio header of each packet; large (TSO) segments cut for the capture |
 //! | [`impair`] | the impairments: parsing `--loss 10%`, `--delay 100ms`, `--rate 10mbit` |
@@ -40,6 +41,7 @@ pub mod impair;
 pub mod lane;
 pub mod link;
 pub mod names;
+pub mod netem;
 pub mod netns;
 pub mod offload;
 pub mod pcap;
