@@ -14,7 +14,7 @@ mod cli {
     use labs::labnet::scenario::{self, Play, Scenario};
     use labs::labnet::session::{LinkOptions, with_network};
     use labs::labnet::tap::CaptureMode;
-    use labs::labnet::{bench, command, control, link, netem, report, signals};
+    use labs::labnet::{bench, command, control, daemon, link, netem, report, signals};
 
     #[derive(Parser)]
     #[command(
@@ -39,7 +39,8 @@ mod cli {
         Up(LinkArgs),
         /// Run a lab's server and client across the link, show the transcript and capture
         Run {
-            /// lottery, ft, echo, daytime, sum, udpecho, udpft, rft or udpseq
+            /// lottery, ft, echo, daytime, sum, udpecho, udpft, rft, udpseq, echo-select,
+            /// echo-iterative or daemon
             #[arg(value_parser = Scenario::parse)]
             scenario: Scenario,
             /// The client uses the server's IPv6 address
@@ -246,6 +247,9 @@ mod cli {
             announce(n, &opts);
             scenario::play(n, &play, ended)
         });
+        // What a daemon's double fork left to labnet (its subreaper), also after an
+        // error: teardown ended it, labnet reaps it.
+        daemon::reap_adopted();
         let _ = std::fs::remove_dir_all(&workdir);
         let (_, stats) = result?;
         println!("{}", link::describe(&stats));

@@ -28,6 +28,8 @@
 //! | [`session`] | build, run the link in a thread while something happens, tear down |
 //! | [`programs`] | the lab programs, started inside a namespace, their output collected |
 //! | [`scenario`] | `labnet run`: a lab's server and client across the link, with a transcript |
+//! | [`twoclients`] | `labnet run echo-select`, `echo-iterative`: two clients, one server, a time line |
+//! | [`daemon`] | `labnet run daemon`: Lab 5's daemon in the server's namespace, shown, stopped, reaped |
 //! | [`report`] | after a run: labtrace's story of the capture, tshark's counts |
 //! | [`upload`] | after `udpft` or `rft`: the copy compared, datagram by datagram |
 //! | [`bench`] | `labnet bench ft`: throughput for each loss and delay, a table and a chart ([`crate::plot`]) |
@@ -37,6 +39,7 @@
 pub mod bench;
 pub mod command;
 pub mod control;
+pub mod daemon;
 pub mod impair;
 pub mod lane;
 pub mod link;
@@ -53,5 +56,6 @@ pub mod session;
 pub mod signals;
 pub mod tap;
 pub mod tun;
+pub mod twoclients;
 pub mod upload;
 pub mod way;
