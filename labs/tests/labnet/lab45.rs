@@ -238,8 +238,12 @@ fn the_daemon_runs_detached_in_the_server_and_nothing_is_left() {
         "{t}"
     );
     assert_eq!(lines[kill + 6], "Data: hello across the link", "{t}");
-    // Nothing is left: the daemon was reaped (no zombie either), no udpechod of this run.
-    assert!(!Path::new(&format!("/proc/{pid}")).exists(), "{t}");
+    // Nothing is left: the daemon and the first child (the session's leader, whose pid
+    // is the session's id) were reaped, no zombie either; no udpechod of this run.
+    for gone in [pid.to_string(), sid.to_string()] {
+        let comm = std::fs::read_to_string(format!("/proc/{gone}/comm")).unwrap_or_default();
+        assert_ne!(comm.trim(), "udpechod", "{gone} is left: {t}");
+    }
     assert_eq!(
         udpechods(&format!("labnet-{}-", net_name("dmn"))),
         Vec::<String>::new()
