@@ -460,3 +460,16 @@ pub fn pids_in(ns: &str) -> Vec<u32> {
         .filter_map(|p| p.parse().ok())
         .collect()
 }
+
+/// The client's terminal in the UDP echo scenarios (`udpecho`, `daemon`) with the
+/// server at `server`: the command and its typed lines, then the two replies.
+pub fn udp_echo_client(server: &str) -> Vec<String> {
+    let typed = "printf 'hello across the link\\nsecond line\\n' | udpechoclient";
+    vec![
+        format!("[client] $ {typed} {server} 10000"),
+        "Received a message from the server : hello across the link".into(),
+        String::new(),
+        "Received a message from the server : second line".into(),
+        String::new(),
+    ]
+}

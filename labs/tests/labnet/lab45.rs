@@ -27,6 +27,39 @@ const TYPED: [&str; 3] = [
     "client 1, second line",
 ];
 
+/// The clients and lines of a time line.
+fn shown(events: &[(f64, u8, String)]) -> Vec<(u8, String)> {
+    events.iter().map(|(_, n, w)| (*n, w.clone())).collect()
+}
+
+/// The time line a server should give: client 2's echo while client 1 is connected
+/// (`at_once`), or only after client 1 left.
+fn expected(server: &str, at_once: bool) -> Vec<(u8, String)> {
+    let cli = format!("tcpcli01 {server} -p 9877");
+    let ok = || "exits (exit status: 0)".to_string();
+    let typed = |i: usize| format!("types \"{}\"", TYPED[i]);
+    let start = vec![
+        (1, format!("$ {cli}")),
+        (1, typed(0)),
+        (1, TYPED[0].to_string()),
+        (2, format!("$ printf '{}\\n' | {cli}", TYPED[1])),
+    ];
+    let two = vec![(2, TYPED[1].to_string()), (2, ok())];
+    let one = vec![
+        (1, typed(2)),
+        (1, TYPED[2].to_string()),
+        (1, "types Ctrl-D".to_string()),
+        (1, ok()),
+    ];
+    match at_once {
+        true => [start, two, one].concat(),
+        false => {
+            let waits = vec![(2, "(no echo in 3s: client 1 types on)".to_string())];
+            [start, waits, one, two].concat()
+        }
+    }
+}
+
 #[test]
 fn the_select_server_answers_client_2_while_client_1_is_connected() {
     let programs = ["tcpservselect01", "tcpcli01", "labtrace"];
@@ -37,29 +70,8 @@ fn the_select_server_answers_client_2_while_client_1_is_connected() {
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     let tr = transcript(&t);
-    let cli = format!("tcpcli01 {} -p 9877", tr.addrs[2]);
     let events = timeline(&t);
-    let shown: Vec<(u8, &str)> = events.iter().map(|(_, n, w)| (*n, w.as_str())).collect();
-    let (c1, typed1, typed2) = (
-        format!("$ {cli}"),
-        format!("types \"{}\"", TYPED[0]),
-        format!("types \"{}\"", TYPED[2]),
-    );
-    let c2 = format!("$ printf '{}\\n' | {cli}", TYPED[1]);
-    let ok = "exits (exit status: 0)";
-    let expected: Vec<(u8, &str)> = vec![
-        (1, &c1),
-        (1, &typed1),
-        (1, TYPED[0]),
-        (2, &c2),
-        (2, TYPED[1]),
-        (2, ok),
-        (1, &typed2),
-        (1, TYPED[2]),
-        (1, "types Ctrl-D"),
-        (1, ok),
-    ];
-    assert_eq!(shown, expected, "{t}");
+    assert_eq!(shown(&events), expected(&tr.addrs[2], true), "{t}");
     // Each echo is a round trip (40 ms) after its line; client 2's also waits for its
     // handshake.
     assert!(events[2].0 - events[1].0 >= 0.04, "{t}");
@@ -108,30 +120,8 @@ fn the_iterative_server_answers_client_2_only_after_client_1_leaves() {
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     let tr = transcript(&t);
-    let cli = format!("tcpcli01 {} -p 9877", tr.addrs[2]);
     let events = timeline(&t);
-    let shown: Vec<(u8, &str)> = events.iter().map(|(_, n, w)| (*n, w.as_str())).collect();
-    let (c1, typed1, typed2) = (
-        format!("$ {cli}"),
-        format!("types \"{}\"", TYPED[0]),
-        format!("types \"{}\"", TYPED[2]),
-    );
-    let c2 = format!("$ printf '{}\\n' | {cli}", TYPED[1]);
-    let ok = "exits (exit status: 0)";
-    let expected: Vec<(u8, &str)> = vec![
-        (1, &c1),
-        (1, &typed1),
-        (1, TYPED[0]),
-        (2, &c2),
-        (2, "(no echo in 3s: client 1 types on)"),
-        (1, &typed2),
-        (1, TYPED[2]),
-        (1, "types Ctrl-D"),
-        (1, ok),
-        (2, TYPED[1]),
-        (2, ok),
-    ];
-    assert_eq!(shown, expected, "{t}");
+    assert_eq!(shown(&events), expected(&tr.addrs[2], false), "{t}");
     assert!(events[4].0 - events[3].0 >= 3.0, "{t}");
     let verdict = format!(
         "echo-iterative: client 2 got its echo at {:.3} s, only after client 1 left at {:.3} \
@@ -208,18 +198,7 @@ fn the_daemon_runs_detached_in_the_server_and_nothing_is_left() {
              subreaper (without one: init, 1)"
         )
     );
-    let typed = "printf 'hello across the link\\nsecond line\\n' | udpechoclient";
-    assert_eq!(
-        tr.client,
-        [
-            format!("[client] $ {typed} {} 10000", tr.addrs[2]),
-            "Received a message from the server : hello across the link".into(),
-            String::new(),
-            "Received a message from the server : second line".into(),
-            String::new(),
-        ],
-        "{t}"
-    );
+    assert_eq!(tr.client, udp_echo_client(&tr.addrs[2]), "{t}");
     let kill = at("[server] $ kill ");
     assert_eq!(lines[kill], format!("[server] $ kill {pid}"));
     assert_eq!(
