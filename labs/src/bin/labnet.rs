@@ -68,7 +68,8 @@ mod cli {
             #[arg(long, default_value = DEFAULT_NAME)]
             name: String,
         },
-        /// Open a shell inside the client's or the server's namespace
+        /// Open a shell inside the client's or the server's namespace, its prompt
+        /// starting `[labnet:NAME client]` or `[labnet:NAME server]`
         Shell {
             /// client or server
             #[arg(value_parser = Side::parse)]

@@ -62,21 +62,11 @@ pub fn shell(names: &Names, side: Side) -> unp::Result<()> {
     let kind = sh.rsplit('/').next().unwrap_or_default();
     let (args, prompt) = match kind {
         "bash" => {
-            let rc = names.state_dir().join(format!("bashrc-{side}"));
-            let text = format!(
-                "# labnet shell {side}: the usual rc files, then a prompt naming this host\n\
-                 [ -f /etc/bash.bashrc ] && . /etc/bash.bashrc\n\
-                 [ -f ~/.bashrc ] && . ~/.bashrc\n\
-                 PS1='{tag}'\"$PS1\"\n"
-            );
-            std::fs::write(&rc, text)
-                .map_err(|e| unp::Error::os("write", e).with_detail(rc.display().to_string()))?;
-            let rc = rc.display().to_string();
+            let rc = bash_rcfile(names, side, &tag)?;
             (vec!["--rcfile".to_string(), rc, "-i".into()], true)
         }
         "sh" | "dash" | "ash" | "ksh" | "mksh" | "busybox" => {
-            // SAFETY: geteuid(2) only reads the process's credentials.
-            let mark = if unsafe { nix::libc::geteuid() } == 0 {
+            let mark = if nix::unistd::geteuid().is_root() {
                 "#"
             } else {
                 "$"
@@ -100,6 +90,22 @@ pub fn shell(names: &Names, side: Side) -> unp::Result<()> {
         names.ipv6(side)
     );
     exec_with(names, side, &sh, &args, &env)
+}
+
+/// Writes `/run/labnet/NAME/bashrc-SIDE`, which bash reads instead of its usual rc
+/// files (`bash --rcfile`): it reads them itself, then puts `tag` before their `PS1`.
+/// Returns its path.
+fn bash_rcfile(names: &Names, side: Side, tag: &str) -> unp::Result<String> {
+    let rc = names.state_dir().join(format!("bashrc-{side}"));
+    let text = format!(
+        "# labnet shell {side}: the usual rc files, then a prompt naming this host\n\
+         [ -f /etc/bash.bashrc ] && . /etc/bash.bashrc\n\
+         [ -f ~/.bashrc ] && . ~/.bashrc\n\
+         PS1='{tag}'\"$PS1\"\n"
+    );
+    std::fs::write(&rc, text)
+        .map_err(|e| unp::Error::os("write", e).with_detail(rc.display().to_string()))?;
+    Ok(rc.display().to_string())
 }
 
 /// `labnet down`: asks the network's link to stop (SIGTERM; it tears down itself), then
