@@ -339,11 +339,12 @@ fn teardown_ends_the_users_shells_and_commands_in_the_namespaces() {
     // A command that ignores SIGTERM too, started with `labnet exec`.
     let stubborn = "trap '' TERM; exec sleep 600";
     let mut command = spawn(&["exec", "--name", &net.name, "server", "sh", "-c", stubborn]);
-    // Both are in their namespaces once `ip netns pids` lists them.
+    // Both are in their namespaces once `ip netns pids` lists them, and ignore SIGTERM
+    // once /proc says so (a loaded machine may not have run the shell that far yet).
     let deadline = Instant::now() + Duration::from_secs(10);
     for (ns, pid) in [("client", shell.id()), ("server", command.id())] {
         let ns = format!("{}-{ns}", net.name);
-        while !pids_in(&ns).contains(&pid) {
+        while !pids_in(&ns).contains(&pid) || !ignores_sigterm(pid) {
             assert!(Instant::now() < deadline, "{pid} never entered {ns}");
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -364,4 +365,14 @@ fn teardown_ends_the_users_shells_and_commands_in_the_namespaces() {
     }
     assert_eq!(said.matches("+ kill ").count(), 4, "{said}");
     assert_eq!(leftovers(&net.name), Vec::<String>::new());
+}
+
+/// Whether process `pid` ignores SIGTERM (bit 15 of `SigIgn` in /proc/PID/status).
+fn ignores_sigterm(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (15 - 1)) != 0)
 }
