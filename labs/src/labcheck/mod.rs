@@ -22,7 +22,7 @@
 //! | [`dgram`] | UDP: a datagram socket with timeouts and a transcript, a bound port |
 //! | [`udpecho`], [`udpecho_client`] | Lab 4's UDP echo |
 //! | [`udpft`], [`udpft_robust`], [`udpft_client`] | Lab 4's UDP upload (`================END`) |
-//! | [`relay`], [`rft`], [`rft_client`] | unplab's reliable transfer, through a lossy relay |
+//! | [`relay`], [`rft`], [`rft_robust`], [`rft_client`], [`rft_receiver`] | unplab's reliable transfer, through a lossy relay |
 //! | [`batch`] | a class: manifest → gradebook CSV and reports |
 //! | [`starter`], [`starter_toml`] | starter code: the reference sources with their blanks cut out |
 
@@ -42,6 +42,8 @@ pub mod relay;
 pub mod report;
 pub mod rft;
 pub mod rft_client;
+pub mod rft_receiver;
+pub mod rft_robust;
 pub mod session;
 pub mod simple;
 pub mod simple_client;
