@@ -257,3 +257,36 @@ impl Lane {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delayed_relay_holds_each_datagram_both_ways() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let delay = Duration::from_millis(30);
+        let imp = Impair {
+            delay,
+            ..Impair::NONE
+        };
+        assert_eq!(imp.describe(), "30 ms delay each way");
+        let relay = Relay::start(0, server.local_addr().unwrap(), imp, 1).unwrap();
+        let wait = Some(Duration::from_secs(2));
+        server.set_read_timeout(wait).unwrap();
+        client.set_read_timeout(wait).unwrap();
+        let mut buf = [0u8; 16];
+        let sent = Instant::now();
+        client.send_to(b"ping", relay.addr()).unwrap();
+        let (n, back) = server.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"ping");
+        assert!(sent.elapsed() >= delay, "{:?}", sent.elapsed());
+        server.send_to(b"pong", back).unwrap();
+        let (n, from) = client.recv_from(&mut buf).unwrap();
+        assert_eq!((&buf[..n], from), (&b"pong"[..], relay.addr()));
+        assert!(sent.elapsed() >= 2 * delay, "{:?}", sent.elapsed());
+        let (up, down) = relay.stop();
+        assert_eq!((up.came, down.came, up.dropped), (1, 1, 0));
+    }
+}

@@ -328,3 +328,40 @@ fn fin_again(s: &mut Session<'_>) -> Result<Done, Failure> {
         "an ACK can be lost like any datagram: the client then sends its FIN again and waits — remember the last finished client and the number its FIN was ACKed with, and answer a repeated FIN with that ACK again (otherwise the client resends until it gives up, and reports a failed upload that in fact arrived)",
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_is_told_in_data_numbers() {
+        let want = content(5 * MAX_DATA + 3); // DATA 1..=6, the last of 3 bytes
+        let piece = |k: usize| &want[(k - 1) * MAX_DATA..(k * MAX_DATA).min(want.len())];
+        let copy = |order: &[usize]| {
+            order
+                .iter()
+                .flat_map(|&k| piece(k).to_vec())
+                .collect::<Vec<u8>>()
+        };
+        let told = |order: &[usize]| misplaced(&pieces(&copy(order), &want), 6);
+        assert_eq!(pieces(&want, &want), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(told(&[1, 2, 3, 4, 5, 6]), None);
+        let twice = told(&[1, 2, 2, 3, 4, 5, 6]).unwrap_or_default();
+        assert!(twice.starts_with("DATA 2 was written twice"), "{twice}");
+        let swapped = told(&[1, 3, 2, 4, 5, 6]).unwrap_or_default();
+        assert!(
+            swapped.starts_with("DATA 3 was written before DATA 2, in the order they arrived"),
+            "{swapped}"
+        );
+        let short_last = told(&[1, 2, 3, 4, 6, 5]).unwrap_or_default();
+        assert!(
+            short_last.starts_with("DATA 6 was written before DATA 5"),
+            "{short_last}"
+        );
+        let missing = told(&[1, 2, 4, 5, 6]).unwrap_or_default();
+        assert!(
+            missing.starts_with("DATA 3 is not in the file, yet the upload ended"),
+            "{missing}"
+        );
+    }
+}
