@@ -50,6 +50,15 @@ fn kept(report: &str) -> Option<PathBuf> {
     Some(PathBuf::from(path))
 }
 
+/// The pcap the report names, which must be alone in its run's directory under `work`.
+fn kept_alone(report: &str, work: &Path) -> PathBuf {
+    let pcap = kept(report).unwrap_or_else(|| panic!("no `capture kept:` line:\n{report}"));
+    let dir = pcap.parent().expect("the run's directory");
+    assert_eq!(dir.parent(), Some(work), "{report}");
+    assert_eq!(left(dir), [PathBuf::from("labcheck.pcap")], "{report}");
+    pcap
+}
+
 fn can_capture() -> bool {
     let ok = labs::labcheck::pcap::permitted();
     if !ok {
@@ -86,13 +95,17 @@ fn a_passed_runs_capture_is_removed_unless_asked_to_keep_it() {
         &argv,
     );
     assert!(ok, "{report}");
-    let pcap = kept(&report).unwrap_or_else(|| panic!("no `capture kept:` line:\n{report}"));
-    let dir = pcap.parent().expect("the run's directory");
-    assert_eq!(dir.parent(), Some(work.path()), "{report}");
-    assert_eq!(left(dir), [PathBuf::from("labcheck.pcap")], "{report}");
-    // a pcap with the daytime answer in it (`-s 512`: the whole 26-byte line)
-    let bytes = std::fs::read(&pcap).expect("read the pcap");
-    assert!(bytes.len() > 24, "an empty capture");
+    let pcap = kept_alone(&report, work.path());
+    // the whole run is in it: labtrace finds the daytime line (tcpdump in immediate mode:
+    // without it a run of 0.1 s ended before tcpdump got its first packet)
+    let trace = Command::new(env!("CARGO_BIN_EXE_labtrace"))
+        .arg(&pcap)
+        .output()
+        .expect("run labtrace");
+    let trace = String::from_utf8_lossy(&trace.stdout);
+    let answer =
+        |l: &str| l.contains("S→C  [P.]") && l.contains(" 26  data ") && l.contains("daytime \"");
+    assert!(trace.lines().any(answer), "{trace}");
 }
 
 #[test]
@@ -110,14 +123,11 @@ fn a_failed_runs_capture_is_kept_alone_and_named() {
         report.contains(" FAIL [handout] echo.exchange: "),
         "{report}"
     );
-    let pcap = kept(&report).unwrap_or_else(|| panic!("no `capture kept:` line:\n{report}"));
+    let pcap = kept_alone(&report, work.path());
     assert!(report.ends_with(&format!(
         "capture kept: {p} (labtrace {p})\n",
         p = pcap.display()
     )));
-    let dir = pcap.parent().expect("the run's directory");
-    assert_eq!(dir.parent(), Some(work.path()), "{report}");
-    assert_eq!(left(dir), [PathBuf::from("labcheck.pcap")], "{report}");
 }
 
 #[test]

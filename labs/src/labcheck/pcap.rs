@@ -35,7 +35,16 @@ impl Capture {
             .collect::<Vec<_>>()
             .join(" or ");
         let mut child = Command::new("tcpdump")
-            .args(["-i", LOOPBACK, "-U", "-n", "-s", "512", "-w"])
+            .args([
+                "-i",
+                LOOPBACK,
+                "--immediate-mode",
+                "-U",
+                "-n",
+                "-s",
+                "512",
+                "-w",
+            ])
             .arg(path)
             .arg(format!("(tcp or udp) and ({filter})"))
             .stdin(Stdio::null())

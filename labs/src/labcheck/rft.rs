@@ -7,6 +7,7 @@
 //! must also survive is in [`super::rft_robust`].
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use udpcliserv::rft::proto::{Kind, MAX_DATA, Packet};
@@ -85,6 +86,20 @@ pub fn transfers(s: &mut Session<'_>, prefix: &str, ends: &str, upload: Upload) 
     }
 }
 
+/// Writes `data` as `orig-NAME` in the run's directory, the file an upload sends; returns
+/// its path.
+pub fn origin(s: &Session<'_>, name: &str, data: &[u8]) -> Result<PathBuf, Failure> {
+    let path = s.dir.join(format!("orig-{name}"));
+    std::fs::write(&path, data).map_err(|e| {
+        Failure::new(
+            "the file to upload",
+            e.to_string(),
+            "labcheck could not write it",
+        )
+    })?;
+    Ok(path)
+}
+
 /// How long an upload may take before the step gives up on it.
 const UPLOAD_LIMIT: Duration = Duration::from_secs(30);
 
@@ -96,14 +111,7 @@ fn upload(
     imp: Option<Impair>,
 ) -> Result<String, Failure> {
     let sv = s.server()?;
-    let origin = s.dir.join(format!("orig-{name}"));
-    std::fs::write(&origin, data).map_err(|e| {
-        Failure::new(
-            "the file to upload",
-            e.to_string(),
-            "labcheck could not write it",
-        )
-    })?;
+    let origin = origin(s, name, data)?;
     let (file, path) = target(s, &format!("copy-{name}"));
     let relay = match imp {
         Some(imp) => Some(Relay::start(0, sv.addr, imp, 15).map_err(|e| {

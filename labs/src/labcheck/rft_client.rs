@@ -14,7 +14,7 @@ use super::ftfiles::{content, first_difference};
 use super::proc::describe_status;
 use super::relay::{Impair, Relay};
 use super::report::{Failure, Tag};
-use super::rft::{IMPAIRED_SIZE, transfers};
+use super::rft::{IMPAIRED_SIZE, origin, transfers};
 use super::rft_receiver::{Expect, Received, receive};
 use super::session::{Done, Session, pass};
 
@@ -26,14 +26,8 @@ fn exchange(
     data: &[u8],
     imp: Option<Impair>,
 ) -> Result<(Received, String), Failure> {
+    origin(s, name, data)?;
     let local = format!("orig-{name}");
-    std::fs::write(s.dir.join(&local), data).map_err(|e| {
-        Failure::new(
-            "the file to upload",
-            e.to_string(),
-            "labcheck could not write it",
-        )
-    })?;
     let remote = format!("copy-{name}");
     let front = match s.opts.fixed_port {
         Some(p) => p,
@@ -164,13 +158,7 @@ pub fn check(s: &mut Session<'_>) {
         Tag::Robustness,
         "an ERR to the REQ: the client ends with the message and a non-zero status",
         |s| {
-            std::fs::write(s.dir.join("orig-refused"), b"data\n").map_err(|e| {
-                Failure::new(
-                    "the file to upload",
-                    e.to_string(),
-                    "labcheck could not write it",
-                )
-            })?;
+            origin(s, "refused", b"data\n")?;
             let port = s.port()?;
             let sv = Dgram::bind(s, port, "S")?;
             let argv = s.argv(&[
@@ -205,7 +193,7 @@ pub fn check(s: &mut Session<'_>) {
         },
     );
     s.step("rft-client.no-server", Tag::Robustness, "nothing at the server's port: the client ends with a message", |s| {
-        std::fs::write(s.dir.join("orig-alone"), b"data\n").map_err(|e| Failure::new("the file to upload", e.to_string(), "labcheck could not write it"))?;
+        origin(s, "alone", b"data\n")?;
         let port = s.port()?;
         let argv = s.argv(&[("{host}", "127.0.0.1"), ("{port}", &port.to_string()), ("{local}", "orig-alone"), ("{remote}", "copy-alone")]);
         let mut prog = s.spawn(&argv)?;

@@ -5,20 +5,8 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-const REQ: u8 = 1;
-const DATA: u8 = 2;
-const FIN: u8 = 3;
-const ACK: u8 = 4;
-const ERR: u8 = 5;
-
-fn packet(kind: u8, seq: u32, stamp: u64, payload: &[u8]) -> Vec<u8> {
-    let mut p = vec![kind, 1];
-    p.extend_from_slice(&(payload.len() as u16).to_le_bytes());
-    p.extend_from_slice(&seq.to_le_bytes());
-    p.extend_from_slice(&stamp.to_le_bytes());
-    p.extend_from_slice(payload);
-    p
-}
+mod rft_wire;
+use rft_wire::{packet, parse, ACK, DATA, ERR, FIN, REQ};
 
 fn fail(what: String) -> ! {
     eprintln!("rft_client: {what}");
@@ -64,9 +52,9 @@ fn main() {
             }
         };
         let _ = sock.set_read_timeout(timeout.map(|t| t.max(Duration::from_millis(1))));
-        match sock.recv(&mut buf) {
-            Ok(n) if n >= 16 && buf[0] == ACK => {
-                let echoed = u64::from_le_bytes(buf[8..16].try_into().unwrap_or_default());
+        let got = sock.recv(&mut buf).map(|n| parse(&buf[..n]));
+        match got {
+            Ok(Some((ACK, ack, echoed, _))) => {
                 let now = epoch.elapsed().as_micros() as u64;
                 let m = now.saturating_sub(echoed) as f64 / 1e6;
                 if srtt == 0.0 {
@@ -76,13 +64,13 @@ fn main() {
                     srtt += (m - srtt) / 8.0;
                 }
                 rto = (srtt + 4.0 * rttvar).clamp(0.002, 2.0);
-                let ack = u32::from_le_bytes(buf[4..8].try_into().unwrap_or_default()) as usize;
+                let ack = ack as usize;
                 if ack > base {
                     (base, expiries) = (ack.min(packets.len()), 0);
                 }
             }
-            Ok(n) if n >= 16 && buf[0] == ERR => {
-                fail(format!("the server refused: {}", String::from_utf8_lossy(&buf[16..n])))
+            Ok(Some((ERR, _, _, why))) => {
+                fail(format!("the server refused: {}", String::from_utf8_lossy(why)))
             }
             Ok(_) => {}
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
