@@ -54,7 +54,10 @@ fn main() {
                 }
                 None => packet(ERR, 0, stamp, b"refused: outside the server's directory"),
             },
-            (REQ, Some(u)) if ours => packet(ACK, u.next, stamp, b""),
+            (REQ, Some(u)) if ours => {
+                u.heard = Instant::now(); // its ACK was lost: the client is still there
+                packet(ACK, u.next, stamp, b"")
+            }
             (REQ, Some(_)) => packet(ERR, 0, stamp, b"busy: another upload is in progress"),
             (FIN, _) if !ours && finished == Some((from, seq.wrapping_add(1))) => {
                 if bug == "forgets-fin" || bug == "no-fin-ack" {
