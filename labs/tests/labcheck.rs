@@ -251,7 +251,7 @@ fn the_reference_udp_programs_pass_every_check() {
                 "--port".into(),
                 "{port}".into(),
             ],
-            "15 passed, 0 failed",
+            "17 passed, 0 failed",
         ),
         (
             vec![
@@ -265,7 +265,7 @@ fn the_reference_udp_programs_pass_every_check() {
                 "--port".into(),
                 "{port}".into(),
             ],
-            "11 passed, 0 failed",
+            "12 passed, 0 failed",
         ),
     ];
     for (args, want) in runs {

@@ -251,10 +251,58 @@ const UDP_CATCHES: &[(&str, &str, &str, &str)] = &[
         "udpft-client.missing",
         "Check open()'s return value",
     ),
+    (
+        "rft_server",
+        "dup-twice",
+        "rft.duplicate",
+        "was written twice: a packet can come again",
+    ),
+    (
+        "rft_server",
+        "arrival-order",
+        "rft.reorder",
+        "in the order they arrived: datagrams can be reordered",
+    ),
+    (
+        "rft_server",
+        "no-fin-ack",
+        "rft.size-0",
+        "the file arrived whole, but the FIN was never acknowledged",
+    ),
+    (
+        "rft_server",
+        "forgets-fin",
+        "rft.fin-again",
+        "answer a repeated FIN with that ACK again",
+    ),
+    (
+        "rft_server",
+        "traversal",
+        "rft.traversal",
+        "refuse a path with a `..` component",
+    ),
+    (
+        "rft_server",
+        "absolute",
+        "rft.absolute",
+        "an absolute path names a file anywhere: refuse it",
+    ),
+    (
+        "rft_client",
+        "no-retransmit",
+        "rft-client.loss",
+        "your client does not retransmit",
+    ),
+    (
+        "rft_client",
+        "tiny-timeout",
+        "rft-client.delay",
+        "spurious retransmissions: your client's timeout runs out",
+    ),
 ];
 
 /// The zoo's programs, built with rustc.
-const PROGRAMS: [&str; 8] = [
+const PROGRAMS: [&str; 10] = [
     "lottery_server",
     "lottery_client",
     "ft_server",
@@ -263,6 +311,8 @@ const PROGRAMS: [&str; 8] = [
     "udp_echo_client",
     "udp_ft_server",
     "udp_ft_client",
+    "rft_server",
+    "rft_client",
 ];
 
 #[test]

@@ -1,12 +1,14 @@
 //! labnet, measured: the delay, loss, duplication and reordering it promises are what
 //! ping and tshark see; no namespace, state file or process is left after any way the
-//! link can end (SIGTERM, `labnet down`, SIGKILL then `labnet down`, a panic), also
+//! link can end (SIGTERM, `labnet down`, SIGKILL then `labnet down` or `labnet up`, a
+//! panic), also
 //! none of a user's shells and commands; networks started together get different
 //! addresses. The rate, jitter, reordering and duplication measured are in
 //! `labnet/accuracy.rs`, the scenarios of `labnet run` and `labnet bench` in
-//! `labnet/scenarios.rs` (the UDP ones in `labnet/udp.rs`), the docs' three-terminal
-//! session in `labnet/docs_session.rs`,
-//! what they share in `labnet/harness.rs`.
+//! `labnet/scenarios.rs` (the UDP ones in `labnet/udp.rs`, Lab 4's two clients and
+//! Lab 5's daemon in `labnet/lab45.rs`), the docs' three-terminal session in
+//! `labnet/docs_session.rs`, the shells' prompts, the hints and the netem probe in
+//! `labnet/hosts.rs`, what they share in `labnet/harness.rs`.
 //!
 //! The tests need root, `/dev/net/tun`, iproute2's `ip`, `ping` and `tshark`; without
 //! them they skip with a printed reason, unless UNPLAB_REQUIRE_NETNS=1 (CI), where they
@@ -23,6 +25,10 @@ mod broken_pipe;
 mod docs_session;
 #[path = "labnet/harness.rs"]
 mod harness;
+#[path = "labnet/hosts.rs"]
+mod hosts;
+#[path = "labnet/lab45.rs"]
+mod lab45;
 #[path = "labnet/scenarios.rs"]
 mod scenarios;
 #[path = "labnet/udp.rs"]
@@ -160,18 +166,61 @@ fn sigkill_then_down_leaves_nothing() {
         return;
     }
     let mut net = Net::up("kill", &[], &[]);
+    let sleeper = net.exec_spawn("server", &["sleep", "600"]);
     net.signal_and_wait(nix::sys::signal::Signal::SIGKILL);
     assert!(!leftovers(&net.name).is_empty(), "SIGKILL skips teardown");
+    // A program still runs in the network: `labnet up` leaves it alone, and says why.
     let again = labnet(&["up", "--name", &net.name]);
-    assert!(!again.status.success());
-    assert!(
-        text(&again).contains("labnet down --name"),
-        "{}",
-        text(&again)
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    let said = format!(
+        "labnet: the link of network {0} (pid {1}) is dead, but its namespaces still run {2} \
+         sleep: `labnet down --name {0}` ends them and removes the network; then `labnet up \
+         --name {0}` again\n",
+        net.name,
+        net.killed,
+        sleeper.id()
     );
+    assert_eq!(text(&again), said);
+    assert_hints_name(&text(&again), &net.name);
     let down = labnet(&["down", "--name", &net.name]);
     assert!(down.status.success(), "labnet down: {}", text(&down));
     assert_eq!(leftovers(&net.name), Vec::<String>::new());
+    let mut sleeper = sleeper;
+    assert!(
+        sleeper.wait().is_ok_and(|s| !s.success()),
+        "sleep was ended"
+    );
+}
+
+#[test]
+fn up_after_a_sigkilled_link_with_nothing_inside_removes_its_leftovers() {
+    if skip("revive") {
+        return;
+    }
+    let mut dead = Net::up("rev", &[], &[]);
+    dead.signal_and_wait(nix::sys::signal::Signal::SIGKILL);
+    assert!(!leftovers(&dead.name).is_empty(), "SIGKILL skips teardown");
+    // Nothing runs in its namespaces: nothing of anybody's is lost by removing them.
+    let mut again = Net::up("rev", &[], &[]);
+    let said = again.said();
+    let name = &again.name.clone();
+    let removing = format!(
+        "labnet: the link of network {name} (pid {}) is dead and nothing runs in its \
+         namespaces: removing what it left, as `labnet down --name {name}` would",
+        dead.killed
+    );
+    let at = said.iter().position(|l| *l == removing);
+    let deleted = format!("+ ip netns delete {name}-server");
+    let built = format!("+ ip netns add {name}-client");
+    let order = |l: &str| said.iter().position(|s| s == l);
+    assert!(
+        at.is_some() && at < order(&deleted) && order(&deleted) < order(&built),
+        "{said:#?}"
+    );
+    let out = again.exec("client", &["ping", "-c", "1", "-W", "2", &again.addrs[2]]);
+    assert!(out.status.success(), "{}", text(&out));
+    again.signal_and_wait(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(leftovers(name), Vec::<String>::new());
 }
 
 #[test]
@@ -285,15 +334,17 @@ fn teardown_ends_the_users_shells_and_commands_in_the_namespaces() {
             .spawn()
             .expect("spawn labnet")
     };
+    // `sh -i`: an interactive shell ignores SIGTERM, so SIGKILL ends it.
     let mut shell = spawn(&["shell", "--name", &net.name, "client"]);
-    // A command that ignores SIGTERM, as an interactive shell does: SIGKILL ends it.
+    // A command that ignores SIGTERM too, started with `labnet exec`.
     let stubborn = "trap '' TERM; exec sleep 600";
     let mut command = spawn(&["exec", "--name", &net.name, "server", "sh", "-c", stubborn]);
-    // Both are in their namespaces once `ip netns pids` lists them.
+    // Both are in their namespaces once `ip netns pids` lists them, and ignore SIGTERM
+    // once /proc says so (a loaded machine may not have run the shell that far yet).
     let deadline = Instant::now() + Duration::from_secs(10);
     for (ns, pid) in [("client", shell.id()), ("server", command.id())] {
         let ns = format!("{}-{ns}", net.name);
-        while !pids_in(&ns).contains(&pid) {
+        while !pids_in(&ns).contains(&pid) || !ignores_sigterm(pid) {
             assert!(Instant::now() < deadline, "{pid} never entered {ns}");
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -306,17 +357,22 @@ fn teardown_ends_the_users_shells_and_commands_in_the_namespaces() {
         assert!(status.is_some(), "{what} still runs after teardown");
     }
     let said = net.output().join("\n");
-    assert_eq!(said.matches("+ kill ").count(), 3, "{said}");
-    assert_eq!(said.matches("+ kill -KILL ").count(), 1, "{said}");
+    for pid in [shell.id(), command.id()] {
+        for kill in ["+ kill", "+ kill -KILL"] {
+            let line = format!("{kill} {pid}");
+            assert!(said.lines().any(|l| l == line), "no `{line}` in:\n{said}");
+        }
+    }
+    assert_eq!(said.matches("+ kill ").count(), 4, "{said}");
     assert_eq!(leftovers(&net.name), Vec::<String>::new());
 }
 
-/// The pids `ip netns pids NS` lists.
-fn pids_in(ns: &str) -> Vec<u32> {
-    let out = Command::new("ip").args(["netns", "pids", ns]).output();
-    let out = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
-    out.unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
+/// Whether process `pid` ignores SIGTERM (bit 15 of `SigIgn` in /proc/PID/status).
+fn ignores_sigterm(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (15 - 1)) != 0)
 }

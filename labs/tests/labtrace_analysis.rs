@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use testkit::TempDir;
 
 /// tshark's fields compared, and the labtrace marks each one stands for (tshark also
 /// sets `retransmission` on fast and spurious retransmissions).
@@ -225,9 +226,7 @@ impl Built {
         pcap_record(&mut self.bytes, self.t, &ip);
     }
 
-    fn write(&self, name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("labtrace-analysis-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    fn write(&self, dir: &TempDir, name: &str) -> PathBuf {
         let path = dir.join(name);
         std::fs::write(&path, &self.bytes).unwrap();
         path
@@ -249,7 +248,7 @@ const RST: u8 = Flags::RST;
 
 /// A receiver that stops reading: the sender fills the window, the receiver
 /// advertises 0, the sender probes, the window opens again; a keep-alive at the end.
-fn zero_window_capture() -> PathBuf {
+fn zero_window_capture(dir: &TempDir) -> PathBuf {
     let mut b = Built::new();
     b.handshake(65535, 1000);
     let data = [7u8; 500];
@@ -269,13 +268,13 @@ fn zero_window_capture() -> PathBuf {
     b.seg(1000, true, 2101, 5001, ACK | FIN, 65535, b"");
     b.seg(1000, false, 5001, 2102, ACK | FIN, 4000, b"");
     b.seg(1000, true, 2102, 5002, ACK, 65535, b"");
-    b.write("zero-window.pcap")
+    b.write(dir, "zero-window.pcap")
 }
 
 /// A lost segment (not in the capture), three duplicate ACKs and the fast
 /// retransmission; a timeout retransmission; a spurious one; an out-of-order pair;
 /// an ACK of bytes never captured; then a half-close and a refused connection.
-fn loss_capture() -> PathBuf {
+fn loss_capture(dir: &TempDir) -> PathBuf {
     let mut b = Built::new();
     b.handshake(65535, 65535);
     let d = [1u8; 100];
@@ -314,12 +313,12 @@ fn loss_capture() -> PathBuf {
     b.c = "10.0.0.1:40001".parse().unwrap();
     b.seg(1000, true, 9000, 0, SYN, 65535, b"");
     b.seg(1000, false, 0, 9001, RST | ACK, 0, b"");
-    b.write("loss.pcap")
+    b.write(dir, "loss.pcap")
 }
 
 /// A simultaneous open (both SYNs cross) and a simultaneous close (both FINs cross),
 /// as Linux sends them.
-fn simultaneous_capture() -> PathBuf {
+fn simultaneous_capture(dir: &TempDir) -> PathBuf {
     let mut b = Built::new();
     b.seg(0, true, 1000, 0, SYN, 65535, b"");
     b.seg(100, false, 5000, 0, SYN, 65535, b"");
@@ -331,7 +330,7 @@ fn simultaneous_capture() -> PathBuf {
     b.seg(100, false, 5001, 1006, ACK | FIN, 65535, b"");
     b.seg(1000, false, 5002, 1007, ACK, 65535, b"");
     b.seg(100, true, 1007, 5002, ACK, 65535, b"");
-    b.write("simultaneous.pcap")
+    b.write(dir, "simultaneous.pcap")
 }
 
 #[test]
@@ -339,7 +338,8 @@ fn built_captures_agree_with_tshark_flag_by_flag() {
     if !have_tshark("built_captures_agree_with_tshark") {
         return;
     }
-    let zero = zero_window_capture();
+    let dir = TempDir::new("labtrace-analysis-built");
+    let zero = zero_window_capture(&dir);
     let counts = agree("zero window", &zero);
     for flag in [
         "zero_window",
@@ -352,7 +352,7 @@ fn built_captures_agree_with_tshark_flag_by_flag() {
     ] {
         assert!(counts[flag] > 0, "the capture has no {flag}");
     }
-    let loss = loss_capture();
+    let loss = loss_capture(&dir);
     let counts = agree("loss", &loss);
     for flag in [
         "retransmission",
@@ -402,7 +402,7 @@ fn built_captures_agree_with_tshark_flag_by_flag() {
     resyn.seg(1_000_000, true, 1000, 0, SYN, 64240, b"");
     resyn.seg(20_000, false, isn, 1001, SYN | ACK, 65160, b"");
     resyn.seg(20_000, true, 1001, isn.wrapping_add(1), ACK, 64240, b"");
-    let resyn = resyn.write("resent-syn.pcap");
+    let resyn = resyn.write(&dir, "resent-syn.pcap");
     let counts = agree("resent SYN", &resyn);
     assert!(counts["ack_rtt"] >= 3, "{counts:?}");
     let json = labtrace(&["--rtt", "--format", "json", resyn.to_str().unwrap()]);
@@ -414,7 +414,7 @@ fn built_captures_agree_with_tshark_flag_by_flag() {
         last.contains("\"acks\":6,"),
         "the ACK acknowledges the last SYN-ACK: {last}"
     );
-    let sim = simultaneous_capture();
+    let sim = simultaneous_capture(&dir);
     agree("simultaneous", &sim);
     let out = labtrace(&[sim.to_str().unwrap()]);
     for want in [
@@ -456,7 +456,7 @@ fn labnet_missing() -> Option<String> {
 }
 
 /// Runs `labnet run ARGS` into a capture of its own; `None` when labnet cannot run.
-fn labnet_capture(test: &str, tag: &str, args: &[&str]) -> Option<PathBuf> {
+fn labnet_capture(dir: &TempDir, test: &str, tag: &str, args: &[&str]) -> Option<PathBuf> {
     if let Some(why) = labnet_missing() {
         testkit::skip(
             "UNPLAB_REQUIRE_NETNS",
@@ -465,8 +465,6 @@ fn labnet_capture(test: &str, tag: &str, args: &[&str]) -> Option<PathBuf> {
         return None;
     }
     let name = format!("la{}{tag}", std::process::id() % 100_000);
-    let dir = std::env::temp_dir().join(format!("labtrace-analysis-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let pcap = dir.join(format!("{tag}.pcap"));
     let out = Command::new(env!("CARGO_BIN_EXE_labnet"))
         .args(["run", "--name", &name, "--pcap"])
@@ -538,8 +536,9 @@ fn impaired_labnet_captures_agree_with_tshark_flag_by_flag() {
         return;
     }
     let mut total: BTreeMap<&str, usize> = BTreeMap::new();
+    let dir = TempDir::new("labtrace-analysis-labnet");
     for (tag, args) in IMPAIRED {
-        let Some(pcap) = labnet_capture(test, tag, args) else {
+        let Some(pcap) = labnet_capture(&dir, test, tag, args) else {
             return;
         };
         for (flag, n) in agree(tag, &pcap) {
@@ -592,8 +591,7 @@ fn nagle_and_delayed_ack_stall_is_named() {
             conn.write_all(&req).unwrap();
         }
     });
-    let dir = std::env::temp_dir().join(format!("labtrace-analysis-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("labtrace-analysis-nagle");
     let file = dir.join("nagle.pcap");
     let mut tcpdump = testkit::Proc::spawn(
         "tcpdump",
@@ -646,7 +644,8 @@ fn ended_connections_are_released_but_all_are_told() {
         b.seg(100, false, 5001, 1002, ACK | FIN, 65535, b"");
         b.seg(100, true, 1002, 5002, ACK, 65535, b"");
     }
-    let file = b.write("many.pcap");
+    let dir = TempDir::new("labtrace-analysis-many");
+    let file = b.write(&dir, "many.pcap");
     let out = labtrace(&[file.to_str().unwrap()]);
     assert!(
         out.ends_with(
@@ -745,8 +744,7 @@ fn tsg_panels(svg: &str) -> Vec<TsgPanel> {
 #[test]
 fn the_time_sequence_graph_is_scaled_to_the_data() {
     let captures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/captures");
-    let dir = std::env::temp_dir().join(format!("labtrace-tsg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("labtrace-analysis-tsg");
     for name in ["lottery-seed7", "ft-temp1"] {
         let svg = dir.join(format!("{name}.svg"));
         let pcap = captures.join(format!("{name}.pcap"));
@@ -785,13 +783,13 @@ fn the_time_sequence_graph_is_scaled_to_the_data() {
     }
     // The simultaneous open carries "hello" one way only; the refused connection of the
     // loss capture carries nothing; the retransmissions stay red.
-    let sim = simultaneous_capture();
+    let sim = simultaneous_capture(&dir);
     let svg = sim.with_extension("tsg.svg");
     labtrace(&["--tsg", svg.to_str().unwrap(), sim.to_str().unwrap()]);
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert_eq!(tsg_panels(&svg).len(), 1, "{svg}");
     assert!(svg.contains(">Connection 1 (10.0.0.1:40000 → 10.0.0.2:9000): server → client: no data this way</text>"), "{svg}");
-    let loss = loss_capture();
+    let loss = loss_capture(&dir);
     let svg = loss.with_extension("tsg.svg");
     labtrace(&["--tsg", svg.to_str().unwrap(), loss.to_str().unwrap()]);
     let svg = std::fs::read_to_string(&svg).unwrap();

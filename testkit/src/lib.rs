@@ -35,9 +35,11 @@ mod net;
 mod process;
 mod procfs;
 mod skips;
+mod tempdir;
 
 pub use drills::*;
 pub use net::*;
 pub use process::*;
 pub use procfs::*;
 pub use skips::*;
+pub use tempdir::TempDir;

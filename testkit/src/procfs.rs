@@ -10,7 +10,10 @@ pub fn zombie_children(parent: u32) -> Vec<u32> {
         .collect()
 }
 
-/// Linux: every child of `parent` with its state letter from `/proc/PID/stat`.
+/// Linux: every child of `parent` with its state letter from `/proc/PID/stat`. labcheck
+/// has the same walk (`labs::labcheck::proc::children_states`): labs is a normal crate
+/// and may not depend on this dev-only one, and depending on labs here would build all
+/// of labs for every crate's tests.
 #[cfg(target_os = "linux")]
 pub fn children_with_state(parent: u32) -> Vec<(u32, char)> {
     let Ok(dir) = std::fs::read_dir("/proc") else {

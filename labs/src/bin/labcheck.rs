@@ -64,9 +64,13 @@ struct Check {
     /// ends a session only, a file server serves on, and a serial one fails `concurrency`.
     #[arg(long)]
     concurrent: bool,
-    /// Capture with tcpdump where permitted and list the segments of each failure.
+    /// Capture with tcpdump where permitted and list the segments of each failure; the
+    /// pcap of a failed run is kept (the report says where), a passed run's removed.
     #[arg(long, value_enum, default_value_t = Capture::Auto)]
     capture: Capture,
+    /// Keep the pcap of a run that passed too.
+    #[arg(long)]
+    keep_captures: bool,
     /// Seconds one step may wait for the program.
     #[arg(long, default_value_t = 3)]
     timeout: u64,
@@ -100,9 +104,12 @@ struct Batch {
     /// Seconds each submission may take.
     #[arg(long, default_value_t = 60)]
     time_limit: u64,
-    /// Capture each submission's traffic (slower).
+    /// Capture each submission's traffic (slower); a failed submission's pcap is kept.
     #[arg(long)]
     capture: bool,
+    /// Keep the pcap of a submission that passed too.
+    #[arg(long)]
+    keep_captures: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -135,6 +142,7 @@ fn main() {
                 jobs: b.jobs.max(1),
                 time_limit: Duration::from_secs(b.time_limit),
                 capture: b.capture,
+                keep_captures: b.keep_captures,
             };
             let summary = batch::run(&b.manifest, &opts)?;
             unp::print_flush(format_args!("{summary}"))
@@ -180,6 +188,7 @@ fn single(role: Role, c: Check) -> Result<()> {
     });
     opts.concurrent = c.concurrent;
     opts.capture = c.capture == Capture::Auto && labs::labcheck::pcap::permitted();
+    opts.keep_captures = c.keep_captures;
     opts.step_timeout = Duration::from_secs(c.timeout.max(1));
     opts.time_limit = Duration::from_secs(c.time_limit.max(1));
     opts.workdir = c.workdir;

@@ -10,11 +10,11 @@ mod cli {
 
     use clap::{Args, Parser, Subcommand};
     use labs::labnet::impair::{self, Impairments, PerDirection};
-    use labs::labnet::names::{Names, Side};
+    use labs::labnet::names::{DEFAULT_NAME, Names, Side};
     use labs::labnet::scenario::{self, Play, Scenario};
     use labs::labnet::session::{LinkOptions, with_network};
     use labs::labnet::tap::CaptureMode;
-    use labs::labnet::{bench, command, control, link, report, signals};
+    use labs::labnet::{bench, command, control, daemon, link, netem, report, signals};
 
     #[derive(Parser)]
     #[command(
@@ -31,10 +31,16 @@ mod cli {
     #[derive(Subcommand)]
     enum Cmd {
         /// Build the network and be its link until Ctrl-C or SIGTERM, then tear down
+        ///
+        /// The impairments are done by labnet's own link, a program between two TUN
+        /// devices, also on a kernel that has netem: one implementation on every
+        /// kernel, the one labnet's tests measure (many kernels, this project's CI's
+        /// among them, have no sch_netem). `labnet up` says whether yours has it.
         Up(LinkArgs),
         /// Run a lab's server and client across the link, show the transcript and capture
         Run {
-            /// lottery, ft, echo, daytime, sum, udpecho, udpft, rft or udpseq
+            /// lottery, ft, echo, daytime, sum, udpecho, udpft, rft, udpseq, echo-select,
+            /// echo-iterative or daemon
             #[arg(value_parser = Scenario::parse)]
             scenario: Scenario,
             /// The client uses the server's IPv6 address
@@ -59,20 +65,21 @@ mod cli {
             /// The command and its arguments
             #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
             command: Vec<String>,
-            #[arg(long, default_value = "labnet")]
+            #[arg(long, default_value = DEFAULT_NAME)]
             name: String,
         },
-        /// Open a shell inside the client's or the server's namespace
+        /// Open a shell inside the client's or the server's namespace, its prompt
+        /// starting `[labnet:NAME client]` or `[labnet:NAME server]`
         Shell {
             /// client or server
             #[arg(value_parser = Side::parse)]
             side: Side,
-            #[arg(long, default_value = "labnet")]
+            #[arg(long, default_value = DEFAULT_NAME)]
             name: String,
         },
         /// Tear a network down (its link is stopped; namespaces, files removed)
         Down {
-            #[arg(long, default_value = "labnet")]
+            #[arg(long, default_value = DEFAULT_NAME)]
             name: String,
         },
     }
@@ -116,7 +123,7 @@ mod cli {
     #[derive(Args)]
     struct LinkArgs {
         /// Network name: namespaces NAME-client and NAME-server
-        #[arg(long, default_value = "labnet")]
+        #[arg(long, default_value = DEFAULT_NAME)]
         name: String,
         /// Share of packets dropped, e.g. 10%
         #[arg(long, value_parser = |s: &str| impair::both_ways(s, impair::percent))]
@@ -216,10 +223,12 @@ mod cli {
         let opts = args.options(format!("{}.pcap", args.name));
         let ((), stats) = with_network(&names, &opts, stop, |n, ended| {
             announce(n, &opts);
+            println!("{}", netem::verdict(&netem::probe(&n.netns(Side::Client))));
             println!(
-                "labnet: up; in other terminals: `labnet shell server`, `labnet shell client` \
-                 (--name {0}); Ctrl-C or `labnet down --name {0}` ends it",
-                n.name()
+                "labnet: up; in other terminals: `{}`, `{}`; Ctrl-C or `{}` ends it",
+                n.command("shell", "server"),
+                n.command("shell", "client"),
+                n.command("down", "")
             );
             while !ended.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(50));
@@ -239,6 +248,9 @@ mod cli {
             announce(n, &opts);
             scenario::play(n, &play, ended)
         });
+        // What a daemon's double fork left to labnet (its subreaper), also after an
+        // error: teardown ended it, labnet reaps it.
+        daemon::reap_adopted();
         let _ = std::fs::remove_dir_all(&workdir);
         let (_, stats) = result?;
         println!("{}", link::describe(&stats));

@@ -1,14 +1,15 @@
 //! `labtrace-bench [PACKETS]`: how fast is `labtrace --format json` next to tcpdump and
 //! tshark on a capture of about a million packets? `labtrace-bench --short CONNECTIONS`:
 //! the same on that many short connections (handshake and close, 7 packets each), where
-//! memory must stay bounded because ended connections are released (tshark skipped:
-//! it keeps every connection).
+//! memory must stay bounded because ended connections are released (tshark keeps
+//! every connection: on 600,000 it needs several GB).
 //!
 //! Writes a synthetic Ethernet pcap of lottery sessions (handshake, four GEN/reply
 //! exchanges, close: 23 packets each, many connections interleaved) to a temp dir, then
 //! times `labtrace --format json`, `tcpdump -nn -r` and `tshark -n -r` on it, each
-//! writing to /dev/null, prints the ratios and labtrace's peak memory (getrusage of the
-//! reaped child). Run with `cargo run --release -p labs --bin labtrace-bench`.
+//! writing to /dev/null, prints the ratios and each tool's own peak memory (each runs
+//! under `labtrace-bench --measure`, whose getrusage of its one reaped child is that
+//! tool's peak). Run with `cargo run --release -p labs --bin labtrace-bench`.
 
 use labs::capture::{pcap_header, pcap_record};
 use labs::packet::{Flags, build_ip_tcp};
@@ -98,22 +99,62 @@ fn write_capture(
     Ok(written)
 }
 
-/// Runs a command with stdout to /dev/null; returns its wall time, or None if it
-/// cannot run.
-fn time(cmd: &mut Command) -> Option<Duration> {
+/// One tool's run on the capture: its wall time and its own peak memory.
+struct Measured {
+    took: Duration,
+    peak_mb: u64,
+}
+
+/// `labtrace-bench --measure CMD ARGS…`: runs CMD with its output to /dev/null, then
+/// prints `NANOSECONDS PEAK_KB` of it. The benchmark runs each tool through this, so
+/// that getrusage(RUSAGE_CHILDREN) of this process sees that one tool only.
+fn measure_child(cmd: &[String]) -> unp::Result<()> {
+    let (prog, args) = cmd
+        .split_first()
+        .ok_or_else(|| Error::msg("--measure needs a command"))?;
     let start = Instant::now();
-    let status = cmd
+    let status = Command::new(prog)
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .ok()?;
+        .context("spawn")?;
     let took = start.elapsed();
-    status.success().then_some(took)
+    let peak_kb = getrusage(UsageWho::RUSAGE_CHILDREN)
+        .map(|u| u.max_rss())
+        .context("getrusage")?;
+    if !status.success() {
+        return Err(Error::msg(format!("{prog} failed: {status}")));
+    }
+    println!("{} {peak_kb}", took.as_nanos());
+    Ok(())
+}
+
+/// Runs `cmd` through `--measure`; None if it is not installed or failed.
+fn measure(me: &Path, cmd: &[&std::ffi::OsStr]) -> Option<Measured> {
+    let out = Command::new(me)
+        .arg("--measure")
+        .args(cmd)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().ok());
+    let (Some(Some(ns)), Some(Some(kb))) = (fields.next(), fields.next()) else {
+        return None;
+    };
+    out.status.success().then_some(Measured {
+        took: Duration::from_nanos(ns),
+        peak_mb: kb / 1024,
+    })
 }
 
 fn main() {
     unp::run(|| {
         let args: Vec<String> = std::env::args().skip(1).collect();
+        if args.first().is_some_and(|a| a == "--measure") {
+            return measure_child(&args[1..]);
+        }
         let short_mode = args.first().is_some_and(|a| a == "--short");
         let number = |n: &String| -> unp::Result<usize> {
             n.parse()
@@ -144,37 +185,47 @@ fn main() {
             cap.display(),
             size / 1_000_000
         );
-
-        let ours = time(Command::new(&labtrace).args(["--format", "json"]).arg(&cap))
-            .ok_or_else(|| Error::msg("labtrace failed on the benchmark capture"))?;
-        // Only labtrace has been reaped so far, so this is its peak.
-        let rss_kb = getrusage(UsageWho::RUSAGE_CHILDREN)
-            .map(|u| u.max_rss())
-            .unwrap_or(0);
+        let c = cap.as_os_str();
+        let ours = measure(
+            &me,
+            &[
+                labtrace.as_os_str(),
+                "--format".as_ref(),
+                "json".as_ref(),
+                c,
+            ],
+        )
+        .ok_or_else(|| Error::msg("labtrace failed on the benchmark capture"));
+        let ours = match ours {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
         println!(
-            "labtrace --format json: {:>7.2} s, peak RSS {} MB",
-            ours.as_secs_f64(),
-            rss_kb / 1024
+            "{:<22}: {:>7.2} s, peak RSS {:>6} MB",
+            "labtrace --format json",
+            ours.took.as_secs_f64(),
+            ours.peak_mb
         );
-        for (name, cmd) in [
+        let tools: [(&str, [&std::ffi::OsStr; 4]); 2] = [
             (
                 "tcpdump -nn -r",
-                Command::new("tcpdump").arg("-nn").arg("-r").arg(&cap),
+                ["tcpdump".as_ref(), "-nn".as_ref(), "-r".as_ref(), c],
             ),
             (
                 "tshark -n -r",
-                Command::new("tshark").arg("-n").arg("-r").arg(&cap),
+                ["tshark".as_ref(), "-n".as_ref(), "-r".as_ref(), c],
             ),
-        ]
-        .iter_mut()
-        .map(|(n, c)| (*n, c))
-        .filter(|(n, _)| !(short_mode && n.starts_with("tshark")))
-        {
-            match time(cmd) {
+        ];
+        for (name, cmd) in tools {
+            match measure(&me, &cmd) {
                 Some(t) => println!(
-                    "{name:<22}: {:>7.2} s, labtrace is {:.2}x as fast",
-                    t.as_secs_f64(),
-                    t.as_secs_f64() / ours.as_secs_f64()
+                    "{name:<22}: {:>7.2} s, peak RSS {:>6} MB; labtrace is {:.2}x as fast",
+                    t.took.as_secs_f64(),
+                    t.peak_mb,
+                    t.took.as_secs_f64() / ours.took.as_secs_f64()
                 ),
                 None => println!("{name:<22}: not installed or failed, skipped"),
             }

@@ -34,6 +34,8 @@ pub struct BatchOptions {
     pub time_limit: Duration,
     /// Capture each submission's traffic.
     pub capture: bool,
+    /// Keep the pcap of a submission that passed too (a failed one's is always kept).
+    pub keep_captures: bool,
 }
 
 /// One line of the manifest.
@@ -209,6 +211,7 @@ pub fn run(manifest: &Path, b: &BatchOptions) -> Result<String> {
                     let Some((i, mut sub)) = next else { break };
                     sub.opts.time_limit = b.time_limit;
                     sub.opts.capture = b.capture && super::pcap::permitted();
+                    sub.opts.keep_captures = b.keep_captures;
                     sub.opts.workdir = Some(work.clone());
                     let report = super::check(&sub.opts);
                     let _ = std::fs::write(b.out.join(format!("{}.txt", sub.id)), report.text());

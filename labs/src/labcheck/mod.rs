@@ -22,7 +22,7 @@
 //! | [`dgram`] | UDP: a datagram socket with timeouts and a transcript, a bound port |
 //! | [`udpecho`], [`udpecho_client`] | Lab 4's UDP echo |
 //! | [`udpft`], [`udpft_robust`], [`udpft_client`] | Lab 4's UDP upload (`================END`) |
-//! | [`relay`], [`rft`], [`rft_client`] | unplab's reliable transfer, through a lossy relay |
+//! | [`relay`], [`rft`], [`rft_robust`], [`rft_client`], [`rft_receiver`] | unplab's reliable transfer, through a lossy relay |
 //! | [`batch`] | a class: manifest → gradebook CSV and reports |
 //! | [`starter`], [`starter_toml`] | starter code: the reference sources with their blanks cut out |
 
@@ -42,6 +42,8 @@ pub mod relay;
 pub mod report;
 pub mod rft;
 pub mod rft_client;
+pub mod rft_receiver;
+pub mod rft_robust;
 pub mod session;
 pub mod simple;
 pub mod simple_client;
@@ -180,8 +182,10 @@ pub struct Options {
     /// ends only the session, the server is not expected to exit (a file server serves
     /// on after a file), and the `concurrency` step fails if a second client must wait.
     pub concurrent: bool,
-    /// Capture with tcpdump where it can, and keep the pcap.
+    /// Capture with tcpdump where it can; the pcap of a failed run is kept.
     pub capture: bool,
+    /// Keep the pcap of a run that passed too (`--keep-captures`).
+    pub keep_captures: bool,
     /// The longest one step may wait for the program.
     pub step_timeout: Duration,
     /// The longest the whole run may take; steps after it are skipped.
@@ -206,6 +210,7 @@ impl Options {
             only: None,
             concurrent: false,
             capture: false,
+            keep_captures: false,
             step_timeout: Duration::from_secs(3),
             time_limit: Duration::from_secs(120),
             workdir: None,
@@ -215,7 +220,8 @@ impl Options {
     }
 }
 
-/// Runs every check `opts` selects and returns the report.
+/// Runs every check `opts` selects and returns the report. The run's directory is
+/// removed at the end, but for the pcap of a failed run (or any, with `keep_captures`).
 pub fn check(opts: &Options) -> report::Report {
     let mut s = match session::Session::new(opts) {
         Ok(s) => s,
@@ -251,5 +257,8 @@ pub fn check(opts: &Options) -> report::Report {
         (Role::Server, _) => simple::check_server(&mut s),
         (Role::Client, _) => simple::check_client(&mut s),
     }
-    s.finish()
+    let dir = s.dir.clone();
+    let mut report = s.finish();
+    pcap::tidy(&dir, &mut report, opts.keep_captures);
+    report
 }

@@ -1,5 +1,6 @@
-//! tcpdump while checking (where it is installed and permitted), and the segments of a
-//! failed step listed with labtrace's Seq/Ack and phase.
+//! tcpdump while checking (where it is installed and permitted), the segments of a
+//! failed step listed with labtrace's Seq/Ack and phase, and the run's directory
+//! removed at the end but for a failed run's pcap ([`tidy`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -8,6 +9,7 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use super::report::Report;
 use crate::decode::Proto;
 use crate::tcp::Tracker;
 
@@ -89,6 +91,31 @@ impl Drop for Capture {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Ends a run: its directory `dir` goes, but for the pcap of a failed run (or any,
+/// with `keep`), left alone in it; the report says which.
+pub fn tidy(dir: &Path, report: &mut Report, keep: bool) {
+    let pcap = report.pcap.as_ref().map(PathBuf::from);
+    let Some(pcap) = pcap.filter(|_| keep || !report.passed()) else {
+        let _ = std::fs::remove_dir_all(dir);
+        if report.pcap.take().is_some() {
+            let why = "every check passed: the capture was removed (--keep-captures keeps it)";
+            report.notes.push(why.into());
+        }
+        return;
+    };
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path != pcap {
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let _ = if is_dir {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
     }
 }
 

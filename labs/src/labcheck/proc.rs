@@ -278,6 +278,8 @@ pub fn loopback(port: u16) -> SocketAddr {
 }
 
 /// Linux: the state letters of the processes whose parent is `pid` (`Z` is a zombie).
+/// `testkit::children_with_state` is the same walk for the tests: testkit is dev-only
+/// and `unp` holds no /proc scans (DESIGN.md), so neither crate can lend it the other.
 pub fn children_states(pid: u32) -> Vec<(u32, char)> {
     let mut found = Vec::new();
     let Ok(dir) = std::fs::read_dir("/proc") else {

@@ -1,6 +1,7 @@
 //! A lossy relay on loopback: labcheck stands between a UDP client and its server and
 //! drops, delays past the next datagram (reorders) or doubles datagrams, each with its
-//! own probability, from a seeded generator (the same run loses the same datagrams).
+//! own probability, from a seeded generator (the same run loses the same datagrams),
+//! and can delay every datagram, so that a round trip takes as long as on a real link.
 //! No root, no network namespace: any UDP program's robustness can be checked this way.
 //!
 //! ```text
@@ -9,6 +10,7 @@
 //! ```
 //! The client is whoever last sent to the front port.
 
+use std::collections::VecDeque;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,12 +29,22 @@ pub struct Impair {
     pub reorder: f64,
     /// Probability a datagram is sent twice.
     pub duplicate: f64,
+    /// How long every datagram takes through the relay.
+    pub delay: Duration,
 }
 
 impl Impair {
-    /// How it reads in a report: `10 % loss, 10 % reordered`.
+    /// Nothing impaired (the start of `Impair { loss: 0.1, ..Impair::NONE }`).
+    pub const NONE: Impair = Impair {
+        loss: 0.0,
+        reorder: 0.0,
+        duplicate: 0.0,
+        delay: Duration::ZERO,
+    };
+
+    /// How it reads in a report: `10 % loss, 10 % reordered`, `10 ms delay`.
     pub fn describe(&self) -> String {
-        let parts: Vec<String> = [
+        let mut parts: Vec<String> = [
             (self.loss, "loss"),
             (self.reorder, "reordered"),
             (self.duplicate, "duplicated"),
@@ -41,6 +53,9 @@ impl Impair {
         .filter(|(p, _)| *p > 0.0)
         .map(|(p, what)| format!("{:.0} % {what}", p * 100.0))
         .collect();
+        if !self.delay.is_zero() {
+            parts.push(format!("{} ms delay", self.delay.as_millis()));
+        }
         if parts.is_empty() {
             "nothing impaired".into()
         } else {
@@ -103,6 +118,7 @@ impl Relay {
             imp,
             rng: StdRng::seed_from_u64(seed),
             stop: stop.clone(),
+            delayed: VecDeque::new(),
         };
         let down = Lane {
             from: b2,
@@ -110,6 +126,7 @@ impl Relay {
             imp,
             rng: StdRng::seed_from_u64(seed ^ 0x5eed),
             stop: stop.clone(),
+            delayed: VecDeque::new(),
         };
         let threads = vec![
             std::thread::spawn(move || {
@@ -155,6 +172,8 @@ struct Lane {
     imp: Impair,
     rng: StdRng,
     stop: Arc<AtomicBool>,
+    /// Datagrams on their way (with a delay): when each leaves, and where to.
+    delayed: VecDeque<(Instant, Vec<u8>, SocketAddr)>,
 }
 
 impl Lane {
@@ -164,6 +183,7 @@ impl Lane {
         let mut buf = vec![0u8; 65536];
         let mut held: Option<(Vec<u8>, SocketAddr, Instant)> = None;
         while !self.stop.load(Ordering::Relaxed) {
+            self.release();
             let got = self.from.recv_from(&mut buf);
             // A held datagram waits for the next one, or 20 ms at most.
             if let Some((d, to, since)) = held.take() {
@@ -176,7 +196,7 @@ impl Lane {
                         t.came += 1;
                         self.pass(&buf[..n], to2, &mut t);
                     }
-                    let _ = self.to.send_to(&d, to);
+                    self.send(&d, to);
                     continue;
                 }
                 held = Some((d, to, since));
@@ -198,10 +218,75 @@ impl Lane {
 
     /// Sends one datagram on, twice with the duplicate probability.
     fn pass(&mut self, d: &[u8], to: SocketAddr, t: &mut Tally) {
-        let _ = self.to.send_to(d, to);
+        self.send(d, to);
         if self.rng.random_bool(self.imp.duplicate) {
             t.duplicated += 1;
-            let _ = self.to.send_to(d, to);
+            self.send(d, to);
         }
+    }
+
+    /// Sends a datagram now, or after the delay.
+    fn send(&mut self, d: &[u8], to: SocketAddr) {
+        if self.imp.delay.is_zero() {
+            let _ = self.to.send_to(d, to);
+        } else {
+            let due = Instant::now() + self.imp.delay;
+            self.delayed.push_back((due, d.to_vec(), to));
+        }
+    }
+
+    /// Sends the delayed datagrams whose time has come; the next receive waits no
+    /// longer than until the next one is due (10 ms at most).
+    fn release(&mut self) {
+        while let Some((due, ..)) = self.delayed.front()
+            && *due <= Instant::now()
+        {
+            if let Some((_, d, to)) = self.delayed.pop_front() {
+                let _ = self.to.send_to(&d, to);
+            }
+        }
+        if !self.imp.delay.is_zero() {
+            let wait = self
+                .delayed
+                .front()
+                .map_or(Duration::from_millis(10), |(due, ..)| {
+                    due.saturating_duration_since(Instant::now())
+                });
+            let wait = wait.clamp(Duration::from_micros(100), Duration::from_millis(10));
+            let _ = self.from.set_read_timeout(Some(wait));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delayed_relay_holds_each_datagram_both_ways() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let delay = Duration::from_millis(30);
+        let imp = Impair {
+            delay,
+            ..Impair::NONE
+        };
+        assert_eq!(imp.describe(), "30 ms delay each way");
+        let relay = Relay::start(0, server.local_addr().unwrap(), imp, 1).unwrap();
+        let wait = Some(Duration::from_secs(2));
+        server.set_read_timeout(wait).unwrap();
+        client.set_read_timeout(wait).unwrap();
+        let mut buf = [0u8; 16];
+        let sent = Instant::now();
+        client.send_to(b"ping", relay.addr()).unwrap();
+        let (n, back) = server.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"ping");
+        assert!(sent.elapsed() >= delay, "{:?}", sent.elapsed());
+        server.send_to(b"pong", back).unwrap();
+        let (n, from) = client.recv_from(&mut buf).unwrap();
+        assert_eq!((&buf[..n], from), (&b"pong"[..], relay.addr()));
+        assert!(sent.elapsed() >= 2 * delay, "{:?}", sent.elapsed());
+        let (up, down) = relay.stop();
+        assert_eq!((up.came, down.came, up.dropped), (1, 1, 0));
     }
 }

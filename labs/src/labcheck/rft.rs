@@ -1,14 +1,16 @@
 //! The reliable transfer's server checks (`rftserver`, `docs/protocols/udp-rft.md`):
 //! labcheck uploads with unplab's own sender (`udpcliserv::rft::sender::upload`), first
 //! directly, then through its lossy [`relay`](super::relay) dropping, reordering and
-//! doubling datagrams both ways; the file must arrive identical every time. Then what
-//! a careful server must survive, spoken packet by packet: a `..` path, a stranger's
-//! packets, a second client, a client that goes silent.
+//! doubling datagrams both ways; the file must arrive identical every time, and a copy
+//! that does not is told in DATA numbers (written twice, in arrival order, missing).
+//! A FIN sent again after its ACK was lost must be ACKed again. What a careful server
+//! must also survive is in [`super::rft_robust`].
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
-use udpcliserv::rft::proto::{Kind, Packet};
+use udpcliserv::rft::proto::{Kind, MAX_DATA, Packet};
 
 use super::dgram::Dgram;
 use super::ftfiles::content;
@@ -26,30 +28,30 @@ const SIZES: [(&str, usize); 5] = [
     ("size-300k", 300 * 1024 + 7),
 ];
 
-/// The impaired runs: each 100 KiB through the relay.
+/// The size of an upload through the relay: 101 DATA packets, the last of 3 bytes.
+pub const IMPAIRED_SIZE: usize = 100 * 1024 + 3;
+
+/// The impaired runs, each of [`IMPAIRED_SIZE`] through the relay.
 pub const IMPAIRED: [(&str, Impair); 4] = [
     (
         "loss",
         Impair {
             loss: 0.1,
-            reorder: 0.0,
-            duplicate: 0.0,
+            ..Impair::NONE
         },
     ),
     (
         "reorder",
         Impair {
-            loss: 0.0,
             reorder: 0.1,
-            duplicate: 0.0,
+            ..Impair::NONE
         },
     ),
     (
         "duplicate",
         Impair {
-            loss: 0.0,
-            reorder: 0.0,
             duplicate: 0.1,
+            ..Impair::NONE
         },
     ),
     (
@@ -58,9 +60,45 @@ pub const IMPAIRED: [(&str, Impair); 4] = [
             loss: 0.1,
             reorder: 0.1,
             duplicate: 0.1,
+            ..Impair::NONE
         },
     ),
 ];
+
+/// One upload of `data` as `name`, directly or through the relay with the impairment.
+pub type Upload = fn(&mut Session<'_>, &str, &[u8], Option<Impair>) -> Result<String, Failure>;
+
+/// The transfers both sides are checked with: each size directly, then 100 KiB through
+/// the relay with each impairment; the steps are `PREFIX.NAME`, their titles end with
+/// `ends`.
+pub fn transfers(s: &mut Session<'_>, prefix: &str, ends: &str, upload: Upload) {
+    for (name, size) in SIZES {
+        let title = format!("a file of {size} bytes arrives identical{ends}");
+        s.step(&format!("{prefix}.{name}"), Tag::Handout, &title, |s| {
+            pass(upload(s, name, &content(size), None)?)
+        });
+    }
+    for (name, imp) in IMPAIRED {
+        let title = format!("100 KiB arrive identical with {}{ends}", imp.describe());
+        s.step(&format!("{prefix}.{name}"), Tag::Handout, &title, |s| {
+            pass(upload(s, name, &content(IMPAIRED_SIZE), Some(imp))?)
+        });
+    }
+}
+
+/// Writes `data` as `orig-NAME` in the run's directory, the file an upload sends; returns
+/// its path.
+pub fn origin(s: &Session<'_>, name: &str, data: &[u8]) -> Result<PathBuf, Failure> {
+    let path = s.dir.join(format!("orig-{name}"));
+    std::fs::write(&path, data).map_err(|e| {
+        Failure::new(
+            "the file to upload",
+            e.to_string(),
+            "labcheck could not write it",
+        )
+    })?;
+    Ok(path)
+}
 
 /// How long an upload may take before the step gives up on it.
 const UPLOAD_LIMIT: Duration = Duration::from_secs(30);
@@ -73,14 +111,7 @@ fn upload(
     imp: Option<Impair>,
 ) -> Result<String, Failure> {
     let sv = s.server()?;
-    let origin = s.dir.join(format!("orig-{name}"));
-    std::fs::write(&origin, data).map_err(|e| {
-        Failure::new(
-            "the file to upload",
-            e.to_string(),
-            "labcheck could not write it",
-        )
-    })?;
+    let origin = origin(s, name, data)?;
     let (file, path) = target(s, &format!("copy-{name}"));
     let relay = match imp {
         Some(imp) => Some(Relay::start(0, sv.addr, imp, 15).map_err(|e| {
@@ -112,13 +143,7 @@ fn upload(
     }
     let sent = match sent {
         Ok(Ok(sent)) => sent,
-        Ok(Err(e)) => {
-            return Err(Failure::new(
-                "every packet acknowledged, FIN too",
-                format!("the upload failed: {e}"),
-                "answer every packet of the client with an ACK of the next sequence number expected (cumulative), echoing its timestamp; ACK duplicates and old packets again: the sender retransmits until it hears an ACK",
-            ));
-        }
+        Ok(Err(e)) => return Err(unfinished(&file, data, &e.to_string())),
         Err(_) => {
             return Err(Failure::new(
                 "the upload ends",
@@ -129,7 +154,9 @@ fn upload(
     };
     written(&file, data, s.t).map_err(|got| {
         let mut f = explain(&got, data, file.exists());
-        f.why = "write DATA in sequence order only: keep early packets aside until the gap before them is filled, and drop a packet already written (a duplicate)".into();
+        if file.exists() {
+            f.why = misplaced(&pieces(&got, data), data.len().div_ceil(MAX_DATA)).unwrap_or_else(|| "write DATA in sequence order only: keep early packets aside until the gap before them is filled, and drop a packet already written (a duplicate)".into());
+        }
         f
     })?;
     let c = sent.counts;
@@ -142,13 +169,78 @@ fn upload(
     ))
 }
 
+/// The sender gave up (`error`): a copy already whole means only the FIN's ACK was
+/// missing.
+fn unfinished(file: &std::path::Path, data: &[u8], error: &str) -> Failure {
+    let fin = data.len().div_ceil(MAX_DATA) + 1;
+    if std::fs::read(file).is_ok_and(|got| got == data) {
+        return Failure::new(
+            format!("ACK {} for the FIN (seq {fin})", fin + 1),
+            format!(
+                "the file arrived whole, but the FIN was never acknowledged: the sender resent it until it gave up ({error})"
+            ),
+            "ACK the FIN too: the client cannot know that the upload is complete until that ACK comes, and resends the FIN until then",
+        );
+    }
+    Failure::new(
+        "every packet acknowledged, FIN too",
+        format!("the upload failed: {error}"),
+        "answer every packet of the client with an ACK of the next sequence number expected (cumulative), echoing its timestamp; ACK duplicates and old packets again: the sender retransmits until it hears an ACK",
+    )
+}
+
+/// The DATA numbers whose payloads `got` holds, in the order written, as far as they
+/// can be told apart (`want`'s 1024-byte pieces differ from each other up to 251 of them).
+pub fn pieces(got: &[u8], want: &[u8]) -> Vec<usize> {
+    let chunks: Vec<&[u8]> = want.chunks(MAX_DATA).collect();
+    let (mut order, mut at) = (Vec::new(), 0);
+    while at < got.len() {
+        let next = order.last().copied().unwrap_or(0); // index of DATA next+1
+        let found = std::iter::once(next)
+            .chain(0..chunks.len())
+            .find(|&i| chunks.get(i).is_some_and(|c| got[at..].starts_with(c)));
+        let Some(i) = found else { break };
+        order.push(i + 1);
+        at += chunks[i].len();
+    }
+    order
+}
+
+/// What the order of the DATA numbers written (`order`, of `n`) says about the server.
+pub fn misplaced(order: &[usize], n: usize) -> Option<String> {
+    let mut seen = vec![false; n + 2];
+    let mut expect = 1;
+    for (i, &k) in order.iter().enumerate() {
+        if seen[k] {
+            return Some(format!(
+                "DATA {k} was written twice: a packet can come again (the network doubled it, or the client resent it after a lost ACK) — write DATA only when its number is the next expected, and drop an older one (ACK it again)"
+            ));
+        }
+        if k != expect && order[i..].contains(&expect) {
+            return Some(format!(
+                "DATA {k} was written before DATA {expect}, in the order they arrived: datagrams can be reordered — write DATA in sequence order only, keeping early packets aside until the gap before them is filled"
+            ));
+        }
+        if k != expect {
+            return Some(format!(
+                "DATA {expect} is not in the file, yet the upload ended: your server acknowledged it without writing it — an ACK number says every packet below it arrived (a cumulative ACK), so ACK the next number expected, not the packet that came"
+            ));
+        }
+        seen[k] = true;
+        while seen[expect] {
+            expect += 1;
+        }
+    }
+    None
+}
+
 /// A raw packet of labcheck's.
-fn packet(kind: Kind, seq: u32, payload: &[u8]) -> Vec<u8> {
+pub fn packet(kind: Kind, seq: u32, payload: &[u8]) -> Vec<u8> {
     Packet::new(kind, seq, 7, payload).emit()
 }
 
 /// Sends `pkt` from `d` and returns the server's answer, parsed, as text for a report.
-fn answer(
+pub fn answer(
     s: &Session<'_>,
     d: &Dgram,
     to: SocketAddr,
@@ -192,141 +284,92 @@ pub fn check(s: &mut Session<'_>) {
             }
         },
     );
-    for (name, size) in SIZES {
-        let title = format!("a file of {size} bytes arrives identical");
-        s.step(&format!("rft.{name}"), Tag::Handout, &title, |s| {
-            pass(upload(s, name, &content(size), None)?)
-        });
-    }
-    for (name, imp) in IMPAIRED {
-        let title = format!("100 KiB arrive identical with {}", imp.describe());
-        s.step(&format!("rft.{name}"), Tag::Handout, &title, |s| {
-            pass(upload(s, name, &content(100 * 1024 + 3), Some(imp))?)
-        });
-    }
+    transfers(s, "rft", "", upload);
+    s.step(
+        "rft.fin-again",
+        Tag::Handout,
+        "a FIN sent again after the upload completed (its ACK was lost) is ACKed again",
+        fin_again,
+    );
     s.step(
         "rft.second-server",
         Tag::Handout,
         "a second server on the same port fails with a message",
         super::udpecho::second_server,
     );
-    s.step("rft.traversal", Tag::Robustness, "a REQ for `../escaped.txt` gets an ERR and writes nothing outside", |s| {
-        let sv = s.server()?;
-        let a = Dgram::bind(s, 0, "A")?;
-        let path: Vec<u8> = if s.starts_program() { b"../escaped.txt".to_vec() } else { format!("{}/files/../escaped.txt", s.dir.display()).into_bytes() };
-        let (kind, _, why) = answer(s, &a, sv.addr, &packet(Kind::Req, 0, &path), "REQ ../escaped.txt")?;
-        let _ = a.send_to(&packet(Kind::Data, 1, b"escaped\n"), sv.addr, "DATA 1");
-        let _ = a.send_to(&packet(Kind::Fin, 2, &8u64.to_le_bytes()), sv.addr, "FIN 2");
-        std::thread::sleep(Duration::from_millis(200));
-        if kind != Kind::Err || s.dir.join("escaped.txt").exists() {
-            return Err(Failure::new("ERR, and nothing written outside the server's directory", format!("{kind:?}; escaped.txt {}", if s.dir.join("escaped.txt").exists() { "created" } else { "not created" }), "refuse a path with a `..` component (and absolute paths outside the root) with an ERR"));
-        }
-        pass(format!("ERR \"{}\"", unp::printable(&why)))
-    });
-    s.step("rft.stranger", Tag::Robustness, "a stranger's packets in the middle of an upload are not written", |s| {
-        let sv = s.server()?;
-        let (a, x) = (Dgram::bind(s, 0, "A")?, Dgram::bind(s, 0, "X")?);
-        let (file, path) = target(s, "copy-stranger");
-        answer(s, &a, sv.addr, &packet(Kind::Req, 0, &path), "REQ")?;
-        answer(s, &a, sv.addr, &packet(Kind::Data, 1, b"first\n"), "DATA 1")?;
-        x.send_to(b"================END", sv.addr, "the course's END, from another port")?;
-        x.send_to(&packet(Kind::Data, 2, b"STRANGER\n"), sv.addr, "a DATA 2 from another port")?;
-        std::thread::sleep(Duration::from_millis(50));
-        answer(s, &a, sv.addr, &packet(Kind::Data, 2, b"second\n"), "DATA 2")?;
-        answer(s, &a, sv.addr, &packet(Kind::Fin, 3, &13u64.to_le_bytes()), "FIN 3 (13 bytes)")?;
-        written(&file, b"first\nsecond\n", s.t).map_err(|got| {
-            let mut f = explain(&got, b"first\nsecond\n", file.exists());
-            f.why = "an upload belongs to the address its REQ came from: take DATA only from that address (anyone can send to the port, UNP 8.8)".into();
-            f
-        })?;
-        pass("")
-    });
-    s.step(
-        "rft.busy",
-        Tag::Robustness,
-        "a second client's REQ while an upload runs: ERR busy (or served), the first goes on",
-        |s| {
-            let sv = s.server()?;
-            let (a, b) = (Dgram::bind(s, 0, "A")?, Dgram::bind(s, 0, "B")?);
-            let (file, path) = target(s, "copy-a");
-            let (_, bpath) = target(s, "copy-b");
-            answer(s, &a, sv.addr, &packet(Kind::Req, 0, &path), "REQ")?;
-            let (kind, _, why) = answer(s, &b, sv.addr, &packet(Kind::Req, 0, &bpath), "B's REQ")?;
-            answer(
-                s,
-                &a,
-                sv.addr,
-                &packet(Kind::Data, 1, b"A's file\n"),
-                "DATA 1",
-            )?;
-            answer(
-                s,
-                &a,
-                sv.addr,
-                &packet(Kind::Fin, 2, &9u64.to_le_bytes()),
-                "FIN 2",
-            )?;
-            written(&file, b"A's file\n", s.t)
-                .map_err(|got| explain(&got, b"A's file\n", file.exists()))?;
-            pass(match kind {
-                Kind::Err => format!("B got ERR \"{}\"", unp::printable(&why)),
-                k => format!("B got {k:?}: served at once"),
-            })
-        },
-    );
-    s.step(
-        "rft.idle",
-        Tag::Robustness,
-        "a client that goes silent: what the server does (with --idle S: it must serve the next)",
-        idle,
-    );
+    super::rft_robust::check(s);
 }
 
-/// A sends REQ and one DATA, then nothing; B sends REQ every 500 ms until answered ACK.
-fn idle(s: &mut Session<'_>) -> Result<Done, Failure> {
+/// A whole upload of 5 bytes, then its FIN once more: the same ACK must come.
+fn fin_again(s: &mut Session<'_>) -> Result<Done, Failure> {
     let sv = s.server()?;
-    let (a, b) = (Dgram::bind(s, 0, "A")?, Dgram::bind(s, 0, "B")?);
-    let (_, path) = target(s, "copy-silent");
+    let a = Dgram::bind(s, 0, "A")?;
+    let (file, path) = target(s, "copy-fin-again");
     answer(s, &a, sv.addr, &packet(Kind::Req, 0, &path), "REQ")?;
-    answer(
-        s,
-        &a,
-        sv.addr,
-        &packet(Kind::Data, 1, b"then silence\n"),
-        "DATA 1, then nothing",
-    )?;
-    let (_, bpath) = target(s, "copy-next");
-    let req = packet(Kind::Req, 0, &bpath);
-    let started = Instant::now();
-    let deadline = started + s.opts.idle.unwrap_or_default() + s.t;
-    b.note("-> B's REQ every 500 ms until an ACK");
-    while Instant::now() < deadline {
-        b.send_quiet(&req, sv.addr)?;
-        let asked = Instant::now();
-        let got = b.recv_quiet(Duration::from_millis(500));
-        std::thread::sleep(Duration::from_millis(500).saturating_sub(asked.elapsed()));
-        if let Some((got, _)) = got
-            && Packet::parse(&got).is_ok_and(|p| p.kind == Kind::Ack)
-        {
-            return pass(format!(
-                "it abandoned the silent upload and served the next client after {:.1} s",
-                started.elapsed().as_secs_f64()
-            ));
-        }
+    answer(s, &a, sv.addr, &packet(Kind::Data, 1, b"done\n"), "DATA 1")?;
+    let fin = packet(Kind::Fin, 2, &5u64.to_le_bytes());
+    let (kind, seq, _) = answer(s, &a, sv.addr, &fin, "FIN 2 (5 bytes)")?;
+    if (kind, seq) != (Kind::Ack, 3) {
+        return Err(Failure::new(
+            "ACK 3 (the upload is complete)",
+            format!("{kind:?} {seq}"),
+            "a FIN numbered as expected, with the right length, completes the file: ACK it with its number + 1",
+        ));
     }
-    match s.opts.idle {
-        Some(idle) => Err(Failure::new(
-            format!(
-                "B served within {} s (--idle {} s)",
-                (idle + s.t).as_secs(),
-                idle.as_secs()
-            ),
-            "B is still refused or unanswered",
-            "abandon an upload whose client has been silent for the idle time, then take the next REQ: count the time from that client's last packet (a timeout on the socket, SO_RCVTIMEO, starts again with every packet, anyone's — here B's REQ every 500 ms)",
-        )),
-        None => pass(format!(
-            "after {} s it still keeps the silent upload (tell labcheck the server's idle time with --idle S)",
-            s.t.as_secs()
-        )),
+    written(&file, b"done\n", s.t).map_err(|got| explain(&got, b"done\n", file.exists()))?;
+    a.send_to(
+        &fin,
+        sv.addr,
+        "the same FIN 2 again, as if its ACK had been lost",
+    )?;
+    let got = match a.recv(s.t) {
+        None => format!("nothing within {} s", s.t.as_secs()),
+        Some((d, _)) => match Packet::parse(&d) {
+            Ok(p) if (p.kind, p.seq) == (Kind::Ack, 3) => return pass("ACK 3 again"),
+            Ok(p) => p.to_string(),
+            Err(e) => format!("{}: {e}", shown(&d)),
+        },
+    };
+    Err(Failure::new(
+        "ACK 3 again (the ACK of the FIN)",
+        got,
+        "an ACK can be lost like any datagram: the client then sends its FIN again and waits — remember the last finished client and the number its FIN was ACKed with, and answer a repeated FIN with that ACK again (otherwise the client resends until it gives up, and reports a failed upload that in fact arrived)",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_is_told_in_data_numbers() {
+        let want = content(5 * MAX_DATA + 3); // DATA 1..=6, the last of 3 bytes
+        let piece = |k: usize| &want[(k - 1) * MAX_DATA..(k * MAX_DATA).min(want.len())];
+        let copy = |order: &[usize]| {
+            order
+                .iter()
+                .flat_map(|&k| piece(k).to_vec())
+                .collect::<Vec<u8>>()
+        };
+        let told = |order: &[usize]| misplaced(&pieces(&copy(order), &want), 6);
+        assert_eq!(pieces(&want, &want), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(told(&[1, 2, 3, 4, 5, 6]), None);
+        let twice = told(&[1, 2, 2, 3, 4, 5, 6]).unwrap_or_default();
+        assert!(twice.starts_with("DATA 2 was written twice"), "{twice}");
+        let swapped = told(&[1, 3, 2, 4, 5, 6]).unwrap_or_default();
+        assert!(
+            swapped.starts_with("DATA 3 was written before DATA 2, in the order they arrived"),
+            "{swapped}"
+        );
+        let short_last = told(&[1, 2, 3, 4, 6, 5]).unwrap_or_default();
+        assert!(
+            short_last.starts_with("DATA 6 was written before DATA 5"),
+            "{short_last}"
+        );
+        let missing = told(&[1, 2, 4, 5, 6]).unwrap_or_default();
+        assert!(
+            missing.starts_with("DATA 3 is not in the file, yet the upload ended"),
+            "{missing}"
+        );
     }
 }

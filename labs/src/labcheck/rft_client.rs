@@ -1,151 +1,33 @@
 //! The reliable transfer's client checks (`rftclient IP ORIGIN COPY --port P`): labcheck
-//! plays the server with a receiver of its own (cumulative ACKs echoing timestamps,
-//! early packets kept aside, duplicates dropped), first directly, then behind its lossy
+//! plays the server with a [receiver](super::rft_receiver) of its own, first directly,
+//! then behind its lossy
 //! [`relay`](super::relay); the data must arrive identical and the client end with
-//! status 0. Then a refusal and a server that is not there.
+//! status 0. A relay that only delays shows spurious retransmissions (a timeout that
+//! does not follow the round trip). Then a refusal and a server that is not there.
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use udpcliserv::rft::proto::{Kind, Packet};
+use udpcliserv::rft::proto::{Kind, MAX_DATA, Packet};
 
 use super::dgram::Dgram;
 use super::ftfiles::{content, first_difference};
-use super::proc::{Program, describe_status};
+use super::proc::describe_status;
 use super::relay::{Impair, Relay};
-use super::report::{Failure, Tag, shown};
-use super::rft::IMPAIRED;
-use super::session::{Session, pass};
+use super::report::{Failure, Tag};
+use super::rft::{IMPAIRED_SIZE, origin, transfers};
+use super::rft_receiver::{Expect, Received, receive};
+use super::session::{Done, Session, pass};
 
-/// What labcheck's receiver got.
-#[derive(Default)]
-struct Received {
-    data: Vec<u8>,
-    packets: u64,
-    duplicates: u64,
-}
-
-/// Receives one upload of `remote` on `sv`: answers every packet, ends at a FIN that
-/// completes it (then answers repeated FINs until the client ends).
-fn receive(
-    s: &Session<'_>,
-    prog: &mut Program,
-    sv: &Dgram,
-    remote: &str,
-) -> Result<Received, Failure> {
-    let (mut r, mut next, mut early) = (Received::default(), 0u32, BTreeMap::<u32, Vec<u8>>::new());
-    let mut client: Option<SocketAddr> = None;
-    let mut last = Instant::now();
-    let mut done = false;
-    loop {
-        let limit = if done {
-            Duration::from_millis(300)
-        } else {
-            s.t
-        };
-        let Some((dg, from)) = sv.recv_quiet(Duration::from_millis(50)) else {
-            if done && (last.elapsed() > limit || prog.exited().is_some()) {
-                return Ok(r);
-            }
-            if last.elapsed() > limit
-                || (prog.exited().is_some() && last.elapsed() > Duration::from_millis(300))
-            {
-                sv.note(format!(
-                    "<- {} bytes in {} packets, then nothing for {} s",
-                    r.data.len(),
-                    r.packets,
-                    limit.as_secs()
-                ));
-                let state = prog.exited().map_or("it is still running".into(), |st| {
-                    format!("it ended ({}); {}", describe_status(st), prog.said())
-                });
-                return Err(Failure::new(
-                    "the upload, ending with a FIN",
-                    format!("no FIN; {state}"),
-                    "send the REQ, DATA numbered from 1, then FIN with the file's length; resend what is not acknowledged when its timer runs out",
-                ));
-            }
-            continue;
-        };
-        last = Instant::now();
-        let pkt = match Packet::parse(&dg) {
-            Ok(p) => p,
-            Err(e) => {
-                return Err(Failure::new(
-                    "a packet of the protocol (16-byte header)",
-                    format!("{}: {e}", shown(&dg)),
-                    "every datagram starts with the header of docs/protocols/udp-rft.md",
-                ));
-            }
-        };
-        if client.is_some_and(|c| c != from) {
-            continue;
-        }
-        r.packets += 1;
-        match pkt.kind {
-            Kind::Req if next == 0 => {
-                sv.note(format!("<- REQ {}", shown(pkt.payload)));
-                if pkt.payload != remote.as_bytes() {
-                    return Err(Failure::new(
-                        format!("REQ with the path {remote:?}"),
-                        shown(pkt.payload),
-                        "the REQ carries COPY_PATH's bytes, no terminator",
-                    ));
-                }
-                (client, next) = (Some(from), 1);
-            }
-            Kind::Data if pkt.seq == next => {
-                r.data.extend_from_slice(pkt.payload);
-                next += 1;
-                while let Some(d) = early.remove(&next) {
-                    r.data.extend_from_slice(&d);
-                    next += 1;
-                }
-            }
-            Kind::Data if pkt.seq > next && next > 0 => {
-                r.duplicates += u64::from(early.insert(pkt.seq, pkt.payload.to_vec()).is_some());
-            }
-            Kind::Fin if pkt.seq == next && next > 0 => {
-                if pkt.fin_length() != Some(r.data.len() as u64) {
-                    return Err(Failure::new(
-                        format!("FIN with the length {}", r.data.len()),
-                        format!("FIN with {:?}", pkt.fin_length()),
-                        "FIN carries the file's length, 8 bytes little-endian",
-                    ));
-                }
-                if !done {
-                    sv.note(format!(
-                        "<- FIN after {} bytes in {} packets",
-                        r.data.len(),
-                        r.packets
-                    ));
-                }
-                (done, next) = (true, next + 1);
-            }
-            Kind::Fin if done => {}
-            _ => r.duplicates += 1,
-        }
-        let ack = Packet::new(Kind::Ack, next, pkt.stamp, b"").emit();
-        sv.send_quiet(&ack, from)?;
-    }
-}
-
-/// One upload of `data`, directly or through a relay with `imp`.
-fn upload(
+/// One upload of `data`, directly or through a relay with `imp`: what came, and the
+/// relay's count.
+fn exchange(
     s: &mut Session<'_>,
     name: &str,
     data: &[u8],
     imp: Option<Impair>,
-) -> Result<String, Failure> {
+) -> Result<(Received, String), Failure> {
+    origin(s, name, data)?;
     let local = format!("orig-{name}");
-    std::fs::write(s.dir.join(&local), data).map_err(|e| {
-        Failure::new(
-            "the file to upload",
-            e.to_string(),
-            "labcheck could not write it",
-        )
-    })?;
     let remote = format!("copy-{name}");
     let front = match s.opts.fixed_port {
         Some(p) => p,
@@ -178,7 +60,12 @@ fn upload(
         ("{remote}", &remote),
     ]);
     let mut prog = s.spawn(&argv)?;
-    let got = receive(s, &mut prog, &sv, &remote);
+    let want = Expect {
+        remote: &remote,
+        fin: data.len().div_ceil(MAX_DATA) as u32 + 1,
+        lossy: imp.is_some_and(|i| i.loss > 0.0),
+    };
+    let got = receive(s, &mut prog, &sv, &want);
     let tally = relay.map(Relay::stop).map(|(up, down)| {
         format!("; the relay toward the server: {up}; toward the client: {down}")
     });
@@ -193,12 +80,7 @@ fn upload(
         ));
     }
     match prog.wait_exit(s.t.max(Duration::from_secs(5))) {
-        Some(st) if st.success() => Ok(format!(
-            "{} bytes identical: {} packets came, {} of them again{tally}",
-            data.len(),
-            got.packets,
-            got.duplicates
-        )),
+        Some(st) if st.success() => Ok((got, tally)),
         Some(st) => Err(Failure::new(
             "exit status 0",
             describe_status(st),
@@ -212,38 +94,71 @@ fn upload(
     }
 }
 
+/// One upload, its note for the report.
+fn upload(
+    s: &mut Session<'_>,
+    name: &str,
+    data: &[u8],
+    imp: Option<Impair>,
+) -> Result<String, Failure> {
+    let (got, tally) = exchange(s, name, data, imp)?;
+    Ok(format!(
+        "{} bytes identical: {} packets came, {} of them again{tally}",
+        data.len(),
+        got.packets,
+        got.repeats
+    ))
+}
+
+/// The relay's delay each way in `rft-client.delay`.
+const DELAY: Duration = Duration::from_millis(10);
+
+/// 100 KiB through a relay that loses nothing but delays: every packet sent again is a
+/// spurious retransmission, and more than a tenth of them fails the step.
+fn delay(s: &mut Session<'_>) -> Result<Done, Failure> {
+    let imp = Impair {
+        delay: DELAY,
+        ..Impair::NONE
+    };
+    let data = content(IMPAIRED_SIZE);
+    let (got, tally) = exchange(s, "delay", &data, Some(imp))?;
+    let needed = data.len().div_ceil(MAX_DATA) as u64 + 2;
+    if got.repeats <= needed / 10 {
+        return pass(format!(
+            "{} packets came for the {needed} needed{tally}",
+            got.packets
+        ));
+    }
+    let soonest = got.soonest_repeat.unwrap_or_default().as_secs_f64() * 1000.0;
+    Err(Failure::new(
+        format!(
+            "at most {} packets sent again (this link loses nothing)",
+            needed / 10
+        ),
+        format!(
+            "{} packets came again for the {needed} the file needs; the soonest was stamped {soonest:.1} ms after its first copy, while a round trip takes {} ms here",
+            got.repeats,
+            2 * DELAY.as_millis()
+        ),
+        "spurious retransmissions: your client's timeout runs out before the ACK can come back, and it resends packets that arrived — a fixed timeout shorter than the round trip, or the whole window resent at each expiry. Measure the round trip from the echoed timestamps and set the timeout from it (srtt + 4·rttvar, UNP 22.5), resend only the oldest unacknowledged packet, and double the timeout after each expiry",
+    ))
+}
+
 /// Runs every rft client check.
 pub fn check(s: &mut Session<'_>) {
-    for (name, size) in [
-        ("size-0", 0),
-        ("size-1", 1),
-        ("size-1024", 1024),
-        ("size-1025", 1025),
-        ("size-300k", 300 * 1024 + 7),
-    ] {
-        let title = format!("a file of {size} bytes arrives identical, the client ends");
-        s.step(&format!("rft-client.{name}"), Tag::Handout, &title, |s| {
-            pass(upload(s, name, &content(size), None)?)
-        });
-    }
-    for (name, imp) in IMPAIRED {
-        let title = format!("100 KiB arrive identical with {}", imp.describe());
-        s.step(&format!("rft-client.{name}"), Tag::Handout, &title, |s| {
-            pass(upload(s, name, &content(100 * 1024 + 3), Some(imp))?)
-        });
-    }
+    transfers(s, "rft-client", ", the client ends", upload);
+    s.step(
+        "rft-client.delay",
+        Tag::Robustness,
+        "100 KiB through a relay that delays every datagram 10 ms each way: few packets sent again (the timeout follows the round trip)",
+        delay,
+    );
     s.step(
         "rft-client.refused",
         Tag::Robustness,
         "an ERR to the REQ: the client ends with the message and a non-zero status",
         |s| {
-            std::fs::write(s.dir.join("orig-refused"), b"data\n").map_err(|e| {
-                Failure::new(
-                    "the file to upload",
-                    e.to_string(),
-                    "labcheck could not write it",
-                )
-            })?;
+            origin(s, "refused", b"data\n")?;
             let port = s.port()?;
             let sv = Dgram::bind(s, port, "S")?;
             let argv = s.argv(&[
@@ -278,7 +193,7 @@ pub fn check(s: &mut Session<'_>) {
         },
     );
     s.step("rft-client.no-server", Tag::Robustness, "nothing at the server's port: the client ends with a message", |s| {
-        std::fs::write(s.dir.join("orig-alone"), b"data\n").map_err(|e| Failure::new("the file to upload", e.to_string(), "labcheck could not write it"))?;
+        origin(s, "alone", b"data\n")?;
         let port = s.port()?;
         let argv = s.argv(&[("{host}", "127.0.0.1"), ("{port}", &port.to_string()), ("{local}", "orig-alone"), ("{remote}", "copy-alone")]);
         let mut prog = s.spawn(&argv)?;

@@ -15,6 +15,7 @@
 //! | [`command`] | runs `ip` and prints each command first (`+ ip netns add labnet-client`) |
 //! | [`names`] | a network's name, its namespaces, addresses and state directory |
 //! | [`netns`] | builds the two namespaces, and the guard that always tears them down |
+//! | [`netem`] | `labnet up` asks whether the kernel has netem (labnet's link is used either way) |
 //! | [`tun`] | opens a TUN device inside a namespace (`setns` in a short-lived thread) |
 //! | [`offload`] | the virtio header of each packet; large (TSO) segments cut for the capture |
 //! | [`impair`] | the impairments: parsing `--loss 10%`, `--delay 100ms`, `--rate 10mbit` |
@@ -27,6 +28,8 @@
 //! | [`session`] | build, run the link in a thread while something happens, tear down |
 //! | [`programs`] | the lab programs, started inside a namespace, their output collected |
 //! | [`scenario`] | `labnet run`: a lab's server and client across the link, with a transcript |
+//! | [`twoclients`] | `labnet run echo-select`, `echo-iterative`: two clients, one server, a time line |
+//! | [`daemon`] | `labnet run daemon`: Lab 5's daemon in the server's namespace, shown, stopped, reaped |
 //! | [`report`] | after a run: labtrace's story of the capture, tshark's counts |
 //! | [`upload`] | after `udpft` or `rft`: the copy compared, datagram by datagram |
 //! | [`bench`] | `labnet bench ft`: throughput for each loss and delay, a table and a chart ([`crate::plot`]) |
@@ -36,10 +39,12 @@
 pub mod bench;
 pub mod command;
 pub mod control;
+pub mod daemon;
 pub mod impair;
 pub mod lane;
 pub mod link;
 pub mod names;
+pub mod netem;
 pub mod netns;
 pub mod offload;
 pub mod pcap;
@@ -51,5 +56,6 @@ pub mod session;
 pub mod signals;
 pub mod tap;
 pub mod tun;
+pub mod twoclients;
 pub mod upload;
 pub mod way;

@@ -24,6 +24,9 @@ use nix::libc;
 /// Where every network's state directory lives.
 pub const STATE_ROOT: &str = "/run/labnet";
 
+/// The network `labnet` builds when no `--name` is given.
+pub const DEFAULT_NAME: &str = "labnet";
+
 /// The name of the TUN device inside each namespace.
 pub const TUN_NAME: &str = "tun0";
 
@@ -89,6 +92,21 @@ impl Names {
     /// The network's name (`labnet`).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// A labnet command for this network, as a hint to type: `labnet shell server` for
+    /// the default network, `labnet shell --name N server` for another (the name comes
+    /// first: `exec` takes everything after the side as the command).
+    pub fn command(&self, sub: &str, rest: &str) -> String {
+        let name = match self.name == DEFAULT_NAME {
+            true => String::new(),
+            false => format!(" --name {}", self.name),
+        };
+        let rest = match rest.is_empty() {
+            true => String::new(),
+            false => format!(" {rest}"),
+        };
+        format!("labnet {sub}{name}{rest}")
     }
 
     /// The network's index (which address block it uses).
@@ -206,6 +224,19 @@ mod tests {
         assert_eq!(b.ipv4(Side::Server).to_string(), "198.51.100.2");
         assert_eq!(b.ipv6(Side::Client).to_string(), "2001:db8:1::1");
         assert_eq!(b.netns(Side::Client), "two-client");
+    }
+
+    #[test]
+    fn hints_name_the_network_unless_it_is_the_default() {
+        let default = Names::new(DEFAULT_NAME, 0).unwrap();
+        assert_eq!(default.command("shell", "server"), "labnet shell server");
+        assert_eq!(default.command("down", ""), "labnet down");
+        let other = Names::new("two", 1).unwrap();
+        assert_eq!(
+            other.command("shell", "server"),
+            "labnet shell --name two server"
+        );
+        assert_eq!(other.command("down", ""), "labnet down --name two");
     }
 
     #[test]

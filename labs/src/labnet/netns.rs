@@ -8,6 +8,7 @@
 //! [`teardown`] from another process.
 
 use std::fs::{self, File};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -45,21 +46,22 @@ pub type Tuns = (File, File);
 
 impl Network {
     /// Builds the network `names` with the lowest free index, or says why not (it
-    /// exists already: `labnet down`). `offload`: which directions take large segments
+    /// exists already: `labnet down`); what a killed link left is removed first when
+    /// nothing runs in it (see [`clear_leftovers`]). `offload`: which directions take large segments
     /// (the client's TUN device reads client→server, the server's server→client).
     pub fn up(names: &Names, offload: PerDirection<bool>) -> unp::Result<(Network, Tuns)> {
         // Held until the index is recorded and the namespaces exist: two labnets
         // starting at once take turns (and `ip netns add` mounts /run/netns only once).
         let lock = StateLock::take()?;
+        clear_leftovers(names)?;
         let names = &names.clone().with_index(free_index());
         pause_for_test();
-        refuse_if_exists(names)?;
         let dir = names.state_dir();
         fs::create_dir(&dir).map_err(|e| {
             unp::Error::os("mkdir", e).with_detail(format!(
-                "{} (is another labnet starting? else: labnet down --name {})",
+                "{} (is another labnet starting? else: {})",
                 dir.display(),
-                names.name()
+                names.command("down", "")
             ))
         })?;
         // From here on, whatever fails, the guard removes what was made.
@@ -117,28 +119,95 @@ impl Drop for Network {
     }
 }
 
-/// Refuses to build over a network of the same name.
-pub fn refuse_if_exists(names: &Names) -> unp::Result<()> {
-    let there = Side::BOTH
+/// What is left of a network called like `names`: refused while its link runs;
+/// removed when its link is dead (killed with SIGKILL: nothing tore it down) and no
+/// program runs in its namespaces, since then nothing of anybody's is lost; refused,
+/// with the programs listed, when some still run (ending a user's server or shell is
+/// `labnet down`'s job, asked for by the user).
+fn clear_leftovers(names: &Names) -> unp::Result<()> {
+    let Some(there) = leftover(names) else {
+        return Ok(());
+    };
+    let (name, down) = (names.name(), names.command("down", ""));
+    let link = recorded_pid(names);
+    if let Some(pid) = link.filter(|pid| is_labnet(*pid)) {
+        return Err(unp::Error::msg(format!(
+            "a network called {name} exists already (its link is labnet, pid {pid}): use it \
+             (`{}`), pick another --name, or end it with `{down}`",
+            names.command("shell", "server")
+        )));
+    }
+    let Some(pid) = link else {
+        return Err(unp::Error::msg(format!(
+            "{} exists, but no labnet records it (no {}): pick another --name, or remove \
+             what is left with `{down}`",
+            there.display(),
+            names.state_dir().join("pid").display()
+        )));
+    };
+    let running = programs_in(names);
+    if !running.is_empty() {
+        return Err(unp::Error::msg(format!(
+            "the link of network {name} (pid {pid}) is dead, but its namespaces still run \
+             {}: `{down}` ends them and removes the network; then `{}` again",
+            running.join(", "),
+            names.command("up", "")
+        )));
+    }
+    unp::log(format_args!(
+        "labnet: the link of network {name} (pid {pid}) is dead and nothing runs in its \
+         namespaces: removing what it left, as `{down}` would"
+    ));
+    let problems = teardown(names);
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(unp::Error::msg(problems.join("; "))),
+    }
+}
+
+/// The first file of network `names` that exists (a namespace, the state directory).
+fn leftover(names: &Names) -> Option<PathBuf> {
+    Side::BOTH
         .iter()
         .map(|s| names.netns_path(*s))
         .chain([names.state_dir()])
-        .find(|p| p.exists());
-    match there {
-        Some(p) => Err(unp::Error::msg(format!(
-            "a network called {} exists already ({}): use it, pick another --name, or remove it \
-             with `labnet down --name {}`",
-            names.name(),
-            p.display(),
-            names.name()
-        ))),
-        None => Ok(()),
-    }
+        .find(|p| p.exists())
 }
 
 /// True when anything of network `names` is left.
 pub fn exists(names: &Names) -> bool {
-    refuse_if_exists(names).is_err()
+    leftover(names).is_some()
+}
+
+/// The link's pid recorded in `/run/labnet/NAME/pid`.
+pub fn recorded_pid(names: &Names) -> Option<Pid> {
+    let text = fs::read_to_string(names.state_dir().join("pid")).ok()?;
+    Some(Pid::from_raw(text.trim().parse().ok()?))
+}
+
+/// Whether `pid` runs labnet (a recycled pid is left alone) and is alive: a killed
+/// labnet whose parent has not reaped it yet is a zombie, `labnet (Z)` in /proc, and
+/// its link is as dead as if it were gone.
+pub fn is_labnet(pid: Pid) -> bool {
+    // /proc/PID/stat: `PID (COMM) STATE ...`
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit_once(") ")
+        .and_then(|(_, rest)| rest.chars().next());
+    stat.contains(" (labnet) ") && !matches!(state, None | Some('Z' | 'X'))
+}
+
+/// The programs running in the namespaces of `names`: `PID NAME` each.
+fn programs_in(names: &Names) -> Vec<String> {
+    Side::BOTH
+        .iter()
+        .filter(|side| names.netns_path(**side).exists())
+        .flat_map(|side| pids_in(&names.netns(*side), true))
+        .map(|pid| {
+            let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            format!("{pid} {}", comm.trim())
+        })
+        .collect()
 }
 
 /// Removes everything of network `names` that exists: the processes inside its
@@ -166,20 +235,22 @@ pub fn teardown(names: &Names) -> Vec<String> {
     problems
 }
 
+/// The processes in namespace `ns` (`ip netns pids`, printed unless `quiet`).
+fn pids_in(ns: &str, quiet: bool) -> Vec<Pid> {
+    let out = match quiet {
+        true => super::command::ip_quiet(&["netns", "pids", ns]),
+        false => ip(&["netns", "pids", ns]),
+    };
+    out.unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .map(Pid::from_raw)
+        .collect()
+}
+
 /// Ends the processes still inside namespace `ns`.
 fn stop_processes_in(ns: &str) {
-    let pids = |quiet: bool| -> Vec<Pid> {
-        let out = if quiet {
-            super::command::ip_quiet(&["netns", "pids", ns])
-        } else {
-            ip(&["netns", "pids", ns])
-        };
-        out.unwrap_or_default()
-            .split_whitespace()
-            .filter_map(|p| p.parse().ok())
-            .map(Pid::from_raw)
-            .collect()
-    };
+    let pids = |quiet: bool| pids_in(ns, quiet);
     let running = pids(false);
     if running.is_empty() {
         return;

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
@@ -37,6 +37,7 @@ pub fn bin_path(name: &str) -> unp::Result<PathBuf> {
 pub struct Running {
     name: String,
     child: Child,
+    stdin: Option<ChildStdin>,
     lines: Receiver<String>,
     /// What it printed so far.
     pub output: Vec<String>,
@@ -45,6 +46,18 @@ pub struct Running {
 /// Starts `NAME ARGS` in namespace `ns`; `input` is typed into it, then its standard
 /// input is closed (Ctrl-D).
 pub fn start(ns: &str, name: &str, args: &[String], input: &str) -> unp::Result<Running> {
+    let mut running = start_typing(ns, name, args)?;
+    if let Some(mut stdin) = running.stdin.take() {
+        let input = input.to_string();
+        // A program that exits early closes the pipe: the rest of the input is moot.
+        std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    }
+    Ok(running)
+}
+
+/// Starts `NAME ARGS` in namespace `ns`, its standard input open for
+/// [`Running::type_line`] until [`Running::end_input`].
+pub fn start_typing(ns: &str, name: &str, args: &[String]) -> unp::Result<Running> {
     let bin = bin_path(name)?;
     let mut child = Command::new("ip")
         .args(["netns", "exec", ns])
@@ -64,13 +77,9 @@ pub fn start(ns: &str, name: &str, args: &[String], input: &str) -> unp::Result<
     if let Some(err) = child.stderr.take() {
         collect(err, tx);
     }
-    if let Some(mut stdin) = child.stdin.take() {
-        let input = input.to_string();
-        // A program that exits early closes the pipe: the rest of the input is moot.
-        std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    }
     Ok(Running {
         name: name.to_string(),
+        stdin: child.stdin.take(),
         child,
         lines,
         output: Vec::new(),
@@ -110,6 +119,46 @@ impl Running {
             self.name,
             self.output.join(" / ")
         )))
+    }
+
+    /// Types `line` and Enter into the program.
+    pub fn type_line(&mut self, line: &str) -> unp::Result<()> {
+        let stdin = self.stdin.as_mut().ok_or_else(|| {
+            unp::Error::msg(format!("{}: its input is closed already", self.name))
+        })?;
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .map_err(|e| unp::Error::os("write", e).with_detail(format!("{}'s input", self.name)))
+    }
+
+    /// Closes the program's input (Ctrl-D).
+    pub fn end_input(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The program's next line, waiting at most `limit` (or until `stop`): `None`
+    /// when none came in that time or the program closed its output.
+    pub fn next_line(&mut self, limit: Duration, stop: &AtomicBool) -> Option<String> {
+        let deadline = Instant::now() + limit;
+        while !stop.load(Ordering::Relaxed) {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match self.lines.recv_timeout(left.min(TICK)) {
+                Ok(line) => {
+                    self.output.push(line.clone());
+                    return Some(line);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+        None
+    }
+
+    /// Whether the program has exited (its status, if so).
+    pub fn exited(&mut self) -> unp::Result<Option<ExitStatus>> {
+        self.child
+            .try_wait()
+            .map_err(|e| unp::Error::os("waitpid", e))
     }
 
     /// Waits for the program to exit by itself, for at most `limit` (or until `stop`);

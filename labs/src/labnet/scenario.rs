@@ -12,6 +12,9 @@
 //! | `udpft` | `udpftserver --root DIR --idle 2 --once` | `udpftclient ADDR data.bin copy.bin` | — (a file of `--size` bytes) |
 //! | `rft` | `rftserver --root DIR` | `rftclient ADDR data.bin copy.bin` | — (a file of `--size` bytes) |
 //! | `udpseq` | `udpseqserver 10000 --idle 2` | `udpseqclient ADDR 10000 --count 200` | — |
+//! | `echo-select` | `tcpservselect01 -p 9877` | two `tcpcli01 ADDR -p 9877` | client 2 comes while client 1 is connected ([`super::twoclients`]) |
+//! | `echo-iterative` | `tcpserv01_non -p 9877` | the same | the same |
+//! | `daemon` | `udpechod 10000 --log FILE` (a daemon: returns at once) | `udpechoclient ADDR 10000` | two lines; then `ps`, `kill`, the log ([`super::daemon`]) |
 //!
 //! `udpft` compares the copy and says how it differs: the course's upload has no
 //! sequence numbers and no ACKs, so under `--loss` the copy is silently short (the
@@ -27,7 +30,7 @@ use super::names::{Names, Side};
 use super::programs;
 
 /// How long a server may take to listen, and a client to finish.
-const START_LIMIT: Duration = Duration::from_secs(10);
+pub const START_LIMIT: Duration = Duration::from_secs(10);
 
 /// A lab exchange labnet can play.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,11 +53,17 @@ pub enum Scenario {
     Rft,
     /// The course's sequence experiment (udpseqserver, udpseqclient).
     UdpSeq,
+    /// Lab 4: one process serves two clients at once with select (tcpservselect01).
+    EchoSelect,
+    /// Lab 4: the iterative server makes client 2 wait for client 1 (tcpserv01_non).
+    EchoIterative,
+    /// Lab 5: the UDP echo server as a daemon (udpechod), then stopped.
+    Daemon,
 }
 
 impl Scenario {
     /// Every scenario, for `--help`.
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 12] = [
         Scenario::Lottery,
         Scenario::Ft,
         Scenario::Echo,
@@ -64,13 +73,20 @@ impl Scenario {
         Scenario::UdpFt,
         Scenario::Rft,
         Scenario::UdpSeq,
+        Scenario::EchoSelect,
+        Scenario::EchoIterative,
+        Scenario::Daemon,
     ];
 
     /// True for the UDP scenarios (nothing for tshark's TCP repair counts).
     pub fn is_udp(self) -> bool {
         matches!(
             self,
-            Scenario::UdpEcho | Scenario::UdpFt | Scenario::Rft | Scenario::UdpSeq
+            Scenario::UdpEcho
+                | Scenario::UdpFt
+                | Scenario::Rft
+                | Scenario::UdpSeq
+                | Scenario::Daemon
         )
     }
 
@@ -80,7 +96,8 @@ impl Scenario {
             .into_iter()
             .find(|sc| sc.to_string() == s)
             .ok_or_else(|| {
-                format!("`{s}`: scenarios are lottery, ft, echo, daytime, sum, udpecho, udpft, rft, udpseq")
+                let all: Vec<String> = Scenario::ALL.iter().map(|sc| sc.to_string()).collect();
+                format!("`{s}`: scenarios are {}", all.join(", "))
             })
     }
 }
@@ -97,6 +114,9 @@ impl fmt::Display for Scenario {
             Scenario::UdpFt => "udpft",
             Scenario::Rft => "rft",
             Scenario::UdpSeq => "udpseq",
+            Scenario::EchoSelect => "echo-select",
+            Scenario::EchoIterative => "echo-iterative",
+            Scenario::Daemon => "daemon",
         })
     }
 }
@@ -136,14 +156,15 @@ struct Script {
     server_ends: bool,
 }
 
-fn script(play: &Play, server: IpAddr) -> Script {
+/// The scenario's programs, for those with one server and one client.
+fn script(play: &Play, server: IpAddr) -> Option<Script> {
     let addr = server.to_string();
     let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let root = play.workdir.join("root");
     let copy = play.workdir.join("copy.bin");
     let (root_arg, data) = (root.display().to_string(), play.workdir.join("data.bin"));
     let data = data.display().to_string();
-    match play.scenario {
+    Some(match play.scenario {
         Scenario::Lottery => Script {
             server: ("lotteryserver", args(&["10000", "--seed", "1"])),
             client: ("lotteryclient", args(&[&addr, "10000"])),
@@ -207,7 +228,8 @@ fn script(play: &Play, server: IpAddr) -> Script {
             input: "",
             server_ends: true,
         },
-    }
+        Scenario::EchoSelect | Scenario::EchoIterative | Scenario::Daemon => return None,
+    })
 }
 
 /// Plays `play` on network `names`, printing both terminals' transcripts.
@@ -217,7 +239,12 @@ pub fn play(names: &Names, play: &Play, stop: &AtomicBool) -> unp::Result<Played
     } else {
         IpAddr::V4(names.ipv4(Side::Server))
     };
-    let s = script(play, server_addr);
+    let Some(s) = script(play, server_addr) else {
+        return match play.scenario {
+            Scenario::Daemon => super::daemon::play(names, play, server_addr, stop),
+            _ => super::twoclients::play(names, play, server_addr, stop),
+        };
+    };
     match play.scenario {
         Scenario::Ft => make_file(&play.workdir.join("root").join("data.bin"), play.size)?,
         Scenario::UdpFt | Scenario::Rft => {
@@ -281,7 +308,7 @@ pub fn play(names: &Names, play: &Play, stop: &AtomicBool) -> unp::Result<Played
 }
 
 /// Prints one terminal: `[server] $ COMMAND` and its lines.
-fn terminal(side: Side, name: &str, args: &[String], input: &str, out: &[String]) {
+pub fn terminal(side: Side, name: &str, args: &[String], input: &str, out: &[String]) {
     let typed = if input.is_empty() {
         String::new()
     } else {

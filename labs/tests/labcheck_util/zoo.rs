@@ -17,6 +17,10 @@ pub fn line(zoo: &Path, program: &str, bug: &str) -> String {
         "udp_echo_server" => format!("{id} server udpecho -- {p} {{port}} {bug}"),
         "udp_echo_client" => format!("{id} client udpecho -- {p} {{host}} {{port}} {bug}"),
         "udp_ft_server" => format!("{id} server udpft --idle 1 -- {p} {{port}} {bug}"),
+        "rft_server" => format!("{id} server rft --idle 1 -- {p} {{port}} {bug}"),
+        "rft_client" => {
+            format!("{id} client rft -- {p} {{host}} {{local}} {{remote}} {{port}} {bug}")
+        }
         "udp_ft_client" => {
             format!("{id} client udpft -- {p} {{host}} {{local}} {{remote}} {{port}} {bug}")
         }

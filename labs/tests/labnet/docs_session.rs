@@ -7,8 +7,9 @@
 //! runs it as terminal N`.
 //!
 //! What the doc writes for a student is adapted, never the program's output: the
-//! network gets the test's own name (`labnet-client` becomes `NAME-client`, ...), the
-//! addresses are the ones that network got, and `sudo target/debug/` is the directory
+//! network gets the test's own name (`labnet-client` becomes `NAME-client`, ...; a hint
+//! `labnet shell server` becomes `labnet shell --name NAME server`), the addresses are
+//! the ones that network got, and `sudo target/debug/` is the directory
 //! of the binaries under test. In expected lines, `[..]` is any text within a line and
 //! `...` any number of lines; typed input follows the client's prompt, as on a terminal,
 //! and `^C` is where terminal 1 gets SIGINT.
@@ -199,6 +200,9 @@ impl Adapted {
             ("labnet-client", format!("{name}-client")),
             ("labnet-server", format!("{name}-server")),
             ("--name labnet", format!("--name {name}")),
+            // The hints for the default network name none; for this one, each names it.
+            ("`labnet shell ", format!("`labnet shell --name {name} ")),
+            ("`labnet down`", format!("`labnet down --name {name}`")),
             ("/run/labnet/labnet", format!("/run/labnet/{name}")),
             ("labnet.pcap", format!("{name}.pcap")),
             ("target/debug/", format!("{bin}/")),

@@ -101,9 +101,13 @@ pub struct Net {
     pub name: String,
     up: Option<Child>,
     lines: Receiver<String>,
+    /// Every line `labnet up` printed that a wait or `output` took.
+    seen: std::sync::Mutex<Vec<String>>,
     pub pcap: PathBuf,
     /// The addresses labnet announced: client IPv4, client IPv6, server IPv4, server IPv6.
     pub addrs: [String; 4],
+    /// The pid of `labnet up` once it was signalled.
+    pub killed: u32,
     _dir: TempDir,
 }
 
@@ -161,8 +165,10 @@ impl Net {
             name,
             up: Some(child),
             lines,
+            seen: Default::default(),
             pcap,
             addrs: Default::default(),
+            killed: 0,
             _dir: TempDir(dir),
         }
     }
@@ -190,17 +196,29 @@ impl Net {
         let deadline = Instant::now() + Duration::from_secs(20);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match self.lines.recv_timeout(left) {
-                Ok(l) if l.contains(text) => return Some(l),
-                Ok(_) => {}
+                Ok(l) => {
+                    self.seen.lock().unwrap().push(l.clone());
+                    if l.contains(text) {
+                        return Some(l);
+                    }
+                }
                 Err(_) => return None,
             }
         }
         None
     }
 
-    /// All `labnet up` printed so far.
+    /// What `labnet up` printed since the last wait or `output`.
     pub fn output(&self) -> Vec<String> {
-        self.lines.try_iter().collect()
+        let new: Vec<String> = self.lines.try_iter().collect();
+        self.seen.lock().unwrap().extend(new.iter().cloned());
+        new
+    }
+
+    /// Everything `labnet up` printed so far.
+    pub fn said(&self) -> Vec<String> {
+        self.output();
+        self.seen.lock().unwrap().clone()
     }
 
     /// `labnet exec --name NAME SIDE ARGS`.
@@ -210,12 +228,31 @@ impl Net {
         labnet(&all)
     }
 
+    /// `labnet exec --name NAME SIDE ARGS`, started, once it runs in the namespace.
+    pub fn exec_spawn(&self, side: &str, args: &[&str]) -> Child {
+        let child = Command::new(LABNET)
+            .args(["exec", "--name", &self.name, side])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn labnet exec");
+        let ns = format!("{}-{side}", self.name);
+        let inside = testkit::wait_until(Duration::from_secs(10), || {
+            pids_in(&ns).contains(&child.id())
+        });
+        assert!(inside, "{} never entered {ns}", child.id());
+        child
+    }
+
     /// Sends `signal` to `labnet up` and waits (at most 20 s) for it to exit.
     pub fn signal_and_wait(
         &mut self,
         signal: nix::sys::signal::Signal,
     ) -> std::process::ExitStatus {
         let child = self.up.as_mut().expect("labnet up is running");
+        self.killed = child.id();
         let pid = nix::unistd::Pid::from_raw(child.id() as i32);
         nix::sys::signal::kill(pid, signal).expect("kill");
         self.wait_exit()
@@ -271,14 +308,7 @@ pub fn ping_summary(out: &Output) -> (u32, u32, f64, f64) {
 
 /// How many packets of `pcap` match the display filter.
 pub fn tshark_count(pcap: &Path, filter: &str) -> usize {
-    let out = Command::new("tshark")
-        .arg("-r")
-        .arg(pcap)
-        .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
-        .output()
-        .expect("tshark");
-    assert!(out.status.success(), "tshark: {}", text(&out));
-    String::from_utf8_lossy(&out.stdout).lines().count()
+    tshark_frames(pcap, filter).len()
 }
 
 /// Binomial(n, p) within 4 standard deviations of its mean.
@@ -382,4 +412,64 @@ pub fn delivered_path(pcap: &Path) -> PathBuf {
         "{}-delivered.pcap",
         pcap.file_stem().unwrap().to_string_lossy()
     ))
+}
+
+/// The commands labnet suggests in `text` (between backticks, starting `labnet `)
+/// that do not name network `name`: each must, `name` not being the default network.
+pub fn hints_without_name(text: &str, name: &str) -> Vec<String> {
+    let with = format!("--name {name}");
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|hint| hint.starts_with("labnet ") && !hint.contains(&with))
+        .map(String::from)
+        .collect()
+}
+
+/// Every hint in `text` names network `name`, and there is at least one.
+pub fn assert_hints_name(text: &str, name: &str) {
+    assert!(text.contains("`labnet "), "no hint in:\n{text}");
+    assert_eq!(
+        hints_without_name(text, name),
+        Vec::<String>::new(),
+        "{text}"
+    );
+}
+
+/// The frames of `pcap` that match the display filter, by number.
+pub fn tshark_frames(pcap: &Path, filter: &str) -> Vec<usize> {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(pcap)
+        .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
+        .output()
+        .expect("tshark");
+    assert!(out.status.success(), "tshark: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// The pids `ip netns pids NS` lists.
+pub fn pids_in(ns: &str) -> Vec<u32> {
+    let out = Command::new("ip").args(["netns", "pids", ns]).output();
+    let out = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    out.unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// The client's terminal in the UDP echo scenarios (`udpecho`, `daemon`) with the
+/// server at `server`: the command and its typed lines, then the two replies.
+pub fn udp_echo_client(server: &str) -> Vec<String> {
+    let typed = "printf 'hello across the link\\nsecond line\\n' | udpechoclient";
+    vec![
+        format!("[client] $ {typed} {server} 10000"),
+        "Received a message from the server : hello across the link".into(),
+        String::new(),
+        "Received a message from the server : second line".into(),
+        String::new(),
+    ]
 }

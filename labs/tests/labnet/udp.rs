@@ -17,6 +17,18 @@ fn seq_summary(t: &str) -> (usize, usize, usize) {
     (n[0], n[1], n[2])
 }
 
+/// A 64 KiB upload arrived whole: the server wrote every datagram, the copy is equal.
+fn assert_upload_whole(t: &str) {
+    assert!(
+        t.contains("udpft: copy.bin is identical to data.bin: 65536 bytes"),
+        "{t}"
+    );
+    assert!(
+        t.contains("wrote 65536 bytes in 64 datagrams to copy.bin"),
+        "{t}"
+    );
+}
+
 #[test]
 fn udp_echo_across_the_link() {
     if skip("udpecho")
@@ -28,18 +40,7 @@ fn udp_echo_across_the_link() {
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     let tr = transcript(&t);
-    let typed = "printf 'hello across the link\\nsecond line\\n' | udpechoclient";
-    assert_eq!(
-        tr.client,
-        [
-            format!("[client] $ {typed} {} 10000", tr.addrs[2]),
-            "Received a message from the server : hello across the link".into(),
-            String::new(),
-            "Received a message from the server : second line".into(),
-            String::new(),
-        ],
-        "{t}"
-    );
+    assert_eq!(tr.client, udp_echo_client(&tr.addrs[2]), "{t}");
     assert_eq!(
         tr.server[..2],
         ["[server] $ udpechoserver 10000", "listening on [::]:10000"],
@@ -56,6 +57,45 @@ fn udp_echo_across_the_link() {
 }
 
 #[test]
+fn udp_echo_and_the_courses_upload_over_ipv6() {
+    let programs = [
+        "udpechoserver",
+        "udpechoclient",
+        "udpftserver",
+        "udpftclient",
+    ];
+    if skip("udp6") || !programs_built("udp6", &[&programs[..], &["labtrace"]].concat()) {
+        return;
+    }
+    let (out, pcap, _dir) = run_scenario("ue6", &["udpecho", "--ipv6"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    let tr = transcript(&t);
+    assert_eq!(tr.client, udp_echo_client(&tr.addrs[3]), "{t}");
+    let from = format!("Received packet from [{}]:", tr.addrs[1]);
+    assert!(tr.server[2].starts_with(&from), "{t}");
+    assert_eq!(tr.server[3], "Data: hello across the link", "{t}");
+    assert!(tr.server[6].starts_with(&from), "{t}");
+    assert_eq!(tr.server[7], "Data: second line", "{t}");
+    // Only IPv6 on the link: the four datagrams, nothing else.
+    assert_eq!(tshark_count(&pcap, "ipv6 && udp.port == 10000"), 4, "{t}");
+    assert_eq!(tshark_count(&pcap, "ip"), 0, "{t}");
+    let (out, pcap, _dir) = run_scenario("uf6", &["udpft", "--ipv6", "--size", "64KiB"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    let tr = transcript(&t);
+    assert!(
+        tr.client[0].starts_with(&format!("[client] $ udpftclient {} /", tr.addrs[3])),
+        "{t}"
+    );
+    assert_upload_whole(&t);
+    // The path, 64 datagrams of 1024 bytes, END; and `ok`: all IPv6.
+    assert_eq!(tshark_count(&pcap, "ipv6 && udp"), 67, "{t}");
+    assert_eq!(tshark_count(&pcap, "ipv6 && udp.length == 1032"), 64, "{t}");
+    assert_eq!(tshark_count(&pcap, "ip"), 0, "{t}");
+}
+
+#[test]
 fn the_courses_udp_upload_is_silently_short_under_loss() {
     if skip("udpft") || !programs_built("udpft", &["udpftserver", "udpftclient", "labtrace"]) {
         return;
@@ -63,14 +103,7 @@ fn the_courses_udp_upload_is_silently_short_under_loss() {
     let (out, _pcap, _dir) = run_scenario("uf0", &["udpft", "--size", "64KiB"]);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
-    assert!(
-        t.contains("udpft: copy.bin is identical to data.bin: 65536 bytes"),
-        "{t}"
-    );
-    assert!(
-        t.contains("wrote 65536 bytes in 64 datagrams to copy.bin"),
-        "{t}"
-    );
+    assert_upload_whole(&t);
     // With loss both programs say they are done, and the copy has holes.
     let args = ["udpft", "--size", "64KiB", "--loss", "10%", "--seed", "4"];
     let (out, _pcap, _dir) = run_scenario("uf1", &args);
