@@ -22,6 +22,8 @@ pub mod flow;
 pub mod lab;
 pub mod numbered;
 pub mod proto;
+#[cfg(test)]
+mod tests;
 pub mod wire;
 
 pub use flow::{Flow, FlowInfo, Line, What};
