@@ -11,6 +11,10 @@ use std::collections::{HashMap, HashSet};
 use udpcliserv::rft::proto::{HEADER, Kind, Packet};
 use udpcliserv::seq;
 
+/// The most ranges of numbers that never arrived a summary lists (as the server's own
+/// line does, `1-3, 7, 9-10`), then `…`.
+pub(super) const RANGES: usize = 16;
+
 /// Sequence numbers at or above this are counted but not followed (a bit each below
 /// it: 128 KiB a flow at the most; the experiment sends thousands).
 const LIMIT: i64 = 1 << 20;
@@ -98,27 +102,50 @@ impl Sequence {
         }
     }
 
-    pub(super) fn finish(&mut self) -> Ending {
+    /// The numbers below the highest seen (up to [`LIMIT`]) that never came: how many,
+    /// and the first of them as ranges (`2, 7-9, …`), a word of 64 at a time where it can.
+    fn never_arrived(&self) -> (u64, String) {
         let top = self.highest.map_or(-1, |h| i64::from(h).min(LIMIT - 1));
-        let missing: Vec<usize> = (0..=top)
-            .filter(|&n| !self.has(n))
-            .map(|n| n as usize)
-            .collect();
-        let mut list = if missing.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", seq::ranges(&missing))
-        };
-        if list.len() > 120 {
-            let cut = list[..120].rfind(", ").unwrap_or(120);
-            list.truncate(cut);
-            list.push_str(", …");
+        let word = |n: i64| self.seen.get((n / 64) as usize).copied().unwrap_or(0);
+        let (mut count, mut ranges, mut n) = (0u64, Vec::new(), 0i64);
+        while n <= top {
+            let whole = n % 64 == 0 && n + 63 <= top;
+            if whole && word(n) == u64::MAX {
+                n += 64;
+            } else if self.has(n) {
+                n += 1;
+            } else {
+                let start = n;
+                while n <= top && !self.has(n) {
+                    n += if n % 64 == 0 && n + 63 <= top && word(n) == 0 {
+                        64
+                    } else {
+                        1
+                    };
+                }
+                count += (n - start) as u64;
+                if ranges.len() < RANGES {
+                    ranges.push(match n - 1 == start {
+                        true => start.to_string(),
+                        false => format!("{start}-{}", n - 1),
+                    });
+                } else if ranges.len() == RANGES {
+                    ranges.push("…".into());
+                }
+            }
         }
+        (count, ranges.join(", "))
+    }
+
+    pub(super) fn finish(&mut self) -> Ending {
+        let (missing, list) = self.never_arrived();
+        let list = match missing {
+            0 => String::new(),
+            _ => format!(": {list}"),
+        };
         let mut lines = vec![format!(
             "as udpseqserver counts them: received {} datagrams, {} out of order, {} never arrived{list}",
-            self.received,
-            self.errors,
-            missing.len()
+            self.received, self.errors, missing
         )];
         if self.late + self.copies > 0 {
             lines.push(format!(

@@ -1,10 +1,15 @@
 //! The UDP side of a frame, for each link type and IP version: lengths checked, ICMP
-//! errors read back to their datagram, fragments told apart (built by [`super::build`]).
+//! errors read back to their datagram, fragments told apart (built by [`super::build`]);
+//! the sequence experiment counted as its server counts.
 
 use super::build::{ip_udp, ip_udp_length, ipv4_fragments, port_unreachable};
+use super::lab::Seen;
+use super::numbered::{RANGES, Sequence};
 use super::wire::*;
+use crate::decode::Side;
 use crate::packet::Skip;
 use std::net::SocketAddr;
+use udpcliserv::seq::{self, Tally};
 
 fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
@@ -100,4 +105,60 @@ fn icmp_errors_quote_their_datagram_and_fragments_are_not_decoded() {
         (last.id, last.offset, last.more, last.udp),
         (5, 2960, false, None)
     );
+}
+
+/// The summary's count is the server's: `Tally` (udpseqserver's own) on the same
+/// numbers gives the same line, gaps of every size and word boundary included.
+#[test]
+fn the_count_is_the_servers() {
+    let runs: [&[i32]; 5] = [
+        &[0, 1, 3, 2, 4, 7],
+        &[5, 5, 200, 63, 64, 65, 127, 129],
+        &[-3, 0, 70_000, 1],
+        &[
+            2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40,
+        ],
+        &[0, 1, 2, 3],
+    ];
+    for run in runs {
+        let (mut ours, mut tally, mut expected) = (Sequence::default(), Tally::default(), 0);
+        for (i, &n) in run.iter().enumerate() {
+            let dg = seq::encode(n);
+            let side = Side::Client;
+            ours.datagram(&Seen {
+                frame: i as u64 + 1,
+                side,
+                payload: &dg,
+                len: dg.len(),
+            });
+            tally.record(n, expected);
+            expected = n.wrapping_add(1);
+        }
+        let missing = tally.missing();
+        let mut list = seq::ranges(&missing);
+        if list.matches(", ").count() >= RANGES {
+            let cut = list
+                .match_indices(", ")
+                .nth(RANGES - 1)
+                .map_or(0, |(i, _)| i);
+            list = format!("{}, …", &list[..cut]);
+        }
+        let server = format!(
+            "received {} datagrams, {} out of order, {} never arrived{}",
+            tally.received,
+            tally.errors,
+            missing.len(),
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!(": {list}")
+            }
+        );
+        let line = ours.finish().lines.remove(0);
+        assert_eq!(
+            line,
+            format!("as udpseqserver counts them: {server}"),
+            "{run:?}"
+        );
+    }
 }
