@@ -28,12 +28,13 @@ fn captures() -> Vec<String> {
     names.iter().map(|n| capture(n)).collect()
 }
 
-fn write(name: &str, content: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("labtrace-quiz-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+/// Writes `content` to `name` in a scratch directory, removed when the returned guard is
+/// dropped.
+fn write(name: &str, content: &[u8]) -> (testkit::TempDir, PathBuf) {
+    let dir = testkit::TempDir::new("labtrace-quiz");
     let path = dir.join(name);
     std::fs::write(&path, content).expect("write answers");
-    path
+    (dir, path)
 }
 
 /// The text view's table rows: (label, the four numbers).
@@ -108,7 +109,7 @@ fn the_quiz_blanks_every_table_row_and_says_how_to_mark_it() {
         quiz.matches("```\n").count()
     );
     // The quiz's cells are all `?`, none filled: an unfilled quiz scores nothing.
-    let path = write("blank.md", quiz.as_bytes());
+    let (_dir, path) = write("blank.md", quiz.as_bytes());
     let (code, out, err) = labtrace(&[&cap, "--answers", path.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -124,7 +125,7 @@ fn the_quiz_blanks_every_table_row_and_says_how_to_mark_it() {
 fn the_text_views_numbers_are_all_right_on_every_committed_capture() {
     for cap in captures() {
         let (answers, rows) = right_answers(&cap);
-        let path = write("right.md", answers.as_bytes());
+        let (_dir, path) = write("right.md", answers.as_bytes());
         let (code, out, err) = labtrace(&[&cap, "--answers", path.to_str().unwrap()]);
         assert_eq!(code, 0, "{cap}: {err}");
         let cells = rows * 4;
@@ -160,7 +161,7 @@ fn wrong_cells_are_marked_with_the_rule_applied() {
         "#15 C→S [F.] len 0" => Some("| #15 C→S [F.] len 0 | 48 | 13 | 18 | 69 |".into()),
         _ => None,
     });
-    let path = write("wrong.md", wrong.as_bytes());
+    let (_dir, path) = write("wrong.md", wrong.as_bytes());
     let (code, out, err) = labtrace(&[&cap, "--answers", path.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     let want_first = "
@@ -210,7 +211,7 @@ fn a_file_that_is_not_answers_gets_a_clear_message() {
         ),
     ];
     for (name, content, want) in cases {
-        let path = write(name, content);
+        let (_dir, path) = write(name, content);
         let shown = path.to_str().unwrap();
         let (code, out, err) = labtrace(&[&cap, "--answers", shown]);
         assert_eq!(code, 1, "{name}: {err}");
@@ -223,7 +224,7 @@ fn a_file_that_is_not_answers_gets_a_clear_message() {
                | #6 S→C [P.] len 24 | 1 | 5 | 1 | 1 |\n\
                | #6 S→C [P.] len 24 | 1 | 5 | 1 | 1 |\n\
                | #7 C→S [.] len 0 | \x1b[31m | 5 | 5 | 25 |\n";
-    let path = write("bad.md", bad.as_bytes());
+    let (_dir, path) = write("bad.md", bad.as_bytes());
     let shown = path.to_str().unwrap();
     let (code, _, err) = labtrace(&[&cap, "--answers", shown]);
     assert_eq!(code, 1);
@@ -247,7 +248,7 @@ fn a_file_that_is_not_answers_gets_a_clear_message() {
 #[test]
 fn another_captures_quiz_is_not_marked_and_says_why() {
     let (answers, _) = right_answers(&capture("ft-temp1.pcap"));
-    let path = write("ft.md", answers.as_bytes());
+    let (_dir, path) = write("ft.md", answers.as_bytes());
     let shown = path.to_str().unwrap();
     let cap = capture("lottery-seed7.pcap");
     let (code, out, err) = labtrace(&[&cap, "--answers", shown]);

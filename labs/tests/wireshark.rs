@@ -472,7 +472,8 @@ fn heuristics_claim_other_ports_only_on_unmistakable_bytes() {
     b.send(&mut k, false, b"Full", &[]);
     b.send(&mut k, false, &[0; 1040], &[]);
     b.close(&k);
-    let path = b.write(&tmpdir("dissector-heuristics"), "heur.pcap");
+    let dir = tmpdir("dissector-heuristics");
+    let path = b.write(&dir, "heur.pcap");
     let names = [
         "unplab.proto",
         "unplab.lottery.command_name",
@@ -571,7 +572,7 @@ fn the_documented_install_command_makes_wireshark_load_it() {
     let status = Command::new("sh")
         .args(["-c", command])
         .current_dir(repo(""))
-        .env("HOME", &home)
+        .env("HOME", home.path())
         .status()
         .expect("sh");
     assert!(status.success(), "{command}");
@@ -586,7 +587,7 @@ fn the_documented_install_command_makes_wireshark_load_it() {
             "-e",
             "frame.number",
         ])
-        .env("HOME", &home)
+        .env("HOME", home.path())
         .output()
         .expect("tshark");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "6\n12\n", "{out:?}");

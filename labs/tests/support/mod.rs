@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test file uses some of them
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use testkit::Proc;
 
@@ -20,12 +20,10 @@ pub fn labtrace(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// A fresh temporary directory for `name`.
-pub fn tmpdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("labtrace-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
+/// A fresh temporary directory for `name`, removed when the guard is dropped (also when
+/// the test fails): keep it in a variable for as long as its files are used.
+pub fn tmpdir(name: &str) -> testkit::TempDir {
+    testkit::TempDir::new(&format!("labtrace-{name}"))
 }
 
 /// True if `tool` runs; otherwise skips `what` (the test or a part of it), saying why,
