@@ -65,6 +65,8 @@ pub struct Options {
     pub tsg: bool,
     /// Also build the HTML page (`--html`), titled with this name (the capture's).
     pub html: Option<String>,
+    /// Whose analysis marks to reproduce where Wireshark versions differ.
+    pub wireshark: tcp::wireshark::Like,
 }
 
 /// What a trace found, besides what it printed.
@@ -122,7 +124,7 @@ fn trace_to<R: Read + Send, W: Write>(
     mut renderer: render::Renderer<W>,
 ) -> Result<Outcome, TraceError> {
     let cap = capture::Capture::new(input).map_err(TraceError::Capture)?;
-    let mut tracker = tcp::Tracker::new(opts.proto, opts.port);
+    let mut tracker = tcp::Tracker::new(opts.proto, opts.port).like(opts.wireshark);
     let mut svg = opts.svg.then(render::Svg::default);
     let mut tsg = opts.tsg.then(render::tsg::Tsg::default);
     let mut html = opts.html.as_ref().map(|_| render::html::Html::default());

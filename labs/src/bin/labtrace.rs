@@ -3,6 +3,7 @@
 use clap::{CommandFactory, Parser, ValueEnum};
 use labs::decode::Proto;
 use labs::render::{JSON_FIELDS, View, quiz};
+use labs::tcp::wireshark::Like;
 use labs::{Options, TraceError, trace};
 use std::fs::File;
 use std::io::{Seek, Write};
@@ -58,6 +59,14 @@ struct Args {
     /// or wrong (✗, with the rule), and a score.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["ladder", "rtt"])]
     answers: Option<PathBuf>,
+    /// Mark retransmissions, duplicate ACKs and the rest as this Wireshark version does:
+    /// 4.0 (and older) or 4.4 (the default, for 4.2 and newer too).
+    ///
+    /// Five of Wireshark's rules changed between 4.0 and 4.4 (docs/capture.md lists
+    /// them): run `tshark --version` or Wireshark's About box to see yours. A note that
+    /// the other version marks differently says what it calls the segment.
+    #[arg(long, value_name = "VERSION", default_value = "4.4", value_parser = Like::parse)]
+    like_wireshark: Like,
 }
 
 /// What the exit status says, as `labtrace --help` shows it.
@@ -137,6 +146,7 @@ fn main() {
             rtt: args.rtt,
             tsg: args.tsg.is_some(),
             html: args.html.is_some().then(|| name.clone()),
+            wireshark: args.like_wireshark,
         };
         let file = File::open(&args.file)
             .context("open")

@@ -11,6 +11,7 @@ fn seg(src: SocketAddr, dst: SocketAddr, seq: u32, ack: u32, flags: u8) -> Segme
         flags: Flags(flags),
         win: 100,
         wscale: None,
+        sack: None,
         len: 0,
         payload: b"",
     }
