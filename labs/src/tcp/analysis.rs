@@ -249,24 +249,27 @@ fn retransmission(
         d.note(rule, mine, false);
         d.note(rule, theirs, true);
     }
-    if mine == Mark::OutOfOrder {
-        return;
-    }
     // Karn: an ACK of these bytes is ambiguous now, whichever copy it answers.
     let end = s.seq.wrapping_add(len);
     for u in fwd.unacked.iter_mut() {
-        if !gt(u.seq, s.seq) && !gt(end, u.next) {
+        if mine != Mark::OutOfOrder && !gt(u.seq, s.seq) && !gt(end, u.next) {
             u.karn = true;
         }
     }
-    if mine == Mark::Retransmission {
-        a.original = fwd
+    // The copy sent first: the oldest unacknowledged segment from this Seq on, as
+    // Wireshark finds it; for out-of-order, the copy that holds these bytes, if any.
+    a.original = match (mine, theirs) {
+        (Mark::Retransmission, _) => fwd
             .unacked
             .iter()
             .filter(|u| !gt(s.seq, u.seq))
             .map(|u| u.frame)
-            .next_back();
-    }
+            .next_back(),
+        (Mark::OutOfOrder, Mark::Retransmission) => {
+            wireshark::seen_copy(fwd, s).map(|i| fwd.unacked[i].frame)
+        }
+        _ => None,
+    };
 }
 
 /// What a segment that does not advance the Seq is by `like`'s rules: a fast
