@@ -290,19 +290,25 @@ fn resend_kind(fwd: &Flow, rev: &Flow, s: &Seen, like: Like) -> (Mark, Option<Ru
     if like.follows(seen) && wireshark::seen_copy(fwd, s).is_some() {
         return (Mark::Retransmission, Some(seen));
     }
-    // Out of order: it came soon after the highest segment, sooner than a round trip.
+    // Out of order: it came soon after the highest segment (4.6: after the peer's last
+    // ACK), sooner than a round trip.
     let ooo_thres = s.first_rtt_ns.filter(|&r| r != 0).unwrap_or(3_000_000);
-    let t = (s.time_ns - fwd.nextseq_time).max(0);
+    let since_ack = Rule::OutOfOrderTimedFromAck;
+    let (since, timed) = match like.follows(since_ack) {
+        true => (rev.lastack_time, Some(since_ack)),
+        false => (fwd.nextseq_time, None),
+    };
+    let t = (s.time_ns - since).max(0);
     let syn_fin = s.flags.has(Flags::SYN) || s.flags.has(Flags::FIN);
     let end = s.seq.wrapping_add(s.len).wrapping_add(u32::from(syn_fin));
     if t < ooo_thres && fwd.nextseq != end {
-        return (Mark::OutOfOrder, None);
+        return (Mark::OutOfOrder, timed);
     }
     let gap = Rule::GapBeforeEmptySegment;
     if t < ooo_thres && like.follows(gap) && fwd.last_len == 0 {
-        return (Mark::OutOfOrder, Some(gap));
+        return (Mark::OutOfOrder, timed.or(Some(gap)));
     }
-    (Mark::Retransmission, None)
+    (Mark::Retransmission, timed)
 }
 
 /// Notes what the segment sent: its bytes as unacknowledged, the highest Seq, its Ack

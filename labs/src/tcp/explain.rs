@@ -198,7 +198,7 @@ fn other_note(o: Other, row: &Row) -> String {
         false => format!("calls it {}", instead.join(" and ")),
     };
     let v = o.like.name();
-    // Every rule is 4.4's: why the other version says what it says.
+    // Why the other version says what it says: it follows the rule, or it does not.
     let why = match (o.rule, o.like.follows(o.rule)) {
         (Rule::SackDuplicateAck, true) => format!(
             "it carries SACK blocks, and {v} counts such an ACK as a duplicate whatever its window, as RFC 5681 §2 allows"
@@ -233,6 +233,12 @@ fn other_note(o: Other, row: &Row) -> String {
         }
         (Rule::UnseenOnce, false) => format!(
             "after an earlier ACKed-unseen note, {v} counts every byte sent up to then as seen, gaps included"
+        ),
+        (Rule::OutOfOrderTimedFromAck, true) => format!(
+            "{v} times \"within a round trip\" from the peer's last ACK, not from the newest segment"
+        ),
+        (Rule::OutOfOrderTimedFromAck, false) => format!(
+            "{v} times \"within a round trip\" from the newest segment, not from the peer's last ACK"
         ),
     };
     format!(" (Wireshark {v} {says}: {why})")

@@ -1,7 +1,8 @@
 //! Whose marks labtrace follows. Wireshark's TCP analysis changed between 4.0 (Debian 12)
-//! and 4.4 (Debian 13, the macOS and Windows downloads): five rules, each a [`Rule`] here,
-//! each checked against both (4.0.17 and 4.4.19) frame by frame on captures built to show
-//! it. Everything else in [`super::analysis`] is the same in both.
+//! and 4.4 (Debian 13): five rules; and once more in 4.6 (the macOS and Windows
+//! downloads of 2026): one. Each is a [`Rule`] here, checked against 4.0.17, 4.4.19 and
+//! 4.6.9 frame by frame on captures built to show it. Everything else in
+//! [`super::analysis`] is the same in all three.
 //!
 //! A segment whose marks the other version would set differently carries an [`Other`],
 //! so that its sentence can say what the other Wireshark calls it.
@@ -9,52 +10,58 @@
 use super::analysis::{Flow, Mark, Marks, Seen, gt};
 
 /// The Wireshark whose `tcp.analysis.*` marks labtrace reproduces (`--like-wireshark`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Like {
     /// Wireshark 4.0 and older (checked: 4.0.17, Debian 12).
     V4_0,
-    /// Wireshark 4.4 (checked: 4.4.19, Debian 13): the default, what most students run.
+    /// Wireshark 4.4, and 4.2 (checked: 4.4.19, Debian 13): the default.
     #[default]
     V4_4,
+    /// Wireshark 4.6 and newer (checked: 4.6.9).
+    V4_6,
 }
 
 impl Like {
-    /// The version for a Wireshark version string (`4.0`, `4.4.19`, `3.6.2`): 4.0's rules
-    /// before 4.2, 4.4's from 4.2 on (4.2 and 4.6 are not checked).
+    /// The version for a Wireshark version string (`4.0`, `4.4.19`, `3.6.2`): 4.0's
+    /// rules before 4.2, 4.4's in 4.2 to 4.5 (4.2 is not checked), 4.6's from 4.6 on.
     pub fn parse(version: &str) -> Result<Like, String> {
         let mut parts = version.trim().split('.').map(str::parse::<u32>);
         match (parts.next(), parts.next()) {
-            (Some(Ok(major)), Some(Ok(minor))) if (major, minor) < (4, 2) => Ok(Like::V4_0),
-            (Some(Ok(_)), Some(Ok(_))) => Ok(Like::V4_4),
+            (Some(Ok(major)), Some(Ok(minor))) => Ok(match (major, minor) {
+                v if v < (4, 2) => Like::V4_0,
+                v if v < (4, 6) => Like::V4_4,
+                _ => Like::V4_6,
+            }),
             _ => Err(format!(
-                "{version:?} is not a Wireshark version (4.0, 4.4, 4.4.19)"
+                "{version:?} is not a Wireshark version (4.0, 4.4, 4.6.9)"
             )),
         }
     }
 
-    /// `4.0` or `4.4`.
+    /// `4.0`, `4.4` or `4.6`.
     pub fn name(self) -> &'static str {
         match self {
             Like::V4_0 => "4.0",
             Like::V4_4 => "4.4",
+            Like::V4_6 => "4.6",
         }
     }
 
-    /// The other version.
+    /// The version a note compares with: the nearest one.
     pub fn other(self) -> Like {
         match self {
-            Like::V4_0 => Like::V4_4,
+            Like::V4_0 | Like::V4_6 => Like::V4_4,
             Like::V4_4 => Like::V4_0,
         }
     }
 
-    /// True if this version marks segments by `rule` (every rule is 4.4's).
-    pub fn follows(self, _rule: Rule) -> bool {
-        self == Like::V4_4
+    /// True if this version marks segments by `rule`.
+    pub fn follows(self, rule: Rule) -> bool {
+        self >= rule.since()
     }
 }
 
-/// A rule Wireshark 4.4 has and 4.0 has not.
+/// A rule some Wireshark versions have and others have not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
     /// An ACK that would be a window update (same Seq and Ack, a new window) but carries
@@ -79,6 +86,30 @@ pub enum Rule {
     /// capture missed is flagged once; 4.0 takes every byte sent so far as expected,
     /// which misses later gaps and flags the same gap again.
     UnseenOnce,
+    /// Whether a segment below the highest Seq came soon enough (within the initial
+    /// round trip) to be out-of-order is timed from the peer's last ACK, no longer from
+    /// the segment that set the highest Seq (4.6).
+    OutOfOrderTimedFromAck,
+}
+
+impl Rule {
+    /// Every rule, in the order the docs list them.
+    pub const ALL: [Rule; 6] = [
+        Rule::SackDuplicateAck,
+        Rule::SackFastRetransmission,
+        Rule::SeenCopyIsRetransmission,
+        Rule::GapBeforeEmptySegment,
+        Rule::UnseenOnce,
+        Rule::OutOfOrderTimedFromAck,
+    ];
+
+    /// The first version that follows the rule.
+    pub fn since(self) -> Like {
+        match self {
+            Rule::OutOfOrderTimedFromAck => Like::V4_6,
+            _ => Like::V4_4,
+        }
+    }
 }
 
 /// What the other version marks on a segment where the two differ.
