@@ -792,12 +792,21 @@ fn impaired_labnet_captures_agree_with_tshark_flag_by_flag() {
     for (flag, n) in &total {
         eprintln!("  {flag:<24} {n:>5}");
     }
+    // Wireshark 4.6 times out-of-order from the peer's last ACK: on these captures it
+    // finds one or a few, or none (the built captures have them).
+    let mut parts = tshark_version()
+        .split('.')
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let from_ack = (parts.next(), parts.next()) >= (Some(4), Some(6));
     for flag in [
         "retransmission",
         "duplicate_ack",
         "out_of_order",
         "lost_segment",
     ] {
+        if flag == "out_of_order" && from_ack {
+            continue;
+        }
         assert!(total[flag] > 0, "no {flag} in any capture");
     }
 }
