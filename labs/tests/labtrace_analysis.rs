@@ -211,58 +211,51 @@ fn field(line: &str, key: &str) -> Option<String> {
 /// (`dup_ack`, `dup_ack_of`) and from tshark (`duplicate_ack_num`, `duplicate_ack_frame`);
 /// asserted equal. Returns how many.
 fn dup_acks_agree(file: &Path) -> usize {
-    let out = labtrace_as_tshark(&["--format", "json", file.to_str().unwrap()]);
-    let ours: Vec<String> = out
-        .lines()
-        .filter_map(|l| {
-            let n = field(l, "dup_ack")?;
-            Some(format!(
-                "{}\t{n}\t{}",
-                field(l, "frame")?,
-                field(l, "dup_ack_of")?
-            ))
-        })
-        .collect();
-    let ts = Command::new("tshark")
-        .args(["-n", "-r"])
-        .arg(file)
-        .args(["-Y", "tcp.analysis.duplicate_ack", "-T", "fields"])
-        .args(["-e", "frame.number", "-e", "tcp.analysis.duplicate_ack_num"])
-        .args(["-e", "tcp.analysis.duplicate_ack_frame"])
-        .output()
-        .expect("run tshark");
-    let theirs: Vec<String> = String::from_utf8_lossy(&ts.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
-    assert_eq!(
-        ours, theirs,
-        "labtrace vs tshark duplicate ACKs in {file:?}"
-    );
-    ours.len()
+    let tshark = [
+        "tcp.analysis.duplicate_ack_num",
+        "tcp.analysis.duplicate_ack_frame",
+    ];
+    let filter = "tcp.analysis.duplicate_ack";
+    fields_agree(file, &[], ["dup_ack", "dup_ack_of"], filter, tshark)
 }
 
 /// Per frame that acknowledges a segment: (frame, acks, ack_rtt), from labtrace's
 /// `--rtt --format json` and from tshark; asserted equal. Returns how many.
 fn rtt_agree(file: &Path) -> usize {
-    let out = labtrace_as_tshark(&["--rtt", "--format", "json", file.to_str().unwrap()]);
+    let tshark = ["tcp.analysis.acks_frame", "tcp.analysis.ack_rtt"];
+    let filter = "tcp.analysis.acks_frame";
+    fields_agree(file, &["--rtt"], ["acks", "ack_rtt"], filter, tshark)
+}
+
+/// Per frame whose line in labtrace's `--format json` (with `args`) has the field
+/// `keys[0]`: the frame and the values of `keys`; per frame tshark's `filter` keeps: the
+/// frame and `fields`. Asserted equal, line by line. Returns how many.
+fn fields_agree(
+    file: &Path,
+    args: &[&str],
+    keys: [&str; 2],
+    filter: &str,
+    fields: [&str; 2],
+) -> usize {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json", file.to_str().unwrap()]);
+    let out = labtrace_as_tshark(&all);
     let ours: Vec<String> = out
         .lines()
         .filter_map(|l| {
-            let acks = field(l, "acks")?;
+            let first = field(l, keys[0])?;
             Some(format!(
-                "{}\t{acks}\t{}",
+                "{}\t{first}\t{}",
                 field(l, "frame")?,
-                field(l, "ack_rtt")?
+                field(l, keys[1])?
             ))
         })
         .collect();
     let ts = Command::new("tshark")
         .args(["-n", "-r"])
         .arg(file)
-        .args(["-Y", "tcp.analysis.acks_frame", "-T", "fields"])
-        .args(["-e", "frame.number", "-e", "tcp.analysis.acks_frame"])
-        .args(["-e", "tcp.analysis.ack_rtt"])
+        .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
+        .args(["-e", fields[0], "-e", fields[1]])
         .output()
         .expect("run tshark");
     let theirs: Vec<String> = String::from_utf8_lossy(&ts.stdout)
@@ -270,12 +263,9 @@ fn rtt_agree(file: &Path) -> usize {
         .map(str::to_string)
         .collect();
     for (a, b) in ours.iter().zip(&theirs) {
-        assert_eq!(
-            a, b,
-            "labtrace vs tshark (frame, acks, ack_rtt) in {file:?}"
-        );
+        assert_eq!(a, b, "labtrace vs tshark (frame, {keys:?}) in {file:?}");
     }
-    assert_eq!(ours.len(), theirs.len(), "RTT samples in {file:?}");
+    assert_eq!(ours.len(), theirs.len(), "{keys:?} in {file:?}");
     ours.len()
 }
 
@@ -347,6 +337,29 @@ impl Built {
         self.seg(1000, false, 5000, 1001, SYN | ACK, sw, b"");
         self.seg(1000, true, 1001, 5001, ACK, cw, b"");
     }
+
+    /// The handshake, then the client's first 100 bytes (Seq [`at`]`(0)`).
+    fn sending() -> Built {
+        let mut b = Built::new();
+        b.handshake(65535, 65535);
+        b.data(1000, 0);
+        b
+    }
+
+    /// The client's `k`th 100-byte segment.
+    fn data(&mut self, dt: u64, k: u32) {
+        self.seg(dt, true, at(k), 5001, ACK | PSH, 65535, &[1; 100]);
+    }
+
+    /// The server's ACK of the client's first `k` 100-byte segments.
+    fn ack(&mut self, dt: u64, k: u32) {
+        self.seg(dt, false, 5001, at(k), ACK, 65535, b"");
+    }
+}
+
+/// The client's Seq (its first is 1000) of its `k`th 100-byte segment.
+fn at(k: u32) -> u32 {
+    1001 + 100 * k
 }
 
 const SYN: u8 = Flags::SYN;
@@ -470,17 +483,13 @@ fn sack_capture(name: &str) -> PathBuf {
 /// out-of-order; one that straddles two segments (#9) is out-of-order to both, but a
 /// retransmission to 4.6, which times it from the server's last ACK, long ago.
 fn copy_capture(name: &str) -> PathBuf {
-    let mut b = Built::new();
-    b.handshake(65535, 65535);
-    let d = [1u8; 100];
-    let at = |k: u32| 1001 + 100 * k;
-    b.seg(1000, true, at(0), 5001, ACK | PSH, 65535, &d);
-    b.seg(100, true, at(1), 5001, ACK | PSH, 65535, &d);
-    b.seg(100, true, at(2), 5001, ACK | PSH, 65535, &d);
-    b.seg(100, true, at(1), 5001, ACK | PSH, 65535, &d);
-    b.seg(100, true, at(1) + 50, 5001, ACK | PSH, 65535, &d[..50]);
-    b.seg(100, true, at(1) + 50, 5001, ACK | PSH, 65535, &d);
-    b.seg(1000, false, 5001, at(3), ACK, 65535, b"");
+    let mut b = Built::sending();
+    b.data(100, 1);
+    b.data(100, 2);
+    b.data(100, 1);
+    b.seg(100, true, at(1) + 50, 5001, ACK | PSH, 65535, &[1; 50]);
+    b.seg(100, true, at(1) + 50, 5001, ACK | PSH, 65535, &[1; 100]);
+    b.ack(1000, 3);
     b.write(name)
 }
 
@@ -488,15 +497,11 @@ fn copy_capture(name: &str) -> PathBuf {
 /// the missing segment, soon, ending exactly at that Seq (#7): 4.4 calls it
 /// out-of-order (Wireshark issue 17214), 4.0 a retransmission.
 fn gap_capture(name: &str) -> PathBuf {
-    let mut b = Built::new();
-    b.handshake(65535, 65535);
-    let d = [1u8; 100];
-    let at = |k: u32| 1001 + 100 * k;
-    b.seg(1000, true, at(0), 5001, ACK | PSH, 65535, &d);
-    b.seg(1000, false, 5001, at(1), ACK, 65535, b"");
+    let mut b = Built::sending();
+    b.ack(1000, 1);
     b.seg(100, true, at(2), 5001, ACK, 65535, b"");
-    b.seg(100, true, at(1), 5001, ACK | PSH, 65535, &d);
-    b.seg(1000, false, 5001, at(2), ACK, 65535, b"");
+    b.data(100, 1);
+    b.ack(1000, 2);
     b.write(name)
 }
 
@@ -504,16 +509,12 @@ fn gap_capture(name: &str) -> PathBuf {
 /// segment to both (#8); the ACK of at(3) (#10) only to 4.4: 4.0 took every byte up to
 /// at(5) as seen after #8.
 fn unseen_capture(name: &str) -> PathBuf {
-    let mut b = Built::new();
-    b.handshake(65535, 65535);
-    let d = [1u8; 100];
-    let at = |k: u32| 1001 + 100 * k;
-    b.seg(1000, true, at(0), 5001, ACK | PSH, 65535, &d);
-    b.seg(1000, false, 5001, at(1), ACK, 65535, b"");
-    b.seg(100, true, at(2), 5001, ACK | PSH, 65535, &d);
-    b.seg(100, true, at(4), 5001, ACK | PSH, 65535, &d);
+    let mut b = Built::sending();
+    b.ack(1000, 1);
+    b.data(100, 2);
+    b.data(100, 4);
     for k in 2..6 {
-        b.seg(1000, false, 5001, at(k), ACK, 65535, b"");
+        b.ack(1000, k);
     }
     b.write(name)
 }
@@ -523,22 +524,16 @@ fn unseen_capture(name: &str) -> PathBuf {
 /// handshake's 2 ms round trip: 4.0 and 4.4 call it a retransmission, 4.6 out-of-order;
 /// #12 comes 10 ms after both: a retransmission to all.
 fn timing_capture(name: &str) -> PathBuf {
-    let mut b = Built::new();
-    b.seg(0, true, 1000, 0, SYN, 65535, b"");
-    b.seg(1000, false, 5000, 1001, SYN | ACK, 65535, b"");
-    b.seg(1000, true, 1001, 5001, ACK, 65535, b"");
-    let d = [1u8; 100];
-    let at = |k: u32| 1001 + 100 * k;
-    b.seg(1000, true, at(0), 5001, ACK | PSH, 65535, &d);
-    b.seg(100, true, at(2), 5001, ACK | PSH, 65535, &d);
-    b.seg(50_000, false, 5001, at(1), ACK, 65535, b"");
-    b.seg(1000, true, at(1), 5001, ACK | PSH, 65535, &d);
-    b.seg(1000, false, 5001, at(3), ACK, 65535, b"");
-    b.seg(100, true, at(3), 5001, ACK | PSH, 65535, &d);
-    b.seg(100, true, at(5), 5001, ACK | PSH, 65535, &d);
-    b.seg(100, false, 5001, at(4), ACK, 65535, b"");
-    b.seg(10_000, true, at(4), 5001, ACK | PSH, 65535, &d);
-    b.seg(1000, false, 5001, at(6), ACK, 65535, b"");
+    let mut b = Built::sending();
+    b.data(100, 2);
+    b.ack(50_000, 1);
+    b.data(1000, 1);
+    b.ack(1000, 3);
+    b.data(100, 3);
+    b.data(100, 5);
+    b.ack(100, 4);
+    b.data(10_000, 4);
+    b.ack(1000, 6);
     b.write(name)
 }
 
