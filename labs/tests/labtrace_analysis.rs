@@ -1069,6 +1069,22 @@ fn the_time_sequence_graph_is_scaled_to_the_data() {
     assert_eq!(classes.len(), 3 + 1 + 7);
 }
 
+/// A version labtrace cannot read is a usage error (status 2), said the clap way.
+#[test]
+fn an_unknown_wireshark_version_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_labtrace"))
+        .args(["--like-wireshark", "four", "x.pcap"])
+        .output()
+        .expect("run labtrace");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: invalid value 'four' for '--like-wireshark <VERSION>': \"four\" is not a \
+         Wireshark version (4.0, 4.4, 4.6.9)\n\nFor more information, try '--help'.\n"
+    );
+    assert!(out.stdout.is_empty());
+}
+
 /// The frames of a built capture that show a rule that differs between Wireshark
 /// versions, with labtrace's marks on each as 4.0, 4.4 and 4.6 (as tshark 4.0.17,
 /// 4.4.19 and 4.6.9 mark them).

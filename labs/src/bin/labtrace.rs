@@ -60,11 +60,12 @@ struct Args {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["ladder", "rtt"])]
     answers: Option<PathBuf>,
     /// Mark retransmissions, duplicate ACKs and the rest as this Wireshark version does:
-    /// 4.0 (and older) or 4.4 (the default, for 4.2 and newer too).
+    /// 4.0 (and older), 4.4 (the default; 4.2 too) or 4.6 (and newer).
     ///
-    /// Five of Wireshark's rules changed between 4.0 and 4.4 (docs/capture.md lists
-    /// them): run `tshark --version` or Wireshark's About box to see yours. A note that
-    /// the other version marks differently says what it calls the segment.
+    /// Five of Wireshark's rules changed between 4.0 and 4.4, one more in 4.6
+    /// (docs/capture.md lists them): `tshark --version` or Wireshark's About box shows
+    /// yours. Where the neighbouring version marks a segment differently, its note says
+    /// what that version calls it.
     #[arg(long, value_name = "VERSION", default_value = "4.4", value_parser = Like::parse)]
     like_wireshark: Like,
 }

@@ -135,3 +135,34 @@ fn a_fin_that_acknowledges_the_other_fin_is_close_2_and_3() {
         ]
     );
 }
+
+#[test]
+fn wireshark_versions_map_to_their_rules() {
+    use super::wireshark::{Like, Rule};
+    for (version, like) in [
+        ("3.6.2", Like::V4_0),
+        ("4.0", Like::V4_0),
+        ("4.0.17", Like::V4_0),
+        ("4.2.2", Like::V4_4),
+        ("4.4", Like::V4_4),
+        ("4.4.19", Like::V4_4),
+        ("4.6.9", Like::V4_6),
+        ("5.0", Like::V4_6),
+    ] {
+        assert_eq!(Like::parse(version), Ok(like), "{version}");
+    }
+    for bad in ["", "4", "four.four", "4.x"] {
+        assert!(Like::parse(bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(Like::default(), Like::V4_4);
+    for rule in Rule::ALL {
+        assert!(
+            !Like::V4_0.follows(rule) && Like::V4_6.follows(rule),
+            "{rule:?}"
+        );
+    }
+    let only_46: Vec<Rule> = (Rule::ALL.into_iter())
+        .filter(|r| !Like::V4_4.follows(*r))
+        .collect();
+    assert_eq!(only_46, [Rule::OutOfOrderTimedFromAck]);
+}
