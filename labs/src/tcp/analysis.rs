@@ -3,7 +3,7 @@
 //! them each segment's marks (retransmission, duplicate ACK, zero window, …) and the
 //! round-trip time of each ACK. The rules are Wireshark's, so that labtrace and tshark
 //! flag the same frames (the tests check this on impaired and built captures); where
-//! Wireshark 4.0 and 4.4 differ, the version chosen decides ([`super::wireshark`]).
+//! Wireshark 4.0, 4.4 and 4.6 differ, the version chosen decides ([`super::wireshark`]).
 //! [`super::explain`] turns the marks into sentences.
 //!
 //! Numbers are relative (a SYN is Seq 0), so 0 means "nothing seen yet", as in
@@ -94,7 +94,8 @@ pub(super) struct Seen {
     pub first_rtt_ns: Option<i128>,
     /// The SACK option, its edges relative to the peer's first Seq.
     pub sack: Option<Sack>,
-    /// The raw (absolute) Seq plus Len: what Wireshark 4.4 compares with SACK edges.
+    /// The raw (absolute) Seq plus Len: what Wireshark 4.4 and 4.6 compare with SACK
+    /// edges.
     pub abs_end: u32,
 }
 

@@ -1,6 +1,6 @@
 //! Whose marks labtrace follows. Wireshark's TCP analysis changed between 4.0 (Debian 12)
 //! and 4.4 (Debian 13): five rules; and once more in 4.6 (the macOS and Windows
-//! downloads of 2026): one. Each is a [`Rule`] here, checked against 4.0.17, 4.4.19 and
+//! download in 2026): one. Each is a [`Rule`] here, checked against 4.0.17, 4.4.19 and
 //! 4.6.9 frame by frame on captures built to show it. Everything else in
 //! [`super::analysis`] is the same in all three.
 //!
@@ -70,9 +70,9 @@ pub enum Rule {
     SackDuplicateAck,
     /// Within 20 ms of the peer's second (or later) duplicate ACK, when that ACK carried
     /// SACK blocks, a resent segment is a fast retransmission even if its Seq is not the
-    /// peer's Ack, unless it lies inside a SACK block. (4.4 compares the segment's end as
-    /// an absolute number, raw Seq + Len, with the blocks' relative edges, so in practice
-    /// it lies inside one only when the sender's initial Seq is small.)
+    /// peer's Ack, unless it lies inside a SACK block. (4.4 and 4.6 compare the segment's
+    /// end as an absolute number, raw Seq + Len, with the blocks' relative edges, so in
+    /// practice it lies inside one only when the sender's initial Seq is small.)
     SackFastRetransmission,
     /// A segment whose bytes the capture already showed in a segment not yet
     /// acknowledged is a retransmission (a copy), never out-of-order.
