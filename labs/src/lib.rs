@@ -71,6 +71,8 @@ pub struct Options {
     pub tsg: bool,
     /// Also build the HTML page (`--html`), titled with this name (the capture's).
     pub html: Option<String>,
+    /// Whose analysis marks to reproduce where Wireshark versions differ.
+    pub wireshark: tcp::wireshark::Like,
 }
 
 /// What a trace found, besides what it printed.
@@ -133,7 +135,7 @@ fn trace_to<R: Read + Send, W: Write>(
 ) -> Result<Outcome, TraceError> {
     let cap = capture::Capture::new(input).map_err(TraceError::Capture)?;
     let (tcp_proto, udp_proto) = split_proto(opts.proto);
-    let mut tracker = tcp::Tracker::new(tcp_proto, opts.port);
+    let mut tracker = tcp::Tracker::new(tcp_proto, opts.port).like(opts.wireshark);
     let mut flows = udp::Flows::new(udp_proto, opts.port);
     let mut first_ns: Option<i128> = None;
     let mut svg = opts.svg.then(render::Svg::default);

@@ -85,10 +85,29 @@ pub struct Segment<'a> {
     /// The window scale option's shift count, if this segment carries one (only SYN
     /// segments may; it is not looked for in others).
     pub wscale: Option<u8>,
+    /// The SACK option's blocks, if the segment carries one (RFC 2018).
+    pub sack: Option<Sack>,
     /// Payload length as the IP header declares it (what Wireshark calls Len).
     pub len: u32,
     /// The payload bytes that were captured (shorter than `len` if the snap length cut it).
     pub payload: &'a [u8],
+}
+
+/// A SACK option (RFC 2018): the blocks of bytes the receiver holds past its Ack, as raw
+/// (absolute) sequence numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sack {
+    /// (left edge, right edge) of each block; the first `count` are set.
+    pub blocks: [(u32, u32); 4],
+    /// How many blocks the option holds (at most 4).
+    pub count: u8,
+}
+
+impl Sack {
+    /// The blocks the option holds.
+    pub fn blocks(&self) -> &[(u32, u32)] {
+        &self.blocks[..usize::from(self.count).min(4)]
+    }
 }
 
 /// Why a packet is not a TCP segment we can show.
@@ -155,6 +174,7 @@ pub fn tcp_segment(linktype: i32, frame: &[u8]) -> Result<Segment<'_>, Skip> {
         flags: Flags(tcp.header_slice().get(13).copied().unwrap_or(0)),
         win: tcp.window_size(),
         wscale: if tcp.syn() { window_scale(&tcp) } else { None },
+        sack: sack(&tcp),
         len: u32::try_from(len).unwrap_or(u32::MAX),
         payload: data,
     })
@@ -183,6 +203,25 @@ pub(crate) fn sliced(linktype: i32, frame: &[u8]) -> Result<LaxSlicedPacket<'_>,
 fn window_scale(tcp: &etherparse::TcpSlice<'_>) -> Option<u8> {
     tcp.options_iterator().find_map(|o| match o {
         Ok(etherparse::TcpOptionElement::WindowScale(shift)) => Some(shift),
+        _ => None,
+    })
+}
+
+/// The segment's SACK option, if it has one.
+fn sack(tcp: &etherparse::TcpSlice<'_>) -> Option<Sack> {
+    tcp.options_iterator().find_map(|o| match o {
+        Ok(etherparse::TcpOptionElement::SelectiveAcknowledgement(first, rest)) => {
+            let mut sack = Sack::default();
+            for (i, block) in std::iter::once(Some(first))
+                .chain(rest)
+                .flatten()
+                .enumerate()
+            {
+                sack.blocks[i] = block;
+                sack.count += 1;
+            }
+            Some(sack)
+        }
         _ => None,
     })
 }

@@ -30,6 +30,7 @@ use labs::capture::{pcap_header, pcap_record};
 use labs::decode::{Proto, Side, describe};
 use labs::packet::{Flags, build_ip_tcp_wscale};
 use labs::render::View;
+use labs::tcp::wireshark::Like;
 
 /// The run's seed unless `UNPLAB_FUZZ_SEED` says otherwise ("unplab" in ASCII).
 const DEFAULT_SEED: u64 = 0x756e_706c_6162;
@@ -308,6 +309,7 @@ fn trace_any_way(rng: &mut Rng, data: &[u8]) {
         rtt: rng.below(2) == 0,
         tsg: rng.below(4) == 0,
         html: (rng.below(4) == 0).then(|| "fuzz.pcap".to_string()),
+        wireshark: [Like::V4_0, Like::V4_4][rng.below(2)],
     };
     let _ = labs::trace(data, &opts, std::io::sink());
 }
@@ -858,6 +860,7 @@ fn capture_files() {
             rtt: true,
             tsg: true,
             html: Some(format!("seed {i}")),
+            wireshark: Like::default(),
         };
         let mut out = Vec::new();
         let outcome = labs::trace(seed.as_slice(), &opts, &mut out)

@@ -489,6 +489,7 @@ fn damaged_captures_never_panic() {
             rtt: n % 4 < 2,
             tsg: n % 3 == 1,
             html: (n % 5 == 0).then(|| "damaged.pcap".to_string()),
+            wireshark: Default::default(),
         };
         let _ = labs::trace(bytes, &opts, std::io::sink());
     };

@@ -5,6 +5,7 @@ use clap::{CommandFactory, Parser, ValueEnum};
 use labs::decode::Proto;
 use labs::render::udp::UDP_JSON_FIELDS;
 use labs::render::{JSON_FIELDS, View, quiz};
+use labs::tcp::wireshark::Like;
 use labs::{Options, TraceError, trace};
 use std::fs::File;
 use std::io::{Seek, Write};
@@ -64,6 +65,15 @@ struct Args {
     /// or wrong (✗, with the rule), and a score.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["ladder", "rtt"])]
     answers: Option<PathBuf>,
+    /// Mark retransmissions, duplicate ACKs and the rest as this Wireshark version does:
+    /// 4.0 (and older), 4.4 (the default; 4.2 too) or 4.6 (and newer).
+    ///
+    /// Five of Wireshark's rules changed between 4.0 and 4.4, one more in 4.6
+    /// (docs/capture.md lists them): `tshark --version` or Wireshark's About box shows
+    /// yours. Where the neighbouring version marks a segment differently, its note says
+    /// what that version calls it.
+    #[arg(long, value_name = "VERSION", default_value = "4.4", value_parser = Like::parse)]
+    like_wireshark: Like,
 }
 
 /// What the exit status says, as `labtrace --help` shows it.
@@ -151,6 +161,7 @@ fn main() {
             rtt: args.rtt,
             tsg: args.tsg.is_some(),
             html: args.html.is_some().then(|| name.clone()),
+            wireshark: args.like_wireshark,
         };
         let file = File::open(&args.file)
             .context("open")

@@ -2,114 +2,20 @@
 //! next expected Seq, the last Ack and window, the segments not acknowledged yet; from
 //! them each segment's marks (retransmission, duplicate ACK, zero window, …) and the
 //! round-trip time of each ACK. The rules are Wireshark's, so that labtrace and tshark
-//! flag the same frames (the tests check this on impaired and built captures);
+//! flag the same frames (the tests check this on impaired and built captures); where
+//! Wireshark 4.0, 4.4 and 4.6 differ, the version chosen decides ([`super::wireshark`]).
 //! [`super::explain`] turns the marks into sentences.
 //!
 //! Numbers are relative (a SYN is Seq 0), so 0 means "nothing seen yet", as in
 //! Wireshark. Memory per direction is bounded by [`MAX_UNACKED`] segments.
 
-use crate::packet::Flags;
+pub use super::marks::{Mark, Marks};
+use super::wireshark::{self, Delta, Like, Other, Rule};
+use crate::packet::{Flags, Sack};
 use std::collections::VecDeque;
 
 /// The most unacknowledged segments remembered per direction (Wireshark's limit too).
 pub const MAX_UNACKED: usize = 10_000;
-
-/// One mark of the analysis; [`Marks`] holds a set of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u16)]
-pub enum Mark {
-    /// Bytes sent again after the retransmission timer ran out (`tcp.analysis.retransmission`).
-    Retransmission = 1,
-    /// Bytes sent again after duplicate ACKs (`tcp.analysis.fast_retransmission`).
-    FastRetransmission = 1 << 1,
-    /// Bytes sent again that the receiver had already acknowledged.
-    SpuriousRetransmission = 1 << 2,
-    /// Older bytes that arrived soon after newer ones (`tcp.analysis.out_of_order`).
-    OutOfOrder = 1 << 3,
-    /// Bytes before this segment are not in the capture (`tcp.analysis.lost_segment`).
-    PreviousNotCaptured = 1 << 4,
-    /// This ACK covers bytes the capture never showed (`tcp.analysis.ack_lost_segment`).
-    AckedUnseen = 1 << 5,
-    /// The same Ack and window again, no data (`tcp.analysis.duplicate_ack`).
-    DuplicateAck = 1 << 6,
-    /// The sender advertises a window of 0 (`tcp.analysis.zero_window`).
-    ZeroWindow = 1 << 7,
-    /// One byte into a zero window (`tcp.analysis.zero_window_probe`).
-    ZeroWindowProbe = 1 << 8,
-    /// The answer to a zero window probe (`tcp.analysis.zero_window_probe_ack`).
-    ZeroWindowProbeAck = 1 << 9,
-    /// Same Seq and Ack, a new window (`tcp.analysis.window_update`).
-    WindowUpdate = 1 << 10,
-    /// The data reaches the edge of the peer's window (`tcp.analysis.window_full`).
-    WindowFull = 1 << 11,
-    /// 0 or 1 byte one below the next Seq (`tcp.analysis.keep_alive`).
-    KeepAlive = 1 << 12,
-    /// The answer to a keep-alive (`tcp.analysis.keep_alive_ack`).
-    KeepAliveAck = 1 << 13,
-}
-
-impl Mark {
-    /// Every mark, in the order the notes list them.
-    pub const ALL: [Mark; 14] = [
-        Mark::Retransmission,
-        Mark::FastRetransmission,
-        Mark::SpuriousRetransmission,
-        Mark::OutOfOrder,
-        Mark::PreviousNotCaptured,
-        Mark::AckedUnseen,
-        Mark::DuplicateAck,
-        Mark::ZeroWindow,
-        Mark::ZeroWindowProbe,
-        Mark::ZeroWindowProbeAck,
-        Mark::WindowUpdate,
-        Mark::WindowFull,
-        Mark::KeepAlive,
-        Mark::KeepAliveAck,
-    ];
-
-    /// The name of tshark's field for this mark, after `tcp.analysis.` (also the name
-    /// labtrace's JSON uses).
-    pub fn tshark(self) -> &'static str {
-        match self {
-            Mark::Retransmission => "retransmission",
-            Mark::FastRetransmission => "fast_retransmission",
-            Mark::SpuriousRetransmission => "spurious_retransmission",
-            Mark::OutOfOrder => "out_of_order",
-            Mark::PreviousNotCaptured => "lost_segment",
-            Mark::AckedUnseen => "ack_lost_segment",
-            Mark::DuplicateAck => "duplicate_ack",
-            Mark::ZeroWindow => "zero_window",
-            Mark::ZeroWindowProbe => "zero_window_probe",
-            Mark::ZeroWindowProbeAck => "zero_window_probe_ack",
-            Mark::WindowUpdate => "window_update",
-            Mark::WindowFull => "window_full",
-            Mark::KeepAlive => "keep_alive",
-            Mark::KeepAliveAck => "keep_alive_ack",
-        }
-    }
-}
-
-/// A set of [`Mark`]s.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Marks(u16);
-
-impl Marks {
-    /// True if `m` is in the set.
-    pub fn has(self, m: Mark) -> bool {
-        self.0 & m as u16 != 0
-    }
-    fn set(&mut self, m: Mark) {
-        self.0 |= m as u16;
-    }
-    /// True if the set is empty.
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-    /// The marks in the set, in [`Mark::ALL`]'s order.
-    pub fn iter(self) -> impl Iterator<Item = Mark> {
-        Mark::ALL.into_iter().filter(move |m| self.has(*m))
-    }
-}
 
 /// What the analysis found about one segment.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -127,36 +33,45 @@ pub struct Analysis {
     pub ambiguous: bool,
     /// For a retransmission: the frame of the earliest copy still unacknowledged.
     pub original: Option<u64>,
+    /// What the other Wireshark version marks instead, where it differs.
+    pub other: Option<Other>,
 }
 
 /// A segment sent and not yet acknowledged.
 #[derive(Debug, Clone, Copy)]
-struct Unacked {
+pub(super) struct Unacked {
     frame: u64,
-    seq: u32,
-    next: u32,
+    pub(super) seq: u32,
+    pub(super) next: u32,
     time_ns: i128,
+    /// Sent more than once: an ACK of it is ambiguous (Karn).
     karn: bool,
 }
 
 /// One direction's analysis state (Wireshark's per-flow sequence info).
 #[derive(Debug, Default)]
 pub(super) struct Flow {
-    nextseq: u32,
+    pub(super) nextseq: u32,
     nextseq_time: i128,
     maxseqtobeacked: u32,
+    /// `maxseqtobeacked` by the other version's rule ([`Rule::UnseenOnce`]).
+    other_maxseqtobeacked: u32,
     lastack: u32,
     lastack_time: i128,
     lastnondupack: u64,
     dupacks: u32,
     window: u32,
     last_marks: Marks,
+    /// The length of the segment that last raised `nextseq` ([`Rule::GapBeforeEmptySegment`]).
+    last_len: u32,
+    /// The SACK blocks of this side's latest segment, relative ([`Rule::SackFastRetransmission`]).
+    pub(super) sack: Sack,
     /// Newest first, as Wireshark's list.
-    unacked: VecDeque<Unacked>,
+    pub(super) unacked: VecDeque<Unacked>,
 }
 
 /// `a > b` in sequence space.
-fn gt(a: u32, b: u32) -> bool {
+pub(super) fn gt(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) > 0
 }
 
@@ -177,10 +92,16 @@ pub(super) struct Seen {
     pub peer_shift: Option<u8>,
     /// The connection's initial RTT (SYN to the handshake's ACK), in ns, once known.
     pub first_rtt_ns: Option<i128>,
+    /// The SACK option, its edges relative to the peer's first Seq.
+    pub sack: Option<Sack>,
+    /// The raw (absolute) Seq plus Len: what Wireshark 4.4 and 4.6 compare with SACK
+    /// edges.
+    pub abs_end: u32,
 }
 
-/// Analyses a segment sent by `fwd`'s side; `rev` is the other direction.
-pub(super) fn analyze(fwd: &mut Flow, rev: &mut Flow, s: &Seen) -> Analysis {
+/// Analyses a segment sent by `fwd`'s side; `rev` is the other direction; `like`: whose
+/// rules decide where Wireshark versions differ.
+pub(super) fn analyze(fwd: &mut Flow, rev: &mut Flow, s: &Seen, like: Like) -> Analysis {
     let mut a = Analysis::default();
     let m = &mut a.marks;
     let f = s.flags;
@@ -229,6 +150,7 @@ pub(super) fn analyze(fwd: &mut Flow, rev: &mut Flow, s: &Seen) -> Analysis {
             if s.ack == fwd.lastack.wrapping_add(1) {
                 rev.nextseq = s.ack;
                 rev.maxseqtobeacked = s.ack;
+                rev.other_maxseqtobeacked = s.ack;
             }
             break 'fwd;
         }
@@ -242,35 +164,70 @@ pub(super) fn analyze(fwd: &mut Flow, rev: &mut Flow, s: &Seen) -> Analysis {
         fwd.lastnondupack = s.frame;
         fwd.dupacks = 0;
     }
-    if rev.maxseqtobeacked != 0 && gt(s.ack, rev.maxseqtobeacked) && f.has(Flags::ACK) {
-        acked_unseen(fwd, rev, s, m);
-    }
-    retransmission(fwd, rev, s, &mut a);
+    let mut d = Delta::default();
+    acked_unseen(fwd, rev, s, &mut a, &mut d, like);
+    retransmission(fwd, rev, s, &mut a, &mut d, like);
     remember(fwd, s, &a);
     acknowledge(rev, s, &mut a);
+    sack_duplicate(fwd, s, &mut a, &mut d, like);
+    a.other = d.other(a.marks, like);
     a
 }
 
 /// An ACK beyond what the other side was seen to send: a zero window reopening, or
-/// bytes the capture missed.
-fn acked_unseen(fwd: &Flow, rev: &mut Flow, s: &Seen, m: &mut Marks) {
-    if s.ack == fwd.lastack.wrapping_add(1)
+/// bytes the capture missed ([`Rule::UnseenOnce`] decides which ACKs are flagged).
+fn acked_unseen(fwd: &Flow, rev: &mut Flow, s: &Seen, a: &mut Analysis, d: &mut Delta, like: Like) {
+    let past = |max: u32| max != 0 && gt(s.ack, max) && s.flags.has(Flags::ACK);
+    let (mine, theirs) = (past(rev.maxseqtobeacked), past(rev.other_maxseqtobeacked));
+    let reopens = s.ack == fwd.lastack.wrapping_add(1)
         && s.seq == fwd.nextseq
-        && rev.last_marks.has(Mark::ZeroWindowProbe)
-    {
+        && rev.last_marks.has(Mark::ZeroWindowProbe);
+    if theirs {
+        rev.other_maxseqtobeacked = match reopens {
+            true => s.ack,
+            false => wireshark::expected_after_unseen(rev, s.ack, like.other()),
+        };
+    }
+    if mine && reopens {
         rev.nextseq = s.ack;
         rev.maxseqtobeacked = s.ack;
-        m.set(Mark::WindowUpdate);
+        a.marks.set(Mark::WindowUpdate);
+    } else if mine {
+        rev.maxseqtobeacked = wireshark::expected_after_unseen(rev, s.ack, like);
+        a.marks.set(Mark::AckedUnseen);
+    }
+    if !reopens && mine != theirs {
+        d.note(Rule::UnseenOnce, Mark::AckedUnseen, theirs);
+    }
+}
+
+/// [`Rule::SackDuplicateAck`]: a window update with a SACK option is a duplicate ACK
+/// (Wireshark decides it after the analysis, when it reads the options).
+fn sack_duplicate(fwd: &mut Flow, s: &Seen, a: &mut Analysis, d: &mut Delta, like: Like) {
+    let (update, dup) = (Mark::WindowUpdate, Mark::DuplicateAck);
+    if s.sack.is_none() || !a.marks.has(update) {
         return;
     }
-    // From here on, only an ACK beyond everything seen so far is flagged again.
-    rev.maxseqtobeacked = rev.nextseq;
-    m.set(Mark::AckedUnseen);
+    if like.follows(Rule::SackDuplicateAck) {
+        a.marks = a.marks.swap(update, dup);
+        fwd.dupacks += 1;
+        a.dup_ack = Some((fwd.dupacks, fwd.lastnondupack));
+    }
+    let now_dup = a.marks.has(dup);
+    d.note(Rule::SackDuplicateAck, dup, !now_dup);
+    d.note(Rule::SackDuplicateAck, update, now_dup);
 }
 
 /// Retransmission, fast retransmission, spurious retransmission or out-of-order: a
 /// segment with data (or SYN/FIN) that does not advance the sequence number.
-fn retransmission(fwd: &mut Flow, rev: &Flow, s: &Seen, a: &mut Analysis) {
+fn retransmission(
+    fwd: &mut Flow,
+    rev: &Flow,
+    s: &Seen,
+    a: &mut Analysis,
+    d: &mut Delta,
+    like: Like,
+) {
     let (syn_fin, len) = (s.flags.has(Flags::SYN) || s.flags.has(Flags::FIN), s.len);
     if !(len > 0 || syn_fin) || a.marks.has(Mark::KeepAlive) {
         return;
@@ -286,26 +243,73 @@ fn retransmission(fwd: &mut Flow, rev: &Flow, s: &Seen, a: &mut Analysis) {
     if !not_advanced {
         return;
     }
-    let t = (s.time_ns - rev.lastack_time).max(0);
-    if t < 20_000_000 && rev.dupacks >= 2 && rev.lastack == s.seq {
-        a.marks.set(Mark::FastRetransmission);
-        return;
+    let (mine, rule) = resend_kind(fwd, rev, s, like);
+    let (theirs, their_rule) = resend_kind(fwd, rev, s, like.other());
+    a.marks.set(mine);
+    if let Some(rule) = rule.or(their_rule).filter(|_| mine != theirs) {
+        d.note(rule, mine, false);
+        d.note(rule, theirs, true);
     }
-    // Out of order: it came soon after the highest segment, sooner than a round trip.
-    let ooo_thres = s.first_rtt_ns.filter(|&r| r != 0).unwrap_or(3_000_000);
-    let t = (s.time_ns - fwd.nextseq_time).max(0);
+    // Karn: an ACK of these bytes is ambiguous now, whichever copy it answers.
     let end = s.seq.wrapping_add(len);
-    if t < ooo_thres && fwd.nextseq != end.wrapping_add(u32::from(syn_fin)) {
-        a.marks.set(Mark::OutOfOrder);
-        return;
+    for u in fwd.unacked.iter_mut() {
+        if mine != Mark::OutOfOrder && !gt(u.seq, s.seq) && !gt(end, u.next) {
+            u.karn = true;
+        }
     }
-    a.marks.set(Mark::Retransmission);
-    a.original = fwd
-        .unacked
-        .iter()
-        .filter(|u| !gt(s.seq, u.seq))
-        .map(|u| u.frame)
-        .next_back();
+    // The copy sent first: the oldest unacknowledged segment from this Seq on, as
+    // Wireshark finds it; for out-of-order, the copy that holds these bytes, if any.
+    a.original = match (mine, theirs) {
+        (Mark::Retransmission, _) => fwd
+            .unacked
+            .iter()
+            .filter(|u| !gt(s.seq, u.seq))
+            .map(|u| u.frame)
+            .next_back(),
+        (Mark::OutOfOrder, Mark::Retransmission) => {
+            wireshark::seen_copy(fwd, s).map(|i| fwd.unacked[i].frame)
+        }
+        _ => None,
+    };
+}
+
+/// What a segment that does not advance the Seq is by `like`'s rules: a fast
+/// retransmission, out-of-order or a retransmission; with the [`Rule`] that decided, if
+/// one did.
+fn resend_kind(fwd: &Flow, rev: &Flow, s: &Seen, like: Like) -> (Mark, Option<Rule>) {
+    // Fast: soon after the peer's second (or later) duplicate ACK, and what it asks for.
+    let t = (s.time_ns - rev.lastack_time).max(0);
+    let after_dups = t < 20_000_000 && rev.dupacks >= 2;
+    if after_dups && rev.lastack == s.seq {
+        return (Mark::FastRetransmission, None);
+    }
+    let sack_fast = Rule::SackFastRetransmission;
+    if after_dups && like.follows(sack_fast) && wireshark::outside_sack(rev, s) {
+        return (Mark::FastRetransmission, Some(sack_fast));
+    }
+    let seen = Rule::SeenCopyIsRetransmission;
+    if like.follows(seen) && wireshark::seen_copy(fwd, s).is_some() {
+        return (Mark::Retransmission, Some(seen));
+    }
+    // Out of order: it came soon after the highest segment (4.6: after the peer's last
+    // ACK), sooner than a round trip.
+    let ooo_thres = s.first_rtt_ns.filter(|&r| r != 0).unwrap_or(3_000_000);
+    let since_ack = Rule::OutOfOrderTimedFromAck;
+    let (since, timed) = match like.follows(since_ack) {
+        true => (rev.lastack_time, Some(since_ack)),
+        false => (fwd.nextseq_time, None),
+    };
+    let t = (s.time_ns - since).max(0);
+    let syn_fin = s.flags.has(Flags::SYN) || s.flags.has(Flags::FIN);
+    let end = s.seq.wrapping_add(s.len).wrapping_add(u32::from(syn_fin));
+    if t < ooo_thres && fwd.nextseq != end {
+        return (Mark::OutOfOrder, timed);
+    }
+    let gap = Rule::GapBeforeEmptySegment;
+    if t < ooo_thres && like.follows(gap) && fwd.last_len == 0 {
+        return (Mark::OutOfOrder, timed.or(Some(gap)));
+    }
+    (Mark::Retransmission, timed)
 }
 
 /// Notes what the segment sent: its bytes as unacknowledged, the highest Seq, its Ack
@@ -331,6 +335,9 @@ fn remember(fwd: &mut Flow, s: &Seen, a: &Analysis) {
         });
     }
     let probe = a.marks.has(Mark::ZeroWindowProbe);
+    if fwd.nextseq == 0 || gt(next, fwd.nextseq.wrapping_add(u32::from(syn_fin))) {
+        fwd.last_len = s.len;
+    }
     if (gt(next, fwd.nextseq) || fwd.nextseq == 0) && !probe {
         fwd.nextseq = next;
         fwd.nextseq_time = s.time_ns;
@@ -338,6 +345,11 @@ fn remember(fwd: &mut Flow, s: &Seen, a: &Analysis) {
     if (s.seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == 0) && !probe {
         fwd.maxseqtobeacked = fwd.nextseq;
     }
+    let other = &mut fwd.other_maxseqtobeacked;
+    if (s.seq == *other || *other == 0) && !probe {
+        *other = fwd.nextseq;
+    }
+    fwd.sack = s.sack.unwrap_or_default();
     fwd.window = s.win;
     fwd.lastack = s.ack;
     fwd.lastack_time = s.time_ns;

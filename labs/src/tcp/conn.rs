@@ -99,6 +99,8 @@ pub(super) struct Conn {
     watch: super::stall::Watch,
     /// The frame of the latest segment.
     pub(super) last_frame: u64,
+    /// Whose rules the analysis follows where Wireshark versions differ.
+    pub(super) like: super::wireshark::Like,
 }
 
 /// The index of `side`'s direction in [`Conn::dirs`].
@@ -130,6 +132,7 @@ impl Conn {
             half_close_told: false,
             watch: Default::default(),
             last_frame: 0,
+            like: Default::default(),
         }
     }
 
@@ -253,10 +256,17 @@ impl Conn {
         // Wireshark takes every segment's Ack field, relative to the peer's first Seq,
         // off the peer's unacknowledged list, even a SYN's without the ACK flag (its
         // Ack field is 0, which wraps to some far-off relative number).
-        let list_ack = match self.dirs[1 - me].base {
+        let peer_base = self.dirs[1 - me].base;
+        let list_ack = match peer_base {
             Some(b) => seg.ack.wrapping_sub(b),
             None => ack,
         };
+        // SACK edges number the peer's bytes: relative to its first Seq, as its Seq.
+        let peer = peer_base.unwrap_or(0);
+        let sack = seg.sack.map(|mut sack| {
+            sack.blocks = (sack.blocks).map(|(l, r)| (l.wrapping_sub(peer), r.wrapping_sub(peer)));
+            sack
+        });
         let seen = Seen {
             frame,
             time_ns,
@@ -268,10 +278,12 @@ impl Conn {
             win,
             peer_shift,
             first_rtt_ns: self.first_rtt,
+            sack,
+            abs_end: seg.seq.wrapping_add(seg.len),
         };
         let [a, b] = &mut self.dirs;
         let (fwd, rev) = if me == 0 { (a, b) } else { (b, a) };
-        analysis::analyze(&mut fwd.flow, &mut rev.flow, &seen)
+        analysis::analyze(&mut fwd.flow, &mut rev.flow, &seen, self.like)
     }
 
     /// What the segment tells beyond its marks: a reset, a half-close, a simultaneous

@@ -6,6 +6,8 @@
 //! | [`conn`] | one connection's two byte streams: relative Seq/Ack as Wireshark shows them, scaled windows, the reassembled bytes the decoders read |
 //! | [`phase`] | where a segment stands in the connection's life: handshake, data, ACK, close, reset |
 //! | [`analysis`] | Wireshark's `tcp.analysis.*` marks and the RTT of each ACK, by Wireshark's rules |
+//! | [`marks`] | the marks, named as Wireshark's flags |
+//! | [`wireshark`] | where Wireshark 4.0 and 4.4 mark differently: the version, its five rules |
 //! | [`explain`] | one student sentence per mark and per event of the connection's life |
 //! | [`stall`] | idle gaps inside a connection and their cause: Nagle + delayed ACK, a timeout, a slow answer |
 //! | [`bookkeeping`] | the handout's Server/Client Seq/Ack tables, one per data exchange and one for the close |
@@ -17,10 +19,12 @@ pub mod analysis;
 pub mod bookkeeping;
 pub mod conn;
 pub mod explain;
+pub mod marks;
 pub mod phase;
 pub mod stall;
 #[cfg(test)]
 mod tests;
+pub mod wireshark;
 
 pub use bookkeeping::{Bookkeeping, MAX_TABLE_ROWS, Sent, Table, TableKind, TableRow};
 pub use conn::MAX_PENDING;
@@ -112,6 +116,8 @@ pub struct Tracker {
     first_ns: Option<i128>,
     /// Ports of the segments the port filter dropped, in order of first appearance.
     dropped_ports: Vec<u16>,
+    /// Whose rules the analysis follows where Wireshark versions differ.
+    like: wireshark::Like,
 }
 
 /// How many ended connections are kept before the oldest is released.
@@ -137,7 +143,15 @@ impl Tracker {
             ended: VecDeque::new(),
             first_ns: None,
             dropped_ports: Vec::new(),
+            like: wireshark::Like::default(),
         }
+    }
+
+    /// The tracker, marking segments as Wireshark `like` does where versions differ
+    /// (see [`wireshark`]; without this, as the newer one).
+    pub fn like(mut self, like: wireshark::Like) -> Tracker {
+        self.like = like;
+        self
     }
 
     /// The ports of the segments the port filter dropped (both ends, in order of first
@@ -220,16 +234,15 @@ impl Tracker {
                 } else {
                     (seg.dst, seg.src)
                 };
-                self.list.insert(
+                let mut conn = Conn::new(ConnInfo {
                     id,
-                    Conn::new(ConnInfo {
-                        id,
-                        client,
-                        server,
-                        proto: self.proto,
-                        window_scale: [None; 2],
-                    }),
-                );
+                    client,
+                    server,
+                    proto: self.proto,
+                    window_scale: [None; 2],
+                });
+                conn.like = self.like;
+                self.list.insert(id, conn);
                 self.conns.insert(key, id);
                 id
             }

@@ -11,6 +11,7 @@ fn seg(src: SocketAddr, dst: SocketAddr, seq: u32, ack: u32, flags: u8) -> Segme
         flags: Flags(flags),
         win: 100,
         wscale: None,
+        sack: None,
         len: 0,
         payload: b"",
     }
@@ -133,4 +134,35 @@ fn a_fin_that_acknowledges_the_other_fin_is_close_2_and_3() {
             "close 4/4"
         ]
     );
+}
+
+#[test]
+fn wireshark_versions_map_to_their_rules() {
+    use super::wireshark::{Like, Rule};
+    for (version, like) in [
+        ("3.6.2", Like::V4_0),
+        ("4.0", Like::V4_0),
+        ("4.0.17", Like::V4_0),
+        ("4.2.2", Like::V4_4),
+        ("4.4", Like::V4_4),
+        ("4.4.19", Like::V4_4),
+        ("4.6.9", Like::V4_6),
+        ("5.0", Like::V4_6),
+    ] {
+        assert_eq!(Like::parse(version), Ok(like), "{version}");
+    }
+    for bad in ["", "4", "four.four", "4.x"] {
+        assert!(Like::parse(bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(Like::default(), Like::V4_4);
+    for rule in Rule::ALL {
+        assert!(
+            !Like::V4_0.follows(rule) && Like::V4_6.follows(rule),
+            "{rule:?}"
+        );
+    }
+    let only_46: Vec<Rule> = (Rule::ALL.into_iter())
+        .filter(|r| !Like::V4_4.follows(*r))
+        .collect();
+    assert_eq!(only_46, [Rule::OutOfOrderTimedFromAck]);
 }
