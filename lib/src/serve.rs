@@ -31,7 +31,6 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::addr::unmap;
 use crate::error::{Error, Result, err_ret, log, print_flush};
 use crate::process::{ForkResult, exit_child, fork};
 use crate::{shortage, sock_ntop};
@@ -79,9 +78,10 @@ pub fn one_at_a_time(conn: TcpStream, peer: &SocketAddr, service: impl Service) 
 /// - The child closes the listening socket (it will never `accept`), runs `service`,
 ///   and ends with `_exit` ([`exit_child`]): status 0, or 1 after reporting the
 ///   service's error. It never returns into the parent's `accept` loop.
+/// - The child logs `child PID serves ADDR` first: before it can exit, so before a
+///   reaper's `child PID terminated`.
 /// - The parent closes the connected socket — the child holds its own copy, so the
-///   connection stays open until the child is done — logs `child PID serves ADDR` and
-///   returns to `accept`.
+///   connection stays open until the child is done — and returns to `accept`.
 ///
 /// Who reaps the children is the caller's choice: nobody (zombies, UNP tcpserv01), or a
 /// SIGCHLD handler it installed ([`crate::signal::reap_children`]). The process must be
@@ -97,6 +97,10 @@ pub fn process_per_client(
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
             let peer = sock_ntop(peer);
+            // said by the child, so always before its exit (and a reaper's `child PID
+            // terminated`); the parent writes nothing after fork (each page it writes
+            // while the child shares it is copied first)
+            log(format_args!("child {} serves {peer}", std::process::id()));
             // close(listenfd). By descriptor number, because the listener belongs to
             // the caller's frame; _exit below never runs its destructor.
             let _ = nix::unistd::close(listener.as_raw_fd());
@@ -109,11 +113,8 @@ pub fn process_per_client(
             drop(conn);
             exit_child(status)
         }
-        Ok(ForkResult::Parent { child }) => {
+        Ok(ForkResult::Parent { .. }) => {
             drop(conn); // close(connfd): the child has its own copy
-            // the address as sock_ntop writes it, without a heap allocation: after a
-            // fork, each page the parent writes is copied first (copy-on-write)
-            log(format_args!("child {child} serves {}", unmap(*peer)));
             Ok(())
         }
         // This client cannot be served: dropping `conn` closes it.
