@@ -193,30 +193,29 @@ fn two_servers_and_a_command_line_give_a_table_and_a_plot() {
     assert_eq!(plot.matches("<polyline").count(), 6, "{plot}");
 }
 
+/// labbench on two servers at 2 connections, briefly: the table's lines, each sane.
+fn two_servers_briefly(tag: &str, first: &str, second: &str) -> Vec<Line> {
+    let dir = TempDir::new(tag);
+    let svg = dir.0.join("bench.svg");
+    let svg = svg.to_string_lossy();
+    let args = [first, second, "-c", "2", "-s", "0.2", "--svg", &svg];
+    let (ok, out, err) = labbench(&args);
+    assert!(ok, "{out}{err}");
+    let lines = table(&out);
+    lines.iter().for_each(assert_sane);
+    lines
+}
+
 #[test]
 fn the_lottery_load_measures_lottery_servers() {
-    let dir = TempDir::new("lottery");
-    let svg = dir.0.join("bench.svg");
     let thread = format!(
         "lottery:lt={} {{port}} --concurrency thread",
         program("lotteryserver")
     );
-    let (ok, out, err) = labbench(&[
-        "lottery-fork",
-        &thread,
-        "-c",
-        "2",
-        "-s",
-        "0.2",
-        "--svg",
-        &svg.to_string_lossy(),
-    ]);
-    assert!(ok, "{out}{err}");
-    let lines = table(&out);
+    let lines = two_servers_briefly("lottery", "lottery-fork", &thread);
     let names: Vec<&str> = lines.iter().map(|l| l.server.as_str()).collect();
-    assert_eq!(names, ["lottery-fork", "lt"], "{out}");
+    assert_eq!(names, ["lottery-fork", "lt"], "{lines:?}");
     for l in &lines {
-        assert_sane(l);
         assert_eq!(l.load, "GEN", "{l:?}");
         assert!(
             l.notes.is_empty(),
@@ -231,32 +230,18 @@ fn the_lottery_load_measures_lottery_servers() {
 /// for both. The same server under the echo load says `echo`.
 #[test]
 fn an_echo_server_under_the_lottery_load_answers_every_gen() {
-    let dir = TempDir::new("echo-gen");
-    let svg = dir.0.join("bench.svg");
     let f04 = program("tcpserv04");
     let (echo, lottery) = (
         format!("f04={f04} -p {{port}}"),
         format!("lottery:f04-gen={f04} -p {{port}}"),
     );
-    let (ok, out, err) = labbench(&[
-        &echo,
-        &lottery,
-        "-c",
-        "2",
-        "-s",
-        "0.2",
-        "--svg",
-        &svg.to_string_lossy(),
-    ]);
-    assert!(ok, "{out}{err}");
-    let lines = table(&out);
+    let lines = two_servers_briefly("echo-gen", &echo, &lottery);
     let rows: Vec<(&str, &str)> = lines
         .iter()
         .map(|l| (l.server.as_str(), l.load.as_str()))
         .collect();
-    assert_eq!(rows, [("f04", "echo"), ("f04-gen", "GEN")], "{out}");
+    assert_eq!(rows, [("f04", "echo"), ("f04-gen", "GEN")], "{lines:?}");
     for l in &lines {
-        assert_sane(l);
         assert!(l.notes.is_empty(), "every request answered: {l:?}");
     }
 }
