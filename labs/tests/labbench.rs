@@ -9,9 +9,9 @@ use std::process::Command;
 const LABBENCH: &str = env!("CARGO_BIN_EXE_labbench");
 
 /// The table's header and alignment lines, as labbench prints them.
-const HEADER: &str = "| server | conns | round trips/s | p50 µs | p99 µs | conns/s | PSS MiB \
-                      | CPU % rt load/srv | CPU % conns load/srv | notes |\n\
-                      |---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
+const HEADER: &str = "| server | load | conns | round trips/s | p50 µs | p99 µs | conns/s \
+                      | PSS MiB | CPU % rt load/srv | CPU % conns load/srv | notes |\n\
+                      |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
 
 /// A program of the workspace, next to labbench; says what to do when it was not built
 /// (`cargo test -p labs` builds only labs' programs).
@@ -69,6 +69,7 @@ fn labbench(args: &[&str]) -> (bool, String, String) {
 #[derive(Debug)]
 struct Line {
     server: String,
+    load: String,
     conns: usize,
     rt_per_s: f64,
     p50: Option<f64>,
@@ -94,7 +95,7 @@ fn cpu(cell: &str) -> (f64, Option<f64>) {
     (number(load).unwrap_or(f64::NAN), number(server))
 }
 
-/// The table's lines, checking its shape on the way: the header, then rows of ten
+/// The table's lines, checking its shape on the way: the header, then rows of eleven
 /// cells.
 fn table(stdout: &str) -> Vec<Line> {
     let body = stdout
@@ -103,17 +104,18 @@ fn table(stdout: &str) -> Vec<Line> {
     body.lines()
         .map(|l| {
             let cells: Vec<&str> = l.split('|').map(str::trim).collect();
-            assert_eq!(cells.len(), 12, "ten cells between pipes: {l}");
+            assert_eq!(cells.len(), 13, "eleven cells between pipes: {l}");
             Line {
                 server: cells[1].to_string(),
-                conns: cells[2].parse().expect("conns"),
-                rt_per_s: number(cells[3]).expect("round trips/s"),
-                p50: number(cells[4]),
-                p99: number(cells[5]),
-                conn_per_s: number(cells[6]).expect("conns/s"),
-                pss_mib: number(cells[7]),
-                cpu: [cpu(cells[8]), cpu(cells[9])],
-                notes: cells[10].to_string(),
+                load: cells[2].to_string(),
+                conns: cells[3].parse().expect("conns"),
+                rt_per_s: number(cells[4]).expect("round trips/s"),
+                p50: number(cells[5]),
+                p99: number(cells[6]),
+                conn_per_s: number(cells[7]).expect("conns/s"),
+                pss_mib: number(cells[8]),
+                cpu: [cpu(cells[9]), cpu(cells[10])],
+                notes: cells[11].to_string(),
             }
         })
         .collect()
@@ -166,6 +168,7 @@ fn two_servers_and_a_command_line_give_a_table_and_a_plot() {
     assert_eq!(shape, want, "{out}");
     for l in &lines {
         assert_sane(l);
+        assert_eq!(l.load, "echo", "{l:?}");
         assert!(!l.notes.contains("never served"), "{l:?}");
     }
     assert!(
@@ -190,34 +193,56 @@ fn two_servers_and_a_command_line_give_a_table_and_a_plot() {
     assert_eq!(plot.matches("<polyline").count(), 6, "{plot}");
 }
 
+/// labbench on two servers at 2 connections, briefly: the table's lines, each sane.
+fn two_servers_briefly(tag: &str, first: &str, second: &str) -> Vec<Line> {
+    let dir = TempDir::new(tag);
+    let svg = dir.0.join("bench.svg");
+    let svg = svg.to_string_lossy();
+    let args = [first, second, "-c", "2", "-s", "0.2", "--svg", &svg];
+    let (ok, out, err) = labbench(&args);
+    assert!(ok, "{out}{err}");
+    let lines = table(&out);
+    lines.iter().for_each(assert_sane);
+    lines
+}
+
 #[test]
 fn the_lottery_load_measures_lottery_servers() {
-    let dir = TempDir::new("lottery");
-    let svg = dir.0.join("bench.svg");
     let thread = format!(
         "lottery:lt={} {{port}} --concurrency thread",
         program("lotteryserver")
     );
-    let (ok, out, err) = labbench(&[
-        "lottery-fork",
-        &thread,
-        "-c",
-        "2",
-        "-s",
-        "0.2",
-        "--svg",
-        &svg.to_string_lossy(),
-    ]);
-    assert!(ok, "{out}{err}");
-    let lines = table(&out);
+    let lines = two_servers_briefly("lottery", "lottery-fork", &thread);
     let names: Vec<&str> = lines.iter().map(|l| l.server.as_str()).collect();
-    assert_eq!(names, ["lottery-fork", "lt"], "{out}");
+    assert_eq!(names, ["lottery-fork", "lt"], "{lines:?}");
     for l in &lines {
-        assert_sane(l);
+        assert_eq!(l.load, "GEN", "{l:?}");
         assert!(
             l.notes.is_empty(),
             "every GEN answered, no connect failed: {l:?}"
         );
+    }
+}
+
+/// The fair comparison of a lottery server with an echo server (docs/lab4.md: UNP's C
+/// tcpserv04 against lottery-fork): the echo server under the lottery load echoes the
+/// 4 bytes of GEN, which counts as its answer — connect, 4 bytes, an answer, close,
+/// for both. The same server under the echo load says `echo`.
+#[test]
+fn an_echo_server_under_the_lottery_load_answers_every_gen() {
+    let f04 = program("tcpserv04");
+    let (echo, lottery) = (
+        format!("f04={f04} -p {{port}}"),
+        format!("lottery:f04-gen={f04} -p {{port}}"),
+    );
+    let lines = two_servers_briefly("echo-gen", &echo, &lottery);
+    let rows: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| (l.server.as_str(), l.load.as_str()))
+        .collect();
+    assert_eq!(rows, [("f04", "echo"), ("f04-gen", "GEN")], "{lines:?}");
+    for l in &lines {
+        assert!(l.notes.is_empty(), "every request answered: {l:?}");
     }
 }
 

@@ -30,12 +30,12 @@
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::thread;
 
-use crate::addr::unmap;
 use crate::error::{Error, Result, err_ret, log, print_flush};
 use crate::process::{ForkResult, exit_child, fork};
 use crate::{shortage, sock_ntop};
+
+pub mod pthread;
 
 /// What a server does with one connected client until it leaves. It gets the
 /// connection and the client's address as text (`127.0.0.1:54321`); the skeleton
@@ -78,9 +78,10 @@ pub fn one_at_a_time(conn: TcpStream, peer: &SocketAddr, service: impl Service) 
 /// - The child closes the listening socket (it will never `accept`), runs `service`,
 ///   and ends with `_exit` ([`exit_child`]): status 0, or 1 after reporting the
 ///   service's error. It never returns into the parent's `accept` loop.
+/// - The child logs `child PID serves ADDR` first: before it can exit, so before a
+///   reaper's `child PID terminated`.
 /// - The parent closes the connected socket — the child holds its own copy, so the
-///   connection stays open until the child is done — logs `child PID serves ADDR` and
-///   returns to `accept`.
+///   connection stays open until the child is done — and returns to `accept`.
 ///
 /// Who reaps the children is the caller's choice: nobody (zombies, UNP tcpserv01), or a
 /// SIGCHLD handler it installed ([`crate::signal::reap_children`]). The process must be
@@ -96,6 +97,10 @@ pub fn process_per_client(
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
             let peer = sock_ntop(peer);
+            // said by the child, so always before its exit (and a reaper's `child PID
+            // terminated`); the parent writes nothing after fork (each page it writes
+            // while the child shares it is copied first)
+            log(format_args!("child {} serves {peer}", std::process::id()));
             // close(listenfd). By descriptor number, because the listener belongs to
             // the caller's frame; _exit below never runs its destructor.
             let _ = nix::unistd::close(listener.as_raw_fd());
@@ -108,11 +113,8 @@ pub fn process_per_client(
             drop(conn);
             exit_child(status)
         }
-        Ok(ForkResult::Parent { child }) => {
+        Ok(ForkResult::Parent { .. }) => {
             drop(conn); // close(connfd): the child has its own copy
-            // the address as sock_ntop writes it, without a heap allocation: after a
-            // fork, each page the parent writes is copied first (copy-on-write)
-            log(format_args!("child {child} serves {}", unmap(*peer)));
             Ok(())
         }
         // This client cannot be served: dropping `conn` closes it.
@@ -123,17 +125,18 @@ pub fn process_per_client(
 /// The threaded server of UNP chapter 26: a thread serves the client and closes its
 /// connection when done. Nothing to reap; the threads share all memory, so what they
 /// share must be behind a lock. Logs `thread serves ADDR`.
+///
+/// The thread is a detached `pthread_create` with a small stack ([`pthread`] says why
+/// not `std::thread::spawn`: it costs more than the client's exchange).
 pub fn thread_per_client(conn: TcpStream, peer: &SocketAddr, service: impl Service) -> Result<()> {
     let peer = sock_ntop(peer);
     log(format_args!("thread serves {peer}"));
-    let spawned = thread::Builder::new().spawn(move || {
+    let created = pthread::create_detached(move || {
         let served = service(&conn, &peer);
         report(&peer, served);
     });
     // On failure the closure, and the connection in it, is dropped: closed.
-    spawned
-        .map(drop)
-        .or_else(|e| spare_or_fail(Error::os("pthread_create", e)))
+    created.or_else(|e| spare_or_fail(Error::os("pthread_create", e)))
 }
 
 /// Reports a client's failure with its address in front:

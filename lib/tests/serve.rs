@@ -105,6 +105,68 @@ fn a_thread_serves_and_closes() {
     assert_eq!(read_all(client), b"yo from 127.0.0.1");
 }
 
+/// What thread_per_client saves per client (unp::serve::pthread): the client's thread
+/// has no signal stack of its own (std::thread::spawn maps one per thread and unmaps it
+/// at its end) and a stack of `pthread::STACK` bytes, not std's 2 MiB.
+fn a_thread_has_a_small_stack_and_no_signal_stack_of_its_own() {
+    let (l, addr) = listener();
+    let (client, conn, peer) = connected(&l, addr);
+    serve::thread_per_client(conn, &peer, |c: &TcpStream, _: &str| {
+        let text = format!("altstack {} stack {}", own_altstack(), own_stack_kib());
+        unp::writen(&mut &*c, text.as_bytes())
+    })
+    .expect("pthread_create");
+    let want = format!(
+        "altstack none stack {}",
+        own_stack_kib_expected(serve::pthread::STACK)
+    );
+    assert_eq!(String::from_utf8_lossy(&read_all(client)), want);
+}
+
+/// `none` if this thread has no alternate signal stack (`sigaltstack(2)`).
+fn own_altstack() -> &'static str {
+    let mut ss = std::mem::MaybeUninit::<nix::libc::stack_t>::zeroed();
+    // SAFETY: sigaltstack only reads the current setting into `ss`.
+    let rc = unsafe { nix::libc::sigaltstack(std::ptr::null(), ss.as_mut_ptr()) };
+    // SAFETY: sigaltstack filled it in (or it stays zeroed).
+    let ss = unsafe { ss.assume_init() };
+    if rc == 0 && ss.ss_flags & nix::libc::SS_DISABLE != 0 {
+        "none"
+    } else {
+        "set"
+    }
+}
+
+/// This thread's stack in KiB, as glibc reports it (Linux); `-` elsewhere.
+#[cfg(target_os = "linux")]
+fn own_stack_kib() -> String {
+    use nix::libc;
+    let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
+    let mut size = 0;
+    // SAFETY: pthread_getattr_np initialises attr for this thread; destroyed after use.
+    unsafe {
+        if libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr()) != 0 {
+            return "?".into();
+        }
+        libc::pthread_attr_getstacksize(attr.as_ptr(), &mut size);
+        libc::pthread_attr_destroy(attr.as_mut_ptr());
+    }
+    (size / 1024).to_string()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn own_stack_kib() -> String {
+    "-".into()
+}
+
+fn own_stack_kib_expected(stack: usize) -> String {
+    if cfg!(target_os = "linux") {
+        (stack / 1024).to_string()
+    } else {
+        "-".into()
+    }
+}
+
 fn one_at_a_time_serves_before_it_returns() {
     let (l, addr) = listener();
     let (mut client, conn, peer) = connected(&l, addr);
@@ -118,6 +180,7 @@ fn main() {
     a_child_serves_and_exits_0_and_the_parent_keeps_no_copy();
     a_failing_or_panicking_child_exits_1_and_never_returns_into_the_loop();
     a_thread_serves_and_closes();
+    a_thread_has_a_small_stack_and_no_signal_stack_of_its_own();
     one_at_a_time_serves_before_it_returns();
-    println!("test result: ok. 4 passed; 0 failed");
+    println!("test result: ok. 5 passed; 0 failed");
 }

@@ -1,7 +1,10 @@
 //! Command-line arguments shared by the programs (clap), as in the book:
-//! servers take `-p/--port`, clients the server's host and `-p/--port`.
+//! servers take `-p/--port`, clients the server's host and `-p/--port`; the select and
+//! poll servers also a timeout and `--readline`.
 
 use clap::Parser;
+
+use crate::multiplex::{Options, Wait};
 
 /// A UNP server's arguments.
 #[derive(Debug, Parser)]
@@ -9,6 +12,34 @@ pub struct ServerArgs {
     /// Port to listen on (0: let the kernel choose one and print it)
     #[arg(short, long, default_value_t = unp::SERV_PORT)]
     pub port: u16,
+}
+
+/// The arguments of tcpservselect01 and tcpservpoll01:
+/// `[-p PORT] [--timeout T] [--readline]`.
+#[derive(Debug, Parser)]
+pub struct MultiplexArgs {
+    /// `-p PORT`, as every server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// How long select or poll waits: forever (NULL, INFTIM), 0 (return at once), 5s,
+    /// 1000ms
+    #[arg(long, value_parser = Wait::parse, default_value = "forever")]
+    pub timeout: Wait,
+    /// Read each ready client with readline (UNP 6.8's denial of service)
+    #[arg(long)]
+    pub readline: bool,
+}
+
+impl MultiplexArgs {
+    /// The server's behaviour: this timeout, UNP's lines (not the course's), and
+    /// `readline` if asked.
+    pub fn options(&self) -> Options {
+        Options {
+            wait: self.timeout,
+            course_lines: false,
+            readline: self.readline,
+        }
+    }
 }
 
 /// A UNP client's arguments.

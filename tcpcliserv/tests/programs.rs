@@ -240,6 +240,42 @@ mod zombies {
         assert_eq!(exchange(&mut c, b"still here\n", 11), b"still here\n");
     }
 
+    /// A child whose client only connects and closes exits at once. When the parent,
+    /// back from `fork`, printed `child N serves ADDR`, the reaper's `child N
+    /// terminated` came first for about one child in ten here; the child says it
+    /// itself, before it can exit, so it always comes second: tcpserv04 (the fork
+    /// written out) and tcpserv08 (`unp::serve::process_per_client`).
+    #[test]
+    fn child_serves_is_printed_before_child_terminated() {
+        for prog in [bin!("tcpserv04"), bin!("tcpserv08")] {
+            let mut s = Server::spawn(prog, &["-p", "0"]);
+            const N: usize = 100;
+            for _ in 0..N {
+                drop(s.connect()); // the quickest client: its child reads EOF at once
+            }
+            let pid_of = |line: &str| line.split(' ').nth(1).unwrap_or("").to_string();
+            let mut serving = std::collections::HashSet::new();
+            let mut ended = 0;
+            while ended < N {
+                let line = s
+                    .proc
+                    .expect_line("'child PID serves ADDR' or 'terminated'", |l| {
+                        is_terminated(l) || (l.starts_with("child ") && l.contains(" serves "))
+                    });
+                if is_terminated(&line) {
+                    let pid = pid_of(&line);
+                    assert!(
+                        serving.remove(&pid),
+                        "{prog}: `child {pid} terminated` before `child {pid} serves`"
+                    );
+                    ended += 1;
+                } else {
+                    serving.insert(pid_of(&line));
+                }
+            }
+        }
+    }
+
     fn is_terminated(line: &str) -> bool {
         line.starts_with("child ") && line.ends_with(" terminated\n")
     }

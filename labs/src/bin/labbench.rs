@@ -15,8 +15,10 @@ use unp::{Context, Error, Result};
     after_help = "SERVER is iterative, fork, thread, select, poll, epoll (unplab's echo servers, \
                   found next to labbench), lottery, lottery-fork, lottery-thread (lotteryserver \
                   in each mode, measured with GEN), or a command line with {port}, optionally \
-                  named, and prefixed with lottery: for a lottery server: \
+                  named, and prefixed with lottery: for the GEN load (a lottery server; an \
+                  echo server answers GEN with its 4 bytes, the same exchange): \
                   'c04=./tcpserv04 {port}', 'lottery:mine=./LotteryServer {port}'. \
+                  The table's load column says which load each row had. \
                   Build with --release to measure fairly."
 )]
 struct Args {

@@ -29,6 +29,14 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// What the table's `load` column says: `echo` (64 bytes echoed) or `GEN`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Protocol::Echo => "echo",
+            Protocol::Lottery => "GEN",
+        }
+    }
+
     /// The bytes of one request.
     pub fn request(self) -> Vec<u8> {
         match self {

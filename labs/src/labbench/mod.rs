@@ -6,7 +6,9 @@
 //! - **round trips/s**: every connection sends a request and waits for the answer,
 //!   again and again; with the **p50/p99 latency** of those round trips. The request is
 //!   64 bytes echoed back ([`Protocol::Echo`]), or the lottery's GEN and its reply
-//!   ([`Protocol::Lottery`]);
+//!   ([`Protocol::Lottery`]), which an echo server answers with the 4 bytes themselves:
+//!   the same exchange, so that a lottery server compares with an echo server (the
+//!   table's `load` column says which load a row had);
 //! - **connections/s**: as many connections at a time as asked, each doing connect,
 //!   one request and its answer, close;
 //! - **memory**: the proportional set size (PSS) of the server's whole process tree
@@ -115,6 +117,8 @@ impl ServerSpec {
 pub struct Row {
     /// The server's name.
     pub server: String,
+    /// What the load said to it: echo, or the lottery's GEN.
+    pub load: Protocol,
     /// Concurrent connections.
     pub conns: usize,
     /// Round trips per second.
@@ -183,6 +187,7 @@ pub fn measure(spec: &ServerSpec, conns: usize, spans: Spans) -> Result<Row, Str
     let (rt_per_s, conn_per_s) = (rt.count as f64 / secs, churn.count as f64 / secs);
     Ok(Row {
         server: spec.name.clone(),
+        load: spec.protocol,
         conns,
         rt_per_s,
         p50_us: pct(50),
@@ -219,6 +224,7 @@ pub fn median(runs: &[Row]) -> Option<Row> {
     };
     Some(Row {
         server: first.server.clone(),
+        load: first.load,
         conns: first.conns,
         rt_per_s: mid(all(|r| r.rt_per_s))?,
         p50_us: some(|r| r.p50_us),

@@ -11,13 +11,17 @@ type Metric = fn(&Row) -> f64;
 
 /// The table, one line per server and level, Markdown so it pastes into a report.
 ///
-/// The two CPU columns are the load generator's and the server's use during the round
+/// `load` is what the load generator said to the server ([`super::Protocol`]): `echo`
+/// (64 bytes, echoed back) or `GEN` (the lottery's command; the answer is what one
+/// `read` returns). An echo server measured with `GEN` answers with the 4 bytes
+/// themselves: the same exchange as a lottery server's, for comparing the two. The two
+/// CPU columns are the load generator's and the server's use during the round
 /// trips and during the connections, in % of one core (`load/server`).
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| server | conns | round trips/s | p50 µs | p99 µs | conns/s | PSS MiB \
+        "| server | load | conns | round trips/s | p50 µs | p99 µs | conns/s | PSS MiB \
          | CPU % rt load/srv | CPU % conns load/srv | notes |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     let us = |v: Option<u32>| v.map_or("-".to_string(), |v| v.to_string());
     let cpu = |c: CpuUse| {
@@ -30,8 +34,9 @@ pub fn table(rows: &[Row]) -> String {
             .map_or("-".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {} | {} | {:.0} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {:.0} | {} | {} | {:.0} | {} | {} | {} | {} |",
             r.server,
+            r.load.label(),
             r.conns,
             r.rt_per_s,
             us(r.p50_us),
@@ -102,7 +107,7 @@ pub fn svg(rows: &[Row]) -> String {
             series: &connections,
         },
     ];
-    plot::chart("echo servers under load (labbench)", &panels)
+    plot::chart("servers under load (labbench)", &panels)
 }
 
 #[cfg(test)]
@@ -128,7 +133,7 @@ mod tests {
         ];
         let t = table(&rows);
         assert!(
-            t.contains("| fork | 10 | 5000 | - | - | 2500 | - | 0/- | 0/- |  |"),
+            t.contains("| fork | echo | 10 | 5000 | - | - | 2500 | - | 0/- | 0/- |  |"),
             "{t}"
         );
         let s = svg(&rows);

@@ -45,15 +45,14 @@ fn tcpserv01(port: u16) -> Result<()> {
         match unsafe { fork() } {
             Ok(ForkResult::Child) => {
                 drop(listener); // close(listenfd): the child never accepts
+                unp::log(format_args!("child {} serves {client}", std::process::id()));
                 let served = service::str_echo(&connfd); // read and write until the FIN
                 let status = i32::from(served.is_err());
                 unp::serve::report(&client, served); // `tcpserv01: ADDR: ...error`
                 drop(connfd); // close(connfd): FIN to the client
                 exit_child(status) // _exit: a zombie until this server exits
             }
-            Ok(ForkResult::Parent { child }) => {
-                unp::log(format_args!("child {child} serves {client}"));
-            }
+            Ok(ForkResult::Parent { .. }) => {}
             Err(e) if unp::shortage::pause(&e) => {} // armour: out of processes
             Err(e) => return Err(e),
         }

@@ -56,18 +56,16 @@ fn tcpserv04(port: u16) -> Result<()> {
             Ok(ForkResult::Child) => {
                 drop(listener); // close(listenfd): the child never accepts
                 let client = unp::sock_ntop(&cliaddr);
+                // `child N serves ADDR`: said by the child, so always before its exit
+                // (and the parent's `child N terminated`)
+                unp::log(format_args!("child {} serves {client}", std::process::id()));
                 let served = service::str_echo(&connfd); // read and write until the FIN
                 let status = i32::from(served.is_err());
                 unp::serve::report(&client, served); // `tcpserv04: ADDR: ...error`
                 drop(connfd); // close(connfd): FIN to the client
                 exit_child(status) // _exit: never back into the parent's loop
             }
-            Ok(ForkResult::Parent { child }) => {
-                // armour: the address as sock_ntop prints it, with no heap allocation
-                // (after fork every page the parent writes is copied first)
-                let client = unp::addr::unmap(cliaddr);
-                unp::log(format_args!("child {child} serves {client}"));
-            }
+            Ok(ForkResult::Parent { .. }) => {}
             Err(e) if unp::shortage::pause(&e) => {} // armour: out of processes
             Err(e) => return Err(e),
         }
