@@ -27,12 +27,7 @@ fn exec_with(
     env: &[(&str, String)],
 ) -> unp::Result<()> {
     let ns = names.netns(side);
-    if !names.netns_path(side).exists() {
-        return Err(unp::Error::msg(format!(
-            "no namespace {ns}: start the network first with `{}`",
-            names.command("up", "")
-        )));
-    }
+    require_netns(names, side)?;
     let words: Vec<&str> = [program]
         .into_iter()
         .chain(args.iter().map(String::as_str))
@@ -46,6 +41,18 @@ fn exec_with(
     Err(unp::Error::os("exec", err).with_detail("ip"))
 }
 
+/// The network must be up: its namespace for `side` exists.
+fn require_netns(names: &Names, side: Side) -> unp::Result<()> {
+    if names.netns_path(side).exists() {
+        return Ok(());
+    }
+    Err(unp::Error::msg(format!(
+        "no namespace {}: start the network first with `{}`",
+        names.netns(side),
+        names.command("up", "")
+    )))
+}
+
 /// `labnet shell`: the user's `$SHELL` (or `/bin/sh`) inside a namespace, its prompt
 /// starting with `[labnet:NAME SIDE] ` so that two terminals tell their hosts apart.
 /// bash gets an rcfile (`/run/labnet/NAME/bashrc-SIDE`: the usual ones, then the
@@ -53,6 +60,7 @@ fn exec_with(
 /// itself, and is told to use `$LABNET_HOST`, which every shell gets (with
 /// `$LABNET_NAME`).
 pub fn shell(names: &Names, side: Side) -> unp::Result<()> {
+    require_netns(names, side)?;
     let sh = std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into());
     let tag = format!("[labnet:{} {side}] ", names.name());
     let mut env = vec![
@@ -83,11 +91,17 @@ pub fn shell(names: &Names, side: Side) -> unp::Result<()> {
              names this host, e.g. PS1=\"[$LABNET_HOST] $PS1\""
         ),
     };
+    let peer = match side {
+        Side::Client => Side::Server,
+        Side::Server => Side::Client,
+    };
     eprintln!(
-        "labnet: a shell in {} ({}, {}); {hint}; `exit` leaves it",
+        "labnet: a shell in {} ({}, {}); the {peer} is {} ({}); {hint}; `exit` leaves it",
         names.netns(side),
         names.ipv4(side),
-        names.ipv6(side)
+        names.ipv6(side),
+        names.ipv4(peer),
+        names.ipv6(peer)
     );
     exec_with(names, side, &sh, &args, &env)
 }

@@ -41,6 +41,20 @@ fn a_shell_prompt_names_its_host() {
             err.contains(&format!("its prompt starts with `{}`", tag.trim_end())),
             "{sh}: {err}"
         );
+        // The banner names the other computer's address, as its namespace has it.
+        let peer = if side == "client" { "server" } else { "client" };
+        let addr = Command::new("ip")
+            .args(["-n", &format!("{name}-{peer}"), "-4", "-br", "addr", "show", "tun0"])
+            .output()
+            .expect("ip addr");
+        let addr = String::from_utf8_lossy(&addr.stdout);
+        let addr = addr.split_whitespace().nth(2).unwrap_or_default();
+        let addr = addr.split('/').next().unwrap_or_default();
+        assert!(!addr.is_empty(), "no address on {name}-{peer}");
+        assert!(
+            err.contains(&format!("; the {peer} is {addr} (")),
+            "{sh}: {err}"
+        );
         // An interactive shell prints its prompt before each command it reads: two.
         assert_eq!(err.matches(&tag).count(), 2, "{sh}: {err}");
         assert!(err.lines().any(|l| l.starts_with(&tag)), "{sh}: {err}");
@@ -59,6 +73,26 @@ fn a_shell_prompt_names_its_host() {
     assert!(
         err.contains("labnet sets the prompt of bash and sh only: in env, $LABNET_HOST (server) names this host"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_shell_without_its_network_says_to_start_it() {
+    if skip("no network") {
+        return;
+    }
+    let name = format!("nonet{}", std::process::id() % 100_000);
+    let out = Command::new(LABNET)
+        .args(["shell", "--name", &name, "server"])
+        .env("SHELL", "/bin/bash") // bash's rcfile was written before the check
+        .output()
+        .expect("run labnet");
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "labnet: no namespace {name}-server: start the network first with `labnet up --name {name}`\n"
+        )
     );
 }
 
