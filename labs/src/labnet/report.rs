@@ -13,10 +13,18 @@ const TAIL: usize = 8;
 
 /// Runs `labtrace PCAP` (the one built next to labnet) and prints its story, cut in the
 /// middle when long.
+/// With tshark installed, labtrace marks segments by that Wireshark version's rules
+/// (`--like-wireshark`), so that its story and tshark's counts below agree.
 pub fn explain(pcap: &Path) -> unp::Result<()> {
     let labtrace = bin_path("labtrace")?;
-    println!("$ labtrace {}", pcap.display());
+    let like: Vec<String> = match tshark_version() {
+        Some(v) => vec!["--like-wireshark".into(), v],
+        None => Vec::new(),
+    };
+    let shown: String = like.iter().map(|a| format!("{a} ")).collect();
+    println!("$ labtrace {shown}{}", pcap.display());
     let out = Command::new(&labtrace)
+        .args(&like)
         .arg(pcap)
         .output()
         .map_err(|e| unp::Error::os("spawn", e).with_detail("labtrace"))?;
@@ -65,6 +73,11 @@ pub fn capture_files(pcap: &Path, mode: CaptureMode) -> String {
 /// was delivered, a dropped segment is missing and only reordering and duplicates show.
 pub fn repairs(pcap: &Path, mode: CaptureMode) {
     let (sent, delivered) = mode.paths(pcap);
+    let version = || {
+        tshark_version()
+            .map(|v| format!(" {v}"))
+            .unwrap_or_default()
+    };
     let counts = |file: &Path| {
         let r = count(file, "tcp.analysis.retransmission")?;
         Some((r, count(file, "tcp.analysis.out_of_order")?))
@@ -72,8 +85,9 @@ pub fn repairs(pcap: &Path, mode: CaptureMode) {
     if let Some(file) = sent {
         if let Some((r, o)) = counts(&file) {
             println!(
-                "tshark: {} segments sent again in {} (what each host sent): {r} marked \
+                "tshark{}: {} segments sent again in {} (what each host sent): {r} marked \
                  retransmission, {o} out-of-order",
+                version(),
                 r + o,
                 file.display()
             );
@@ -82,12 +96,24 @@ pub fn repairs(pcap: &Path, mode: CaptureMode) {
     if let Some(file) = delivered {
         if let Some((r, o)) = counts(&file) {
             println!(
-                "tshark: {r} retransmissions, {o} out-of-order segments in {} (what the link \
+                "tshark{}: {r} retransmissions, {o} out-of-order segments in {} (what the link \
                  delivered)",
+                version(),
                 file.display()
             );
         }
     }
+}
+
+/// The installed tshark's version (`4.0.17`, from `TShark (Wireshark) 4.0.17 (...)`),
+/// if it runs.
+pub fn tshark_version() -> Option<String> {
+    let out = Command::new("tshark").arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next()?;
+    let version = first.strip_prefix("TShark (Wireshark) ")?;
+    let version = version.split([' ', '(']).next()?.trim_end_matches('.');
+    (out.status.success() && !version.is_empty()).then(|| version.to_string())
 }
 
 /// How many packets of the capture match the Wireshark display filter `filter`

@@ -44,7 +44,15 @@ fn a_shell_prompt_names_its_host() {
         // The banner names the other computer's address, as its namespace has it.
         let peer = if side == "client" { "server" } else { "client" };
         let addr = Command::new("ip")
-            .args(["-n", &format!("{name}-{peer}"), "-4", "-br", "addr", "show", "tun0"])
+            .args([
+                "-n",
+                &format!("{name}-{peer}"),
+                "-4",
+                "-br",
+                "addr",
+                "show",
+                "tun0",
+            ])
             .output()
             .expect("ip addr");
         let addr = String::from_utf8_lossy(&addr.stdout);

@@ -176,8 +176,16 @@ fn ft_under_5_percent_loss_delivers_the_file_with_retransmissions() {
         repairs >= dropped && repairs <= dropped + 5 + dropped / 10,
         "{repairs} repairs for {dropped} dropped data segments: {t}"
     );
+    // tshark's count and labtrace's story follow the same Wireshark version's rules.
+    let version = labs::labnet::report::tshark_version().expect("tshark --version");
     assert!(
-        t.contains(&format!("tshark: {repairs} segments sent again in")),
+        t.contains(&format!(
+            "tshark {version}: {repairs} segments sent again in"
+        )),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!("$ labtrace --like-wireshark {version} ")),
         "{t}"
     );
 }
