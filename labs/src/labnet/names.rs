@@ -7,10 +7,10 @@
 //! index, and keeps it until its state directory records the index it took. The kernel
 //! releases the lock when its holder exits, even by SIGKILL, so no stale lock is left.
 //!
-//! Addresses come from the documentation ranges (RFC 5737, RFC 3849). The first network
-//! (index 0) uses 192.0.2.0/24 and 2001:db8::/64, the next 198.51.100.0/24 and
-//! 2001:db8:1::/64, then 203.0.113.0/24 and 2001:db8:2::/64; the client is `.1`/`::1`,
-//! the server `.2`/`::2`. Two networks never see each other's packets (each is its own
+//! Addresses come from the documentation ranges (RFC 5737, RFC 3849). The default
+//! network (index 0) uses 192.0.2.0/24 and 2001:db8::/64; networks with other names take
+//! the next free index from 1: 198.51.100.0/24 and 2001:db8:1::/64, then 203.0.113.0/24
+//! and 2001:db8:2::/64; the client is `.1`/`::1`, the server `.2`/`::2`. Two networks never see each other's packets (each is its own
 //! pair of namespaces), so the index only keeps their captures easy to tell apart.
 
 use std::fmt;
@@ -165,9 +165,14 @@ fn host(side: Side) -> u8 {
     }
 }
 
-/// The lowest index no live network uses (read from `/run/labnet/*/index`). Only
-/// meaningful while holding the [`StateLock`].
-pub fn free_index() -> u16 {
+/// The index of network `name`: the default network always has index 0, so that its
+/// addresses are the ones every example in the docs shows (a student types
+/// `192.0.2.2`); any other takes the lowest index from 1 on that no live network uses
+/// (read from `/run/labnet/*/index`). Only meaningful while holding the [`StateLock`].
+pub fn free_index(name: &str) -> u16 {
+    if name == DEFAULT_NAME {
+        return 0;
+    }
     let used: Vec<u16> = std::fs::read_dir(STATE_ROOT)
         .into_iter()
         .flatten()
@@ -175,7 +180,7 @@ pub fn free_index() -> u16 {
         .filter_map(|e| std::fs::read_to_string(e.path().join("index")).ok())
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    (0..).find(|i| !used.contains(i)).unwrap_or(0)
+    (1..).find(|i| !used.contains(i)).unwrap_or(1)
 }
 
 /// An exclusive `flock(2)` on `/run/labnet/lock`, held while a network picks its
@@ -224,6 +229,14 @@ mod tests {
         assert_eq!(b.ipv4(Side::Server).to_string(), "198.51.100.2");
         assert_eq!(b.ipv6(Side::Client).to_string(), "2001:db8:1::1");
         assert_eq!(b.netns(Side::Client), "two-client");
+    }
+
+    #[test]
+    fn the_default_network_always_has_the_docs_addresses_and_others_never() {
+        // Whatever other networks run (the trial saw the default network get
+        // 198.51.100.x because a test's network held index 0).
+        assert_eq!(free_index(DEFAULT_NAME), 0);
+        assert!(free_index("other") >= 1);
     }
 
     #[test]

@@ -54,7 +54,7 @@ impl Network {
         // starting at once take turns (and `ip netns add` mounts /run/netns only once).
         let lock = StateLock::take()?;
         clear_leftovers(names)?;
-        let names = &names.clone().with_index(free_index());
+        let names = &names.clone().with_index(free_index(names.name()));
         pause_for_test();
         let dir = names.state_dir();
         fs::create_dir(&dir).map_err(|e| {
