@@ -105,6 +105,27 @@ fn a_server_already_running_gets_fewer_checks() {
 }
 
 #[test]
+fn a_program_that_is_not_there_is_said_to_be_missing() {
+    // A student runs the docs' `./rftserver` from a directory without it: the shell's
+    // status 127, not a lesson on bind().
+    let (ok, out) = labcheck(&[
+        "server",
+        "rft",
+        "--",
+        "./no-such-server",
+        "--port",
+        "{port}",
+    ]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(
+            "why:      exit status 127: the program was not found: \"./no-such-server\" is neither a file (relative to where labcheck runs) nor on PATH; build it, or give its path"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
 fn the_reference_file_servers_pass_every_check() {
     for (proto, program, want) in [
         ("ft", "ftserver", "13 passed, 0 failed"),

@@ -294,7 +294,18 @@ impl<'o> Session<'o> {
                     describe_status(status),
                     prog.said()
                 ),
-                format!("a server must {calls}; read the message it printed"),
+                match status.code() {
+                    // stdbuf (or exec) could not start it: no such file, or not executable.
+                    Some(127) => format!(
+                        "exit status 127: the program was not found: {:?} is neither a file (relative to where labcheck runs) nor on PATH; build it, or give its path",
+                        argv.first().map(String::as_str).unwrap_or_default()
+                    ),
+                    Some(126) => format!(
+                        "exit status 126: {:?} is not executable (chmod +x, or a missing interpreter)",
+                        argv.first().map(String::as_str).unwrap_or_default()
+                    ),
+                    _ => format!("a server must {calls}; read the message it printed"),
+                },
             ));
         }
         if !up {
