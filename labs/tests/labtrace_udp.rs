@@ -231,7 +231,7 @@ fn the_sequence_experiment_shows_gaps_copies_and_reordering() {
     );
     assert_eq!(
         lines[11],
-        r##"{"flow":1,"client":"10.0.0.1:40000","server":"10.0.0.2:9000","proto":"udpseq","datagrams":[11,0],"bytes":[11264,0],"icmp":0,"fragments":0,"summary":["as udpseqserver counts them: received 11 datagrams, 7 out of order, 2 never arrived: 7, 9","2 overtaken on the way (reordered), 1 copy made by the network","a capture shows what passed where it was taken: on the sender's side every datagram sent, on the receiver's what arrived"],"marks":[]}"##
+        r##"{"flow":1,"client":"10.0.0.1:40000","server":"10.0.0.2:9000","proto":"udpseq","datagrams":[11,0],"bytes":[11264,0],"icmp":0,"fragments":0,"summary":["udpseqserver's count, over this capture's datagrams: received 11 datagrams, 7 out of order, 2 never arrived: 7, 9","2 overtaken on the way (reordered), 1 copy made by the network","a capture shows what passed where it was taken: on the sender's side every datagram sent, on the receiver's what arrived"],"marks":[]}"##
     );
 }
 
@@ -254,7 +254,7 @@ const SEQUENCE: &str = r##"UDP flow 1: client 10.0.0.1:40000 → server 10.0.0.2
         ↳ datagram 8 comes after 10: it was overtaken on the way (reordered)
     11   0.010000  C→S   1024  Sequence num: 11, Error!
         summary: client → server 11 datagrams (11264 bytes), server → client 0 datagrams (0 bytes)
-        summary: as udpseqserver counts them: received 11 datagrams, 7 out of order, 2 never arrived: 7, 9
+        summary: udpseqserver's count, over this capture's datagrams: received 11 datagrams, 7 out of order, 2 never arrived: 7, 9
         summary: 2 overtaken on the way (reordered), 1 copy made by the network
         summary: a capture shows what passed where it was taken: on the sender's side every datagram sent, on the receiver's what arrived
 
@@ -275,7 +275,7 @@ const SEQUENCE_LADDER: &str = r##"UDP flow 1: client 10.0.0.1:40000 → server 1
    10 |--- len=1024 Sequence num: 8, Error! ------------------------->|  out of order
    11 |--- len=1024 Sequence num: 11, Error! ------------------------>|
         summary: client → server 11 datagrams (11264 bytes), server → client 0 datagrams (0 bytes)
-        summary: as udpseqserver counts them: received 11 datagrams, 7 out of order, 2 never arrived: 7, 9
+        summary: udpseqserver's count, over this capture's datagrams: received 11 datagrams, 7 out of order, 2 never arrived: 7, 9
         summary: 2 overtaken on the way (reordered), 1 copy made by the network
         summary: a capture shows what passed where it was taken: on the sender's side every datagram sent, on the receiver's what arrived
 
@@ -819,7 +819,7 @@ fn udpseqserver_and_udpseqclient_match_tshark() {
         "received 20 datagrams, 0 out of order, 0 never arrived\n"
     );
     assert!(
-        text.contains("\n        summary: as udpseqserver counts them: received 20 datagrams, 0 out of order, 0 never arrived\n"),
+        text.contains("\n        summary: udpseqserver's count, over this capture's datagrams: received 20 datagrams, 0 out of order, 0 never arrived\n"),
         "{text}"
     );
 }

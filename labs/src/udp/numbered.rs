@@ -144,7 +144,7 @@ impl Sequence {
             _ => format!(": {list}"),
         };
         let mut lines = vec![format!(
-            "as udpseqserver counts them: received {} datagrams, {} out of order, {} never arrived{list}",
+            "udpseqserver's count, over this capture's datagrams: received {} datagrams, {} out of order, {} never arrived{list}",
             self.received, self.errors, missing
         )];
         if self.late + self.copies > 0 {

@@ -157,7 +157,7 @@ fn the_count_is_the_servers() {
         let line = ours.finish().lines.remove(0);
         assert_eq!(
             line,
-            format!("as udpseqserver counts them: {server}"),
+            format!("udpseqserver's count, over this capture's datagrams: {server}"),
             "{run:?}"
         );
     }
