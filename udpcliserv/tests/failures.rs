@@ -242,6 +242,25 @@ fn the_sequence_server_prints_each_number_and_error_when_out_of_order() {
 }
 
 #[test]
+fn ctrl_c_ends_the_sequence_server_with_its_summary() {
+    // Without --idle, a student ends it with Ctrl-C: the count must not be lost.
+    let mut s = Server::spawn(SEQSERV, &["0"]);
+    let c = socket();
+    let to: SocketAddr = format!("127.0.0.1:{}", s.port()).parse().unwrap();
+    for seq in [0, 1, 3] {
+        c.send_to(&udpcliserv::seq::encode(seq), to).unwrap();
+    }
+    s.proc.expect_line("Error! under 3", |l| l.trim_end() == "Error!");
+    s.proc.signal(nix::sys::signal::Signal::SIGINT);
+    let (status, out, _) = s.proc.wait_exit();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        out.ends_with("received 3 datagrams, 1 out of order, 1 never arrived: 2\n"),
+        "{out}"
+    );
+}
+
+#[test]
 fn echo_server_survives_what_the_clients_do() {
     // Sanity for the lessons above: the server they stand for keeps answering.
     let s = Server::spawn(ECHOSERVER, &["0"]);

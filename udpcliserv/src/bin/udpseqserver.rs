@@ -14,7 +14,8 @@ use clap::Parser;
 struct Args {
     /// The UDP port to receive on (0: let the kernel choose).
     port: u16,
-    /// End after this many seconds without a datagram, with a summary of what was lost.
+    /// End after this many seconds without a datagram, with a summary of what was lost
+    /// (Ctrl-C also ends it with the summary).
     #[arg(long, value_parser = udpcliserv::parse_seconds)]
     idle: Option<Duration>,
 }
@@ -22,5 +23,8 @@ struct Args {
 fn main() {
     let args = Args::parse();
     let servaddr = unp::addr::wildcard(args.port);
-    unp::run(|| udpcliserv::seq::serve(servaddr, args.idle, udpcliserv::announce))
+    unp::run(|| {
+        udpcliserv::seq::stop_on_interrupt()?; // Ctrl-C prints the summary too
+        udpcliserv::seq::serve(servaddr, args.idle, udpcliserv::announce)
+    })
 }
