@@ -250,7 +250,8 @@ fn ctrl_c_ends_the_sequence_server_with_its_summary() {
     for seq in [0, 1, 3] {
         c.send_to(&udpcliserv::seq::encode(seq), to).unwrap();
     }
-    s.proc.expect_line("Error! under 3", |l| l.trim_end() == "Error!");
+    s.proc
+        .expect_line("Error! under 3", |l| l.trim_end() == "Error!");
     s.proc.signal(nix::sys::signal::Signal::SIGINT);
     let (status, out, _) = s.proc.wait_exit();
     assert!(status.success(), "{status:?}");
