@@ -60,6 +60,17 @@ impl Tally {
         in_order
     }
 
+    /// The server's last line ([`summary`]).
+    pub fn summary(&self) -> String {
+        let missing = self.missing();
+        summary(
+            self.received,
+            self.errors,
+            missing.len() as u64,
+            &ranges(&missing),
+        )
+    }
+
     /// The numbers below the highest received that never arrived.
     pub fn missing(&self) -> Vec<usize> {
         (0..self.seen.len()).filter(|&i| !self.seen[i]).collect()
@@ -96,18 +107,7 @@ pub fn serve(
         }
         expected = seq.wrapping_add(1); // resume after whatever came: the next gap is new
     }
-    let missing = tally.missing();
-    unp::log(format_args!(
-        "received {} datagrams, {} out of order, {} never arrived{}",
-        tally.received,
-        tally.errors,
-        missing.len(),
-        if missing.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", ranges(&missing))
-        }
-    ));
+    unp::log(format_args!("{}", tally.summary())); // received N datagrams, ...
     Ok(())
 }
 
@@ -142,6 +142,17 @@ pub fn send(servaddr: SocketAddr, count: i32) -> Result<()> {
         unp::udp::sendto(&sockfd, &encode(seq), &servaddr)?;
     }
     unp::print_flush(format_args!("sent {count} datagrams\n"))
+}
+
+/// The server's last line: `received 16 datagrams, 2 out of order, 1 never arrived: 12`
+/// (`list`, the missing numbers as [`ranges`], only when some are missing).
+pub fn summary(received: u64, errors: u64, missing: u64, list: &str) -> String {
+    let list = if missing == 0 {
+        String::new()
+    } else {
+        format!(": {list}")
+    };
+    format!("received {received} datagrams, {errors} out of order, {missing} never arrived{list}")
 }
 
 /// `1-3, 7, 9-10`: sorted numbers as ranges.

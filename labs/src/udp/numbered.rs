@@ -139,13 +139,9 @@ impl Sequence {
 
     pub(super) fn finish(&mut self) -> Ending {
         let (missing, list) = self.never_arrived();
-        let list = match missing {
-            0 => String::new(),
-            _ => format!(": {list}"),
-        };
         let mut lines = vec![format!(
-            "udpseqserver's count, over this capture's datagrams: received {} datagrams, {} out of order, {} never arrived{list}",
-            self.received, self.errors, missing
+            "udpseqserver's count, over this capture's datagrams: {}",
+            udpcliserv::seq::summary(self.received, self.errors, missing, &list)
         )];
         if self.late + self.copies > 0 {
             lines.push(format!(

@@ -143,17 +143,7 @@ fn the_count_is_the_servers() {
                 .map_or(0, |(i, _)| i);
             list = format!("{}, …", &list[..cut]);
         }
-        let server = format!(
-            "received {} datagrams, {} out of order, {} never arrived{}",
-            tally.received,
-            tally.errors,
-            missing.len(),
-            if missing.is_empty() {
-                String::new()
-            } else {
-                format!(": {list}")
-            }
-        );
+        let server = seq::summary(tally.received, tally.errors, missing.len() as u64, &list);
         let line = ours.finish().lines.remove(0);
         assert_eq!(
             line,
