@@ -8,9 +8,7 @@
 //! `netstat -su` ("receive buffer errors"), as `netstat -s` did in the book.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use nix::sys::signal::{SigHandler, Signal};
 use unp::Result;
 
 /// dgcliloop: sends `count` datagrams of `size` bytes to `servaddr` as fast as
@@ -23,12 +21,6 @@ pub fn send_burst(servaddr: SocketAddr, count: u64, size: usize) -> Result<()> {
         unp::udp::sendto(&sockfd, &sendline, &servaddr)?;
     }
     unp::print_flush(format_args!("sent {count} datagrams of {size} bytes\n"))
-}
-
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_sigint(_: i32) {
-    INTERRUPTED.store(true, Ordering::SeqCst); // async-signal-safe: a flag, nothing else
 }
 
 /// dgecholoop: receives datagrams on `servaddr` and counts them, until Ctrl-C
@@ -45,8 +37,7 @@ pub fn count(
         unp::udp::set_rcvbuf(&sockfd, bytes)?;
     }
     unp::udp::bind(&sockfd, &servaddr)?;
-    // SAFETY: the handler only stores to an atomic flag.
-    unsafe { unp::signal::signal_intr(Signal::SIGINT, SigHandler::Handler(on_sigint)) }?;
+    crate::sigint::catch()?; // SIGINT sets a flag; no SA_RESTART: recvfrom returns EINTR
     announce(&sockfd)?;
     unp::log(format_args!(
         "SO_RCVBUF: {} bytes",
@@ -54,7 +45,7 @@ pub fn count(
     ));
     let mut mesg = vec![0u8; 65536];
     let mut received: u64 = 0;
-    while !INTERRUPTED.load(Ordering::SeqCst) {
+    while !crate::sigint::caught() {
         match unp::udp::recvfrom(&sockfd, &mut mesg) {
             Ok(_) => received += 1,
             Err(e) if e.is_interrupted() => break, // SIGINT: no SA_RESTART, recvfrom returns EINTR

@@ -31,6 +31,7 @@ pub mod flood;
 pub mod ft;
 pub mod rft;
 pub mod seq;
+pub mod sigint;
 pub mod text;
 pub mod upload;
 

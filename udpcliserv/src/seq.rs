@@ -12,7 +12,6 @@
 //! reordering are set on the link instead (`labnet up --loss 10% --reorder 5%`).
 
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use unp::Result;
@@ -94,7 +93,7 @@ pub fn serve(
         let n = match unp::udp::recvfrom(&sockfd, &mut buf) {
             Ok((n, _from)) => n,
             Err(e) if unp::udp::is_timeout(&e) => break,
-            Err(e) if e.is_interrupted() && interrupted() => break, // Ctrl-C: the summary
+            Err(e) if e.is_interrupted() && crate::sigint::caught() => break, // Ctrl-C: the summary
             Err(e) if e.is_interrupted() => continue,
             Err(e) => return Err(e),
         };
@@ -108,29 +107,6 @@ pub fn serve(
         expected = seq.wrapping_add(1); // resume after whatever came: the next gap is new
     }
     unp::log(format_args!("{}", tally.summary())); // received N datagrams, ...
-    Ok(())
-}
-
-/// Set by [`on_interrupt`]: the user pressed Ctrl-C.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// True once Ctrl-C was pressed (after [`stop_on_interrupt`]).
-fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::Relaxed)
-}
-
-/// SIGINT's handler: sets a flag, nothing else (async-signal-safe).
-extern "C" fn on_interrupt(_: nix::libc::c_int) {
-    INTERRUPTED.store(true, Ordering::Relaxed);
-}
-
-/// Armour for a student at a terminal: Ctrl-C ends [`serve`] with its summary instead of
-/// killing it silently. The handler is installed without SA_RESTART (UNP's
-/// `signal_intr`), so a blocked `recvfrom` returns EINTR and the loop sees the flag.
-pub fn stop_on_interrupt() -> Result<()> {
-    use unp::signal::{SigHandler, Signal};
-    // SAFETY: the handler only stores to an atomic.
-    unsafe { unp::signal::signal_intr(Signal::SIGINT, SigHandler::Handler(on_interrupt)) }?;
     Ok(())
 }
 

@@ -24,7 +24,7 @@ fn main() {
     let args = Args::parse();
     let servaddr = unp::addr::wildcard(args.port);
     unp::run(|| {
-        udpcliserv::seq::stop_on_interrupt()?; // Ctrl-C prints the summary too
+        udpcliserv::sigint::catch()?; // armour: Ctrl-C ends serve with its summary too
         udpcliserv::seq::serve(servaddr, args.idle, udpcliserv::announce)
     })
 }
