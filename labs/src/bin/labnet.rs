@@ -254,10 +254,11 @@ mod cli {
         let _ = std::fs::remove_dir_all(&workdir);
         let (_, stats) = result?;
         println!("{}", link::describe(&stats));
+        let tshark = report::tshark_version(); // both reports follow its Wireshark's rules
         if !udp {
-            report::repairs(&opts.pcap, opts.capture);
+            report::repairs(&opts.pcap, opts.capture, tshark.as_deref());
         }
-        report::explain(&opts.pcap)
+        report::explain(&opts.pcap, tshark.as_deref())
     }
 
     fn bench(args: BenchArgs, stop: &AtomicBool) -> unp::Result<()> {

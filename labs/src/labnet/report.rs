@@ -15,10 +15,11 @@ const TAIL: usize = 8;
 /// middle when long.
 /// With tshark installed, labtrace marks segments by that Wireshark version's rules
 /// (`--like-wireshark`), so that its story and tshark's counts below agree.
-pub fn explain(pcap: &Path) -> unp::Result<()> {
+/// `tshark`: the installed tshark's version ([`tshark_version`]), if any.
+pub fn explain(pcap: &Path, tshark: Option<&str>) -> unp::Result<()> {
     let labtrace = bin_path("labtrace")?;
-    let like: Vec<String> = match tshark_version() {
-        Some(v) => vec!["--like-wireshark".into(), v],
+    let like: Vec<&str> = match tshark {
+        Some(v) => vec!["--like-wireshark", v],
         None => Vec::new(),
     };
     let shown: String = like.iter().map(|a| format!("{a} ")).collect();
@@ -71,13 +72,12 @@ pub fn capture_files(pcap: &Path, mode: CaptureMode) -> String {
 /// connection's first round trip (its heuristic for reordering, which a capture taken
 /// at the sender cannot hold); both together count the repairs. In the capture of what
 /// was delivered, a dropped segment is missing and only reordering and duplicates show.
-pub fn repairs(pcap: &Path, mode: CaptureMode) {
-    let (sent, delivered) = mode.paths(pcap);
-    let version = || {
-        tshark_version()
-            .map(|v| format!(" {v}"))
-            .unwrap_or_default()
+/// `tshark`: its version, which each line names; nothing is printed without one.
+pub fn repairs(pcap: &Path, mode: CaptureMode, tshark: Option<&str>) {
+    let Some(version) = tshark else {
+        return;
     };
+    let (sent, delivered) = mode.paths(pcap);
     let counts = |file: &Path| {
         let r = count(file, "tcp.analysis.retransmission")?;
         Some((r, count(file, "tcp.analysis.out_of_order")?))
@@ -85,9 +85,8 @@ pub fn repairs(pcap: &Path, mode: CaptureMode) {
     if let Some(file) = sent {
         if let Some((r, o)) = counts(&file) {
             println!(
-                "tshark{}: {} segments sent again in {} (what each host sent): {r} marked \
+                "tshark {version}: {} segments sent again in {} (what each host sent): {r} marked \
                  retransmission, {o} out-of-order",
-                version(),
                 r + o,
                 file.display()
             );
@@ -96,9 +95,8 @@ pub fn repairs(pcap: &Path, mode: CaptureMode) {
     if let Some(file) = delivered {
         if let Some((r, o)) = counts(&file) {
             println!(
-                "tshark{}: {r} retransmissions, {o} out-of-order segments in {} (what the link \
+                "tshark {version}: {r} retransmissions, {o} out-of-order segments in {} (what the link \
                  delivered)",
-                version(),
                 file.display()
             );
         }
