@@ -77,17 +77,10 @@ fn labtrace(args: &[&str]) -> String {
 fn tshark_version() -> &'static str {
     static VERSION: OnceLock<String> = OnceLock::new();
     VERSION.get_or_init(|| {
-        let out = Command::new("tshark")
-            .arg("--version")
-            .output()
-            .expect("run tshark --version");
-        let text = String::from_utf8_lossy(&out.stdout);
-        let first = text.lines().next().unwrap_or_default();
-        let version = first.split_whitespace().nth(2).unwrap_or_default();
-        let version = version.trim_end_matches('.').to_string();
+        let version = labs::tcp::wireshark::tshark_version().unwrap_or_default();
         assert!(
             version.starts_with(|c: char| c.is_ascii_digit()),
-            "no version in {first:?}"
+            "no version in tshark --version: {version:?}"
         );
         version
     })

@@ -254,7 +254,7 @@ mod cli {
         let _ = std::fs::remove_dir_all(&workdir);
         let (_, stats) = result?;
         println!("{}", link::describe(&stats));
-        let tshark = report::tshark_version(); // both reports follow its Wireshark's rules
+        let tshark = labs::tcp::wireshark::tshark_version(); // both reports follow its Wireshark's rules
         if !udp {
             report::repairs(&opts.pcap, opts.capture, tshark.as_deref());
         }

@@ -15,7 +15,7 @@ const TAIL: usize = 8;
 /// middle when long.
 /// With tshark installed, labtrace marks segments by that Wireshark version's rules
 /// (`--like-wireshark`), so that its story and tshark's counts below agree.
-/// `tshark`: the installed tshark's version ([`tshark_version`]), if any.
+/// `tshark`: the installed tshark's version ([`crate::tcp::wireshark::tshark_version`]), if any.
 pub fn explain(pcap: &Path, tshark: Option<&str>) -> unp::Result<()> {
     let labtrace = bin_path("labtrace")?;
     let like: Vec<&str> = match tshark {
@@ -101,17 +101,6 @@ pub fn repairs(pcap: &Path, mode: CaptureMode, tshark: Option<&str>) {
             );
         }
     }
-}
-
-/// The installed tshark's version (`4.0.17`, from `TShark (Wireshark) 4.0.17 (...)`),
-/// if it runs.
-pub fn tshark_version() -> Option<String> {
-    let out = Command::new("tshark").arg("--version").output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let first = text.lines().next()?;
-    let version = first.strip_prefix("TShark (Wireshark) ")?;
-    let version = version.split([' ', '(']).next()?.trim_end_matches('.');
-    (out.status.success() && !version.is_empty()).then(|| version.to_string())
 }
 
 /// How many packets of the capture match the Wireshark display filter `filter`

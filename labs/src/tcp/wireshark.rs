@@ -7,6 +7,8 @@
 //! A segment whose marks the other version would set differently carries an [`Other`],
 //! so that its sentence can say what the other Wireshark calls it.
 
+use std::process::Command;
+
 use super::analysis::{Flow, Mark, Marks, Seen, gt};
 
 /// The Wireshark whose `tcp.analysis.*` marks labtrace reproduces (`--like-wireshark`).
@@ -212,4 +214,15 @@ pub(super) fn expected_after_unseen(rev: &Flow, ack: u32, like: Like) -> u32 {
     } else {
         ack
     }
+}
+
+/// The installed tshark's version (`4.0.17`, from `TShark (Wireshark) 4.0.17 (...)`),
+/// if it runs.
+pub fn tshark_version() -> Option<String> {
+    let out = Command::new("tshark").arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next()?;
+    let version = first.strip_prefix("TShark (Wireshark) ")?;
+    let version = version.split([' ', '(']).next()?.trim_end_matches('.');
+    (out.status.success() && !version.is_empty()).then(|| version.to_string())
 }

@@ -177,7 +177,7 @@ fn ft_under_5_percent_loss_delivers_the_file_with_retransmissions() {
         "{repairs} repairs for {dropped} dropped data segments: {t}"
     );
     // tshark's count and labtrace's story follow the same Wireshark version's rules.
-    let version = labs::labnet::report::tshark_version().expect("tshark --version");
+    let version = labs::tcp::wireshark::tshark_version().expect("tshark --version");
     assert!(
         t.contains(&format!(
             "tshark {version}: {repairs} segments sent again in"
