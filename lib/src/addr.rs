@@ -4,12 +4,14 @@
 //! program works over IPv4 and IPv6 and with host names. These do the same with std's
 //! resolver (`ToSocketAddrs`, which calls `getaddrinfo(3)`).
 
+use std::fmt::Write;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 
 use nix::errno::Errno;
 
 use crate::error::{Error, Result};
 use crate::sock;
+use crate::text::StackText;
 
 /// UNP's `tcp_listen`: a listening TCP socket on `host` (or every address) and `port`.
 ///
@@ -141,9 +143,22 @@ pub fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
 ///
 /// An IPv4-mapped IPv6 address (what a dual-stack server sees for an IPv4 client) prints
 /// as the IPv4 address it stands for.
-pub fn sock_ntop(addr: &SocketAddr) -> String {
-    unmap(*addr).to_string()
+///
+/// UNP's returns its own static buffer; this one returns the text itself, on the
+/// caller's stack ([`StackText`]): a forked child names its client without a heap
+/// allocation (see [`crate::text`] for why that matters). It reads as a `&str`.
+pub fn sock_ntop(addr: &SocketAddr) -> SockNtop {
+    let mut text = SockNtop::new();
+    // The longest address, `[ffff:…:ffff%4294967295]:65535`, is 58 bytes: it fits.
+    let _ = write!(text, "{}", unmap(*addr));
+    text
 }
+
+/// The text [`sock_ntop`] returns: room for the longest socket address.
+pub type SockNtop = StackText<SOCK_NTOP_LEN>;
+
+/// Room for the longest address [`sock_ntop`] writes, with some to spare.
+pub const SOCK_NTOP_LEN: usize = 72;
 
 /// The IPv4 address behind an IPv4-mapped IPv6 one; other addresses are returned as is.
 pub fn unmap(addr: SocketAddr) -> SocketAddr {
@@ -168,6 +183,21 @@ mod tests {
         assert_eq!(sock_ntop(&v4), "127.0.0.1:10000");
         assert_eq!(sock_ntop(&v6), "[::1]:10000");
         assert_eq!(sock_ntop(&mapped), "127.0.0.1:5");
+    }
+
+    #[test]
+    fn sock_ntop_holds_the_longest_address() {
+        let longest = SocketAddr::V6(std::net::SocketAddrV6::new(
+            Ipv6Addr::new(
+                0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff,
+            ),
+            65535,
+            0,
+            u32::MAX,
+        ));
+        let text = longest.to_string();
+        assert_eq!(text.len(), 58, "{text}");
+        assert_eq!(sock_ntop(&longest), text.as_str());
     }
 
     #[test]

@@ -25,6 +25,8 @@ use std::sync::OnceLock;
 
 use nix::errno::Errno;
 
+use crate::text::StackText;
+
 /// `Result` with [`Error`]: what every wrapper in this crate returns.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -241,35 +243,17 @@ pub fn err_msg(message: impl fmt::Display) {
 /// after `fork`, when every page it writes is first copied (copy-on-write), and a heap
 /// allocation there would cost page copies on every connection.
 pub fn log(args: fmt::Arguments<'_>) {
-    let mut short = StackLine {
-        buf: [0; 256],
-        len: 0,
-    };
+    let short = StackText::<256>::format(format_args!("{args}\n"));
     let long;
-    let line = if fmt::write(&mut short, format_args!("{args}\n")).is_ok() {
-        &short.buf[..short.len]
-    } else {
-        long = format!("{args}\n");
-        long.as_bytes()
+    let line = match &short {
+        Ok(text) => text.as_bytes(),
+        Err(_) => {
+            long = format!("{args}\n");
+            long.as_bytes()
+        }
     };
     let mut out = io::stdout().lock();
     let _ = out.write_all(line).and_then(|()| out.flush());
-}
-
-/// Text on the stack, up to its buffer's size; writing more fails.
-struct StackLine {
-    buf: [u8; 256],
-    len: usize,
-}
-
-impl fmt::Write for StackLine {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        let room = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
-        room.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
 }
 
 /// Peer bytes made safe to print on a terminal or in a log line, on one line.
@@ -378,20 +362,6 @@ pub fn print_flush(args: fmt::Arguments<'_>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_stack_line_takes_what_fits_and_refuses_more() {
-        use std::fmt::Write as _;
-        let mut line = StackLine {
-            buf: [0; 256],
-            len: 0,
-        };
-        let (child, peer) = (42, "127.0.0.1:5555");
-        assert!(write!(line, "child {child} serves {peer}").is_ok());
-        assert_eq!(&line.buf[..line.len], b"child 42 serves 127.0.0.1:5555");
-        assert!(line.write_str(&"x".repeat(256)).is_err());
-        assert_eq!(line.len, 30, "a refused piece leaves the line as it was");
-    }
 
     #[test]
     fn os_error_prints_call_strerror_and_name() {

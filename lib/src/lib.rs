@@ -22,6 +22,7 @@
 //! |---|---|
 //! | [`shortage`] | a server dying when it runs out of descriptors, memory or processes |
 //! | [`error::printable`] | a peer's bytes forging log lines or driving the terminal |
+//! | [`text`] | a forked child copying the parent's heap pages for every line it formats (`StackText`: C's `char buf[N]`) |
 //!
 //! A program's `main` is `unp::run(|| { ... })`: the body uses `?` on every wrapper and
 //! [`run`] prints the error the UNP way and exits 1.
@@ -48,12 +49,14 @@ pub mod serve;
 pub mod shortage;
 pub mod signal;
 pub mod sock;
+pub mod text;
 pub mod udp;
 
 pub use addr::{sock_ntop, tcp_connect, tcp_listen};
 pub use error::{Context, Error, Result, err_msg, err_ret, log, print_flush, printable, run};
 pub use io::{LineReader, read, readn, write_fd, writen, writen_fd};
 pub use sock::{accept, bind, close, connect, listen, set_reuseaddr, socket};
+pub use text::StackText;
 
 /// UNP's `SERV_PORT`: the default port of the echo and sum servers.
 pub const SERV_PORT: u16 = 9877;

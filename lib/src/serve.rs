@@ -96,6 +96,8 @@ pub fn process_per_client(
     // handlers only call async-signal-safe functions.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
+            // The child allocates nothing of its own here: sock_ntop's text is on the
+            // stack, as is the log line (a heap allocation would copy parent pages).
             let peer = sock_ntop(peer);
             // said by the child, so always before its exit (and a reaper's `child PID
             // terminated`); the parent writes nothing after fork (each page it writes

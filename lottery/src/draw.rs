@@ -107,7 +107,7 @@ impl Seeding {
 #[derive(Debug, Clone)]
 pub enum Draws {
     /// One draw for every session.
-    Shared(SharedDraw),
+    Shared(Arc<Mutex<Draw>>),
     /// A new draw per session, made in the session.
     PerSession(Seeding),
 }
@@ -126,32 +126,47 @@ impl Draws {
                 Draws::PerSession(seeding)
             }
             Concurrency::OneAtATime | Concurrency::ThreadPerClient => {
-                Draws::Shared(SharedDraw(Arc::new(Mutex::new(seeding.new_draw()?))))
+                Draws::Shared(Arc::new(Mutex::new(seeding.new_draw()?)))
             }
         })
     }
 
     /// The draw a session starts with; called in the session (in a forked child, after
     /// the fork).
-    pub fn for_session(&self) -> unp::Result<SharedDraw> {
+    pub fn for_session(&self) -> unp::Result<SessionDraw> {
         match self {
-            Draws::Shared(shared) => Ok(shared.clone()),
-            Draws::PerSession(seeding) => Ok(SharedDraw(Arc::new(Mutex::new(seeding.new_draw()?)))),
+            Draws::Shared(shared) => Ok(SessionDraw::Shared(Arc::clone(shared))),
+            Draws::PerSession(seeding) => Ok(SessionDraw::Own(seeding.new_draw()?)),
         }
     }
 }
 
-/// A draw behind a mutex, as the sessions of one server share it.
-#[derive(Debug, Clone)]
-pub struct SharedDraw(Arc<Mutex<Draw>>);
+/// The draw one session answers from.
+// Own is large (the generator's state) on purpose: boxed, it would be a heap allocation
+// in every forked child.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum SessionDraw {
+    /// A forked child's: a plain value in the child's memory, which nobody else can
+    /// see, so there is nothing to lock.
+    Own(Draw),
+    /// The server's one draw, behind a mutex: the threads (or the sessions one after
+    /// another) share it.
+    Shared(Arc<Mutex<Draw>>),
+}
 
-impl SharedDraw {
-    /// [`Draw::answer`], holding the lock for just that moment.
-    pub fn answer(&self, command: Command) -> Option<Reply> {
-        // A session that panicked cannot leave the draw half-updated (each update is
-        // one assignment), so a poisoned lock is still usable.
-        let mut draw = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        draw.answer(command)
+impl SessionDraw {
+    /// [`Draw::answer`]; a shared draw is locked for just that moment.
+    pub fn answer(&mut self, command: Command) -> Option<Reply> {
+        match self {
+            SessionDraw::Own(draw) => draw.answer(command),
+            SessionDraw::Shared(shared) => {
+                // A session that panicked cannot leave the draw half-updated (each
+                // update is one assignment), so a poisoned lock is still usable.
+                let mut draw = shared.lock().unwrap_or_else(PoisonError::into_inner);
+                draw.answer(command)
+            }
+        }
     }
 }
 
@@ -202,13 +217,13 @@ mod tests {
         let first = six(&mut Draw::seeded(3))[0];
         for how in [Concurrency::OneAtATime, Concurrency::ThreadPerClient] {
             let draws = Draws::new(how, Seeding::Fixed(3)).unwrap();
-            let (a, b) = (draws.for_session().unwrap(), draws.for_session().unwrap());
+            let (mut a, mut b) = (draws.for_session().unwrap(), draws.for_session().unwrap());
             assert_eq!(a.answer(Command::Gen), Some(Reply::NewNumber(first)));
             assert_ne!(b.answer(Command::Gen), Some(Reply::NewNumber(first)));
         }
         let draws = Draws::new(Concurrency::ProcessPerClient, Seeding::Fixed(3)).unwrap();
         for _ in 0..2 {
-            let s = draws.for_session().unwrap();
+            let mut s = draws.for_session().unwrap();
             assert_eq!(s.answer(Command::Gen), Some(Reply::NewNumber(first)));
         }
     }

@@ -33,13 +33,16 @@
 //! | encode | [`Command::encode`] | [`Reply::encode`] |
 //! | one line | `Display` of [`Frame`], [`Command`] | `Display` of [`Reply`] |
 
-use std::fmt;
+use std::fmt::{self, Write};
 
 /// How many bytes a command takes on the wire.
 pub const COMMAND_LEN: usize = 4;
 
 /// The longest reply the C client can hold (its buffer is 256 bytes with a NUL).
 pub const MAX_REPLY: usize = 255;
+
+/// A reply's text as [`Reply::encode`] makes it: the C server's `char send_msg[256]`.
+pub type ReplyText = unp::StackText<MAX_REPLY>;
 
 /// How many numbers one draw holds.
 pub const SLOTS: usize = 6;
@@ -207,9 +210,14 @@ pub enum Reply {
 }
 
 impl Reply {
-    /// The reply's text, exactly as it goes on the wire (no terminator).
-    pub fn encode(&self) -> String {
-        self.to_string()
+    /// The reply's text, exactly as it goes on the wire (no terminator): the C server's
+    /// `sprintf(send_msg, ...)`, into a buffer on the stack as there ([`ReplyText`]; a
+    /// forked child that allocated would copy heap pages for every client).
+    pub fn encode(&self) -> ReplyText {
+        let mut send_msg = ReplyText::new();
+        // The longest reply, `Unknown command: -2147483648`, is 28 bytes: it fits.
+        let _ = write!(send_msg, "{self}");
+        send_msg
     }
 
     /// Parses a reply's bytes; `None` if they are not one of the four forms.
@@ -336,7 +344,12 @@ mod tests {
             Reply::Numbers([1, 2, 3, 4, 5, 45]),
             Reply::Unknown(i32::MIN),
         ] {
-            assert_eq!(Reply::parse(r.encode().as_bytes()), Some(r));
+            assert_eq!(Reply::parse(r.encode().as_bytes()), Some(r.clone()));
+            assert_eq!(
+                r.encode(),
+                r.to_string().as_str(),
+                "encode is the whole text"
+            );
         }
         for bad in [
             &b"Full\n"[..],

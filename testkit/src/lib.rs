@@ -30,6 +30,7 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
+mod allocs;
 mod drills;
 mod net;
 mod process;
@@ -37,6 +38,7 @@ mod procfs;
 mod skips;
 mod tempdir;
 
+pub use allocs::{Counting, allocations};
 pub use drills::*;
 pub use net::*;
 pub use process::*;

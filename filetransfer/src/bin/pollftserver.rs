@@ -67,7 +67,7 @@ fn pollftserver(port: u16, root: &std::path::Path) -> Result<()> {
                 Ok((conn, peer)) => {
                     let peer = unp::sock_ntop(&peer);
                     unp::log(format_args!("connection from {peer}"));
-                    transfers.push(Transfer::new(conn, peer).context("fcntl O_NONBLOCK")?);
+                    transfers.push(Transfer::new(conn, peer.into()).context("fcntl O_NONBLOCK")?);
                 }
                 Err(e) if e.is_interrupted() || unp::shortage::pause(&e) => {}
                 Err(e) => return Err(e),

@@ -141,7 +141,10 @@ impl Client {
     pub fn accepted(conn: TcpStream, peer: &SocketAddr) -> Client {
         let peer = unp::sock_ntop(peer);
         unp::log(format_args!("connection from {peer}"));
-        Client { conn, peer }
+        Client {
+            conn,
+            peer: peer.into(),
+        }
     }
 }
 
