@@ -30,16 +30,25 @@ pub struct Sequence {
 impl Sequence {
     pub(super) fn datagram(&mut self, d: &Seen<'_>) -> Told {
         let text = describe(Proto::UdpSeq, d.side, d.payload);
+        // udpseqclient's shape: 1024 bytes, a number, zeros (the server sends nothing).
+        let unlike = d.side == Side::Server
+            || d.len != seq::DGLEN
+            || d.payload.iter().skip(4).any(|&b| b != 0);
         let number = (d.side == Side::Client)
             .then(|| seq::decode(d.payload))
             .flatten();
         let Some(n) = number else {
             return Told {
                 text,
+                unlike,
                 ..Told::default()
             };
         };
-        let marks = self.gaps(n);
+        // A datagram of another protocol: counted as the server counts it, and no more.
+        let marks = match unlike {
+            true => Vec::new(),
+            false => self.gaps(n),
+        };
         // The server's Error!: not the previous number plus one.
         let text = match self.tally.record(n, self.expected) {
             true => text,
@@ -50,6 +59,7 @@ impl Sequence {
             text,
             marks,
             echo_of: None,
+            unlike,
         }
     }
 
@@ -143,6 +153,7 @@ impl Reliable {
         let Ok(p) = Packet::parse(bytes) else {
             return Told {
                 text: describe(Proto::Rft, d.side, d.payload),
+                unlike: true,
                 ..Told::default()
             };
         };
