@@ -410,7 +410,7 @@ UDP flow 4: client [fd00::1]:40012 → server [fd00::2]:9000 (not decoded)
         ↳ an IP fragment at byte 1232, the last one: labtrace does not reassemble fragments, so it is not decoded (tshark reassembles them)
         summary: client → server 0 datagrams (0 bytes), server → client 0 datagrams (0 bytes), 2 IP fragments
 
-14 packets, 0 TCP segments in 0 connection(s), 8 UDP datagrams in 4 flow(s), 5 IP fragments, 1 other packets skipped
+14 packets, 0 TCP segments in 0 connection(s), 8 UDP datagrams in 4 flow(s), 5 IP fragments, 1 other packet skipped
 "##;
 
 #[test]

@@ -7,8 +7,9 @@
 //! each flow's summary at the end.
 
 use super::{View, json_string, ladder};
+use crate::plural;
 use crate::udp::explain::Mark;
-use crate::udp::{Flow, Flows, Line, MAX_LINES, What, plural};
+use crate::udp::{Flow, Flows, Line, MAX_LINES, What};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 

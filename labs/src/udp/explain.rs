@@ -152,10 +152,10 @@ impl Mark {
     /// The sentence the text view writes under the line.
     pub fn sentence(&self) -> String {
         match self {
-            Mark::Snapped { captured, len, .. } => format!("the capture kept {captured} of this datagram's {len} bytes: the capture's snap length (tcpdump -s, labnet --snaplen) cut the rest, which was on the wire (said once a flow; the summary counts them)"),
+            Mark::Snapped { captured, len, .. } => format!("the capture kept {captured} of this datagram's {}: the capture's snap length (tcpdump -s, labnet --snaplen) cut the rest, which was on the wire (said once a flow; the summary counts them)", crate::plural(len, "byte")),
             Mark::BadLength(BadLength::Short, n) => format!("the UDP length field says {n}, less than the 8-byte header itself: a malformed datagram, which the receiving kernel drops"),
             Mark::BadLength(BadLength::Beyond { ip }, n) => format!("the UDP length field says {n} bytes, but the IP packet carries only {ip}: a malformed datagram, which the receiving kernel drops"),
-            Mark::BadLength(BadLength::Trailing { extra }, n) => format!("{extra} bytes follow the datagram inside the IP packet: the UDP length field ({n}) ends the datagram, and the receiver never sees them"),
+            Mark::BadLength(BadLength::Trailing { extra }, n) => format!("{} the datagram inside the IP packet: the UDP length field ({n}) ends the datagram, and the receiver never sees them", match extra { 1 => "1 byte follows".to_string(), e => format!("{e} bytes follow") }),
             Mark::Unlike { proto, .. } => format!("this datagram does not look like {}: it is decoded as {} all the same (said once a flow; the summary counts them)", super::proto::shape(*proto), proto.name()),
             Mark::CutEcho { of } => format!("the echo of #{of}, cut to 255 bytes: the server's recvfrom reads at most BUFFERSIZE-1 = 255 bytes and drops the rest of a longer datagram without a word"),
             Mark::NotAnEcho => "no request waiting for its echo has these bytes: the server changed them, or answers a request the capture does not have".into(),

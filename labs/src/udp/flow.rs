@@ -217,9 +217,9 @@ impl Flow {
             false => "as guessed from the flow's port and first datagram (--proto chooses another)",
         };
         format!(
-            "{} of {} datagrams {verb} not look like {}: decoded as {name} all the same, {why}",
+            "{} of {} {verb} not look like {}: decoded as {name} all the same, {why}",
             self.unlike,
-            self.datagrams[0] + self.datagrams[1],
+            crate::plural(self.datagrams[0] + self.datagrams[1], "datagram"),
             proto::shape(proto)
         )
     }

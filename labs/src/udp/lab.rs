@@ -202,7 +202,7 @@ impl Echo {
         never.extend(self.waiting.drain(..).map(|r| r.frame));
         let mut line = format!(
             "{}, {} echoed",
-            super::plural(self.requests, "request"),
+            crate::plural(self.requests, "request"),
             self.echoed
         );
         if self.refused > 0 {
@@ -304,9 +304,10 @@ impl Upload {
         }
     }
 
-    /// `3 chunks, 3000 bytes`.
+    /// `3 chunks, 3000 bytes`, `1 chunk, 1 byte`.
     fn sizes(&self) -> String {
-        format!("{} chunks, {} bytes", self.chunks, self.bytes)
+        let chunks = crate::plural(self.chunks, "chunk");
+        format!("{chunks}, {}", crate::plural(self.bytes, "byte"))
     }
 
     fn finish(&mut self) -> Ending {

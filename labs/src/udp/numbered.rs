@@ -102,7 +102,7 @@ impl Sequence {
             lines.push(format!(
                 "{} overtaken on the way (reordered), {} made by the network",
                 self.late,
-                copies(self.copies)
+                crate::plural(self.copies, "copy")
             ));
         }
         lines.push("a capture shows what passed where it was taken: on the sender's side every datagram sent, on the receiver's what arrived".into());
@@ -256,17 +256,21 @@ impl Reliable {
             Some(path) => format!("upload to {path}: "),
             None => "no REQ in the capture: ".to_string(),
         };
-        first.push_str(&format!("{} DATA packets, {} bytes", self.data, self.bytes));
+        first.push_str(&format!(
+            "{}, {}",
+            crate::plural(self.data, "DATA packet"),
+            crate::plural(self.bytes, "byte")
+        ));
         if let Some((_, length)) = self.fin {
-            first.push_str(&format!("; FIN says {length} bytes"));
+            first.push_str(&format!("; FIN says {}", crate::plural(length, "byte")));
         }
         let mut lines = vec![
             first,
             format!(
                 "{}, {} made by the network, {}",
-                super::plural(self.retransmissions, "retransmission"),
-                copies(self.copies),
-                super::plural(self.dup_acks, "duplicate ACK")
+                crate::plural(self.retransmissions, "retransmission"),
+                crate::plural(self.copies, "copy"),
+                crate::plural(self.dup_acks, "duplicate ACK")
             ),
         ];
         lines.push(match (self.fin, self.fin_acked) {
@@ -286,13 +290,5 @@ impl Reliable {
             marks: Vec::new(),
             lines,
         }
-    }
-}
-
-/// `1 copy`, `2 copies`.
-fn copies(n: u64) -> String {
-    match n {
-        1 => "1 copy".into(),
-        n => format!("{n} copies"),
     }
 }
