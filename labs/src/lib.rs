@@ -258,24 +258,28 @@ fn split_proto(proto: Option<decode::Proto>) -> (Option<decode::Proto>, Option<d
 /// The trace's last line: what the capture held. Without UDP it is the line labtrace
 /// has always written.
 fn summary_line(o: &Outcome, flows: &udp::Flows) -> String {
+    let tcp = format!(
+        "{}, {} in {} connection(s)",
+        plural(o.packets, "packet"),
+        plural(o.segments, "TCP segment"),
+        o.connections
+    );
     if flows.shown == 0 {
-        return format!(
-            "{} packets, {} TCP segments in {} connection(s), {} non-TCP packets skipped",
-            o.packets, o.segments, o.connections, o.skipped
-        );
+        return format!("{tcp}, {} skipped", plural(o.skipped, "non-TCP packet"));
     }
-    let mut udp = format!("{} UDP datagrams in {} flow(s)", flows.datagrams(), o.flows);
+    let datagrams = plural(flows.datagrams(), "UDP datagram");
+    let mut udp = format!("{datagrams} in {} flow(s)", o.flows);
     for (n, what) in [
         (flows.errors(), "ICMP error"),
         (flows.fragment_count(), "IP fragment"),
     ] {
         if n > 0 {
-            udp.push_str(&format!(", {}", udp::plural(n, what)));
+            udp.push_str(&format!(", {}", plural(n, what)));
         }
     }
     format!(
-        "{} packets, {} TCP segments in {} connection(s), {udp}, {} other packets skipped",
-        o.packets, o.segments, o.connections, o.skipped
+        "{tcp}, {udp}, {} skipped",
+        plural(o.skipped, "other packet")
     )
 }
 
@@ -336,3 +340,27 @@ impl std::fmt::Display for TraceError {
 }
 
 impl std::error::Error for TraceError {}
+
+/// A count and its unit, the unit plural unless the count is 1: `1 byte`, `0 bytes`,
+/// `2 copies`. Every count the tools print with a unit goes through it.
+pub fn plural(n: impl std::fmt::Display, unit: &str) -> String {
+    let n = n.to_string();
+    if n == "1" {
+        return format!("1 {unit}");
+    }
+    match unit.strip_suffix('y') {
+        Some(stem) if !stem.ends_with(['a', 'e', 'i', 'o', 'u']) => format!("{n} {stem}ies"),
+        _ => format!("{n} {unit}s"),
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn counts_take_their_units_plural_unless_one() {
+    assert_eq!(plural(1usize, "byte"), "1 byte");
+    assert_eq!(plural(0u64, "byte"), "0 bytes");
+    assert_eq!(plural(-1i64, "byte"), "-1 bytes");
+    assert_eq!(plural(2u32, "copy"), "2 copies");
+    assert_eq!(plural(3, "day"), "3 days");
+    assert_eq!(plural(4, "duplicate ACK"), "4 duplicate ACKs");
+}

@@ -135,6 +135,14 @@ fn the_reference_file_servers_pass_every_check() {
         let (ok, out) = labcheck(&["server", proto, "--", &server, "{port}"]);
         assert!(ok, "{out}");
         assert!(out.contains(want), "{out}");
+        // A count of 1 takes its unit in the singular, in titles and notes alike.
+        assert!(
+            out.contains(
+                "ft.size-0: a file of 0 bytes arrives byte for byte\n       1 segment\n  3. \
+                 PASS [handout] ft.size-1: a file of 1 byte arrives byte for byte\n       2 segments\n"
+            ),
+            "{out}"
+        );
     }
 }
 
@@ -293,6 +301,11 @@ fn the_reference_udp_programs_pass_every_check() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (ok, out) = labcheck(&args);
         assert!(ok && out.contains(want), "{out}");
+        if args[..2] == ["server", "udpft"] {
+            // A count of 1 takes its unit in the singular.
+            let step = "PASS [handout] udpft.size-1: a file of 1 byte is written byte for byte\n       1 byte written exactly in ";
+            assert!(out.contains(step), "{out}");
+        }
     }
 }
 

@@ -230,7 +230,7 @@ Connection 2: client 127.0.0.1:59540 → server 127.0.0.1:1235 (no payload)
     14   0.013000  S→C  [R.]        1      1    12759     0  reset           
         ↳ reset: nobody listens on port 1235: the kernel refuses the connection and connect() fails with ECONNREFUSED
 
-15 packets, 14 TCP segments in 2 connection(s), 1 non-TCP packets skipped
+15 packets, 14 TCP segments in 2 connection(s), 1 non-TCP packet skipped
 ";
     assert_eq!(out, want);
     if have("tshark", "the comparison with tshark") {
@@ -991,7 +991,7 @@ fn a_capture_without_packets_says_so_and_where_to_look() {
         (code, out.as_str(), err.as_str()),
         (
             0,
-            "1 packets, 0 TCP segments in 0 connection(s), 1 non-TCP packets skipped\n",
+            "1 packet, 0 TCP segments in 0 connection(s), 1 non-TCP packet skipped\n",
             ""
         )
     );
@@ -1032,7 +1032,7 @@ fn the_client_port_filters_but_the_syn_still_names_the_client() {
     );
     assert!(
         out.ends_with(
-            "\n15 packets, 12 TCP segments in 1 connection(s), 1 non-TCP packets skipped\n"
+            "\n15 packets, 12 TCP segments in 1 connection(s), 1 non-TCP packet skipped\n"
         ),
         "{out}"
     );

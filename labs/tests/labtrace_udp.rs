@@ -410,7 +410,7 @@ UDP flow 4: client [fd00::1]:40012 → server [fd00::2]:9000 (not decoded)
         ↳ an IP fragment at byte 1232, the last one: labtrace does not reassemble fragments, so it is not decoded (tshark reassembles them)
         summary: client → server 0 datagrams (0 bytes), server → client 0 datagrams (0 bytes), 2 IP fragments
 
-14 packets, 0 TCP segments in 0 connection(s), 8 UDP datagrams in 4 flow(s), 5 IP fragments, 1 other packets skipped
+14 packets, 0 TCP segments in 0 connection(s), 8 UDP datagrams in 4 flow(s), 5 IP fragments, 1 other packet skipped
 "##;
 
 #[test]
@@ -601,6 +601,106 @@ fn the_port_filter_and_proto_choose_flows_and_decoders() {
             .starts_with("UDP flow 1: client 10.0.0.1:40000 → server 10.0.0.2:9000 (udpseq)\n")
     );
 }
+
+/// Two lines of the UDP echo with `server` and their echoes.
+fn echo_lines(dir: &Path, name: &str, server: &str) -> PathBuf {
+    let mut cap = Cap::new(1);
+    for line in [&b"hello\n"[..], b"world\n"] {
+        cap.udp(C, server, line).udp(server, C, line);
+    }
+    cap.write(dir, name)
+}
+
+/// The summary line that says how many datagrams do not look like the flow's protocol.
+fn unlike_line(file: &Path, args: &[&str]) -> String {
+    let out = trace(file, args);
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains("look like")).collect();
+    match lines[..] {
+        [.., last] => last.trim_start().to_string(),
+        [] => String::new(),
+    }
+}
+
+#[test]
+fn traffic_unlike_the_protocol_it_is_decoded_as_is_said_so() {
+    let dir = tmpdir("udp-unlike");
+    let echo = echo_lines(&dir, "lines.pcap", S);
+    // Six-byte lines taken for the sequence experiment: decoded as udpseqserver would
+    // (its numbers, its Error!), and said to be something else, once and in the summary.
+    assert_text(&trace(&echo, &["--proto", "udpseq"]), UNLIKE_UDPSEQ);
+    let json = trace(&echo, &["--proto", "udpseq", "--format", "json"]);
+    let lines: Vec<&str> = json.lines().collect();
+    assert_eq!(lines.len(), 5, "{json}");
+    assert_eq!(
+        lines[1],
+        r##"{"frame":2,"time":0.001000,"flow":1,"transport":"udp","src":"10.0.0.2:9000","dst":"10.0.0.1:40000","length":14,"len":6,"decoded":"\"hello\\n\" (the sequence server sends nothing)","analysis":["not_proto"]}"##
+    );
+    assert_eq!(
+        lines[4],
+        r##"{"flow":1,"client":"10.0.0.1:40000","server":"10.0.0.2:9000","proto":"udpseq","datagrams":[2,2],"bytes":[12,12],"icmp":0,"fragments":0,"not_proto":4,"summary":["4 of 4 datagrams do not look like udpseq (udpseqclient's 1024-byte datagrams, each a little-endian number in its first 4 bytes, then zeros; nothing back): decoded as udpseq all the same, as --proto chose (--proto auto guesses, --proto raw shows the bytes)","udpseqserver's count, over this capture's datagrams: received 2 datagrams, 2 out of order, 0 never arrived; 2 numbered 1048576 or more (not followed)","a capture shows what passed where it was taken: on the sender's side every datagram sent, on the receiver's what arrived"],"marks":[]}"##
+    );
+    // Every UDP protocol says it the same way: how many, and what it looks like.
+    let forced = "as --proto chose (--proto auto guesses, --proto raw shows the bytes)";
+    assert_eq!(
+        unlike_line(&echo, &["--proto", "rft"]),
+        format!(
+            "summary: 4 of 4 datagrams do not look like rft (packets with a 16-byte header: kind 1 to 5, version 1, the payload's length, a sequence number, a timestamp): decoded as rft all the same, {forced}"
+        )
+    );
+    let upload = "udpft (a path, one line of text under 256 bytes; `ok` back; then the file in datagrams of at most 1024 bytes, and ================END)";
+    assert_eq!(
+        unlike_line(&echo, &["--proto", "udpft"]),
+        format!(
+            "summary: 3 of 4 datagrams do not look like {upload}: decoded as udpft all the same, {forced}"
+        )
+    );
+    let seq = sequence_capture(&dir);
+    assert_eq!(
+        unlike_line(&seq, &["--proto", "udpecho"]),
+        format!(
+            "summary: 11 of 11 datagrams do not look like udpecho (lines of text, each sent back unchanged): decoded as udpecho all the same, {forced}"
+        )
+    );
+    assert_eq!(
+        unlike_line(&seq, &["--proto", "udpft"]),
+        format!(
+            "summary: 1 of 11 datagrams does not look like {upload}: decoded as udpft all the same, {forced}"
+        )
+    );
+    // A guess by port can be wrong too: the echo on the upload's port.
+    let on_49312 = echo_lines(&dir, "on49312.pcap", "10.0.0.2:49312");
+    assert_eq!(
+        unlike_line(&on_49312, &[]),
+        format!(
+            "summary: 3 of 4 datagrams do not look like {upload}: decoded as udpft all the same, as guessed from the flow's port and first datagram (--proto chooses another)"
+        )
+    );
+    // The right protocol, forced or guessed, says nothing of the kind; raw never does.
+    for (file, args) in [
+        (&echo, &[][..]),
+        (&echo, &["--proto", "udpecho"]),
+        (&echo, &["--proto", "raw"]),
+        (&seq, &[]),
+        (&seq, &["--proto", "udpseq"]),
+    ] {
+        assert_eq!(unlike_line(file, args), "", "{args:?}");
+    }
+}
+
+const UNLIKE_UDPSEQ: &str = r##"UDP flow 1: client 10.0.0.1:40000 → server 10.0.0.2:9000 (udpseq)
+     #       time  dir    len  payload
+     1   0.000000  C→S      6  Sequence num: 1819043176, Error!
+        ↳ this datagram does not look like udpseq (udpseqclient's 1024-byte datagrams, each a little-endian number in its first 4 bytes, then zeros; nothing back): it is decoded as udpseq all the same (said once a flow; the summary counts them)
+     2   0.001000  S→C      6  "hello\n" (the sequence server sends nothing)
+     3   0.002000  C→S      6  Sequence num: 1819438967, Error!
+     4   0.003000  S→C      6  "world\n" (the sequence server sends nothing)
+        summary: client → server 2 datagrams (12 bytes), server → client 2 datagrams (12 bytes)
+        summary: 4 of 4 datagrams do not look like udpseq (udpseqclient's 1024-byte datagrams, each a little-endian number in its first 4 bytes, then zeros; nothing back): decoded as udpseq all the same, as --proto chose (--proto auto guesses, --proto raw shows the bytes)
+        summary: udpseqserver's count, over this capture's datagrams: received 2 datagrams, 2 out of order, 0 never arrived; 2 numbered 1048576 or more (not followed)
+        summary: a capture shows what passed where it was taken: on the sender's side every datagram sent, on the receiver's what arrived
+
+4 packets, 0 TCP segments in 0 connection(s), 4 UDP datagrams in 1 flow(s), 0 other packets skipped
+"##;
 
 // ---------------------------------------------------------------- real runs, tcpdump, tshark
 

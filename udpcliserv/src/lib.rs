@@ -20,6 +20,7 @@
 //! | item | protects against |
 //! |---|---|
 //! | [`upload`] | an upload written outside the server's root, or over a longer file's tail |
+//! | [`seq::tally`] | one crafted sequence number growing the sequence server's memory |
 //! | [`report_send_error`] | a server ending because one client's `sendto` failed |
 
 use std::net::{SocketAddr, UdpSocket};

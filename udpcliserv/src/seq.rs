@@ -10,11 +10,16 @@
 //!
 //! The course switches the network off in the middle; with labnet the loss and the
 //! reordering are set on the link instead (`labnet up --loss 10% --reorder 5%`).
+//!
+//! Armour beside the lesson: [`tally`] counts in memory that a peer's numbers cannot grow.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
 use unp::Result;
+
+pub mod tally;
+pub use tally::Tally;
 
 /// The size of each numbered datagram.
 pub const DGLEN: usize = 1024;
@@ -29,51 +34,6 @@ pub fn encode(seq: i32) -> [u8; DGLEN] {
 /// The number a datagram carries, or `None` if it is shorter than 4 bytes.
 pub fn decode(dg: &[u8]) -> Option<i32> {
     Some(i32::from_le_bytes(dg.get(..4)?.try_into().ok()?))
-}
-
-/// What the server saw: how many datagrams, how many out of order, and the numbers
-/// that never came (below the highest that did).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Tally {
-    /// Datagrams received (duplicates counted each time).
-    pub received: u64,
-    /// Datagrams that were not the one expected next (`Error!`).
-    pub errors: u64,
-    seen: Vec<bool>,
-}
-
-impl Tally {
-    /// Counts datagram `seq`; true if it was the one expected next.
-    pub fn record(&mut self, seq: i32, expected: i32) -> bool {
-        self.received += 1;
-        if let Ok(i) = usize::try_from(seq) {
-            if i < 1 << 24 {
-                if self.seen.len() <= i {
-                    self.seen.resize(i + 1, false);
-                }
-                self.seen[i] = true;
-            }
-        }
-        let in_order = seq == expected;
-        self.errors += u64::from(!in_order);
-        in_order
-    }
-
-    /// The server's last line ([`summary`]).
-    pub fn summary(&self) -> String {
-        let missing = self.missing();
-        summary(
-            self.received,
-            self.errors,
-            missing.len() as u64,
-            &ranges(&missing),
-        )
-    }
-
-    /// The numbers below the highest received that never arrived.
-    pub fn missing(&self) -> Vec<usize> {
-        (0..self.seen.len()).filter(|&i| !self.seen[i]).collect()
-    }
 }
 
 /// udpseqserver: receives numbered datagrams on `servaddr`, prints `Sequence num: N`
@@ -120,36 +80,6 @@ pub fn send(servaddr: SocketAddr, count: i32) -> Result<()> {
     unp::print_flush(format_args!("sent {count} datagrams\n"))
 }
 
-/// The server's last line: `received 16 datagrams, 2 out of order, 1 never arrived: 12`
-/// (`list`, the missing numbers as [`ranges`], only when some are missing).
-pub fn summary(received: u64, errors: u64, missing: u64, list: &str) -> String {
-    let list = if missing == 0 {
-        String::new()
-    } else {
-        format!(": {list}")
-    };
-    format!("received {received} datagrams, {errors} out of order, {missing} never arrived{list}")
-}
-
-/// `1-3, 7, 9-10`: sorted numbers as ranges.
-pub fn ranges(numbers: &[usize]) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < numbers.len() {
-        let start = numbers[i];
-        while i + 1 < numbers.len() && numbers[i + 1] == numbers[i] + 1 {
-            i += 1;
-        }
-        out.push(if numbers[i] == start {
-            start.to_string()
-        } else {
-            format!("{start}-{}", numbers[i])
-        });
-        i += 1;
-    }
-    out.join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,19 +90,5 @@ mod tests {
         assert_eq!(&dg[..4], &[2, 1, 0, 0]);
         assert_eq!(decode(&dg), Some(258));
         assert_eq!(decode(&[1, 2, 3]), None);
-    }
-
-    #[test]
-    fn a_tally_counts_errors_and_gaps() {
-        let mut t = Tally::default();
-        let mut expected = 0;
-        for seq in [0, 1, 3, 2, 4, 7] {
-            t.record(seq, expected);
-            expected = seq + 1;
-        }
-        // 3 (expected 2), 2 (expected 4), 4 (expected 3), 7 (expected 5).
-        assert_eq!((t.received, t.errors), (6, 4));
-        assert_eq!(t.missing(), vec![5, 6]);
-        assert_eq!(ranges(&[1, 2, 3, 7, 9, 10]), "1-3, 7, 9-10");
     }
 }

@@ -270,3 +270,49 @@ fn echo_server_survives_what_the_clients_do() {
     assert!(status.success());
     assert_eq!(out, "Received a message from the server : a\n\n");
 }
+
+/// Linux: the most resident memory the process `pid` has had, in KiB (VmHWM).
+#[cfg(target_os = "linux")]
+fn peak_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("VmHWM line");
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_crafted_huge_sequence_number_costs_the_server_no_memory() {
+    // The server follows numbers with a bit each below 2^20 (128 KiB at the most); a
+    // number above is counted, not followed, and the summary says so. Before, one
+    // datagram numbered 16777215 grew the server by 16 MiB, and its summary listed
+    // 16 million numbers as never arrived.
+    let mut s = Server::spawn(SEQSERV, &["0"]);
+    let c = socket();
+    let to: SocketAddr = format!("127.0.0.1:{}", s.port()).parse().unwrap();
+    let before = peak_kib(s.proc.pid());
+    for seq in [0, (1 << 20) - 1, 16_777_215, i32::MAX] {
+        c.send_to(&udpcliserv::seq::encode(seq), to).unwrap();
+    }
+    s.proc.expect_line("the last number", |l| {
+        l == format!("Sequence num: {}\n", i32::MAX)
+    });
+    let grown = peak_kib(s.proc.pid()).saturating_sub(before);
+    assert!(grown < 1024, "the server grew by {grown} KiB");
+    // Ctrl-C once it waits in recvfrom again: one that comes while it prints only sets
+    // its flag, and recvfrom would then wait for another datagram.
+    assert!(blocked_in_recvfrom(&s.proc), "the server waits for more");
+    s.proc.signal(Signal::SIGINT);
+    let (status, out, _) = s.proc.wait_exit();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        out.lines().last(),
+        Some(
+            "received 4 datagrams, 3 out of order, 1048574 never arrived: 1-1048574; \
+             2 numbered 1048576 or more (not followed)"
+        ),
+        "{out}"
+    );
+}

@@ -151,8 +151,9 @@ fn main() {
             let from = from.unwrap_or_else(starter::default_workspace);
             let blanks = starter::generate(&program, &from, &dir)?;
             unp::print_flush(format_args!(
-                "{}: {blanks} blanks to fill; build with `cargo build` in {}\n",
+                "{}: {} to fill; build with `cargo build` in {}\n",
                 dir.display(),
+                labs::plural(blanks, "blank"),
                 dir.display()
             ))
         }
@@ -200,9 +201,9 @@ fn single(role: Role, c: Check) -> Result<()> {
         Ok(())
     } else {
         Err(Error::msg(format!(
-            "{} of {} checks failed",
+            "{} of {} failed",
             report.count(labs::labcheck::report::Verdict::Fail, None),
-            report.steps.len()
+            labs::plural(report.steps.len(), "check")
         )))
     }
 }

@@ -239,10 +239,10 @@ pub fn run(manifest: &Path, b: &BatchOptions) -> Result<String> {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} submissions checked in {:.1} s ({} jobs): {passed} passed every check",
-        done.len(),
+        "{} checked in {:.1} s ({}): {passed} passed every check",
+        crate::plural(done.len(), "submission"),
         started.elapsed().as_secs_f64(),
-        b.jobs
+        crate::plural(b.jobs, "job")
     );
     let _ = writeln!(s, "gradebook: {}", book.display());
     Ok(s)

@@ -38,8 +38,8 @@ fn transfer(s: &mut Session<'_>, sv: &Served, name: &str, size: usize) -> Result
         return Err(Failure::new(
             "the segments, then the connection closed (FIN)",
             format!(
-                "{} bytes, {}",
-                got.len(),
+                "{}, {}",
+                crate::plural(got.len(), "byte"),
                 if end == End::Open {
                     "and the connection stayed open"
                 } else {
@@ -80,7 +80,10 @@ pub fn check(s: &mut Session<'_>) {
         },
     );
     for (name, size) in SIZES {
-        let title = format!("a file of {size} bytes arrives byte for byte");
+        let title = format!(
+            "a file of {} arrives byte for byte",
+            crate::plural(size, "byte")
+        );
         s.step(&format!("ft.{name}"), Tag::Handout, &title, |s| {
             let sv = match (iterative, shared.take()) {
                 (true, Some(sv)) => sv,
@@ -93,7 +96,7 @@ pub fn check(s: &mut Session<'_>) {
             } else if size == 3 << 20 {
                 shared = Some(sv); // the one-shot server's exit is checked next
             }
-            pass(format!("{} segments", result?))
+            pass(crate::plural(result?, "segment"))
         });
     }
     if iterative {

@@ -95,9 +95,9 @@ fn serve_one(
     }
     let segs = c_style_segments(data);
     c.note(format!(
-        "-> {} bytes: {} segments, C style (stale padding), then FIN",
-        segs.len(),
-        segs.len() / SEGMENT_SIZE
+        "-> {}: {}, C style (stale padding), then FIN",
+        crate::plural(segs.len(), "byte"),
+        crate::plural(segs.len() / SEGMENT_SIZE, "segment")
     ));
     for seg in segs.chunks(SEGMENT_SIZE) {
         match pace {
@@ -154,8 +154,8 @@ fn transfer(
         None => Err(Failure::new(
             "the client ends once the server closed",
             format!(
-                "still running after writing {} bytes of output",
-                prog.output_bytes()
+                "still running after writing {} of output",
+                crate::plural(prog.output_bytes(), "byte")
             ),
             "read() returned 0: the server closed the connection. Stop reading, close the file and exit; a client that goes on calling read() loops on EOF",
         )),
@@ -163,7 +163,10 @@ fn transfer(
 }
 
 fn pass_note(data: &[u8]) -> Result<String, Failure> {
-    Ok(format!("{} bytes written exactly", data.len()))
+    Ok(format!(
+        "{} written exactly",
+        crate::plural(data.len(), "byte")
+    ))
 }
 
 /// What a client that writes whole 256-byte buffers is told.
@@ -172,9 +175,9 @@ const PADDING: &str = "the file holds the segments' padding: write only len byte
 /// Compares the local file with the data sent.
 fn compare(path: &Path, data: &[u8], pace: Pace, stale: bool, said: &str) -> Result<(), Failure> {
     let want = format!(
-        "{} holds exactly the {} bytes sent",
+        "{} holds exactly the {} sent",
         path.display(),
-        data.len()
+        crate::plural(data.len(), "byte")
     );
     let got = std::fs::read(path).map_err(|e| {
         Failure::new(
@@ -210,8 +213,10 @@ fn compare(path: &Path, data: &[u8], pace: Pace, stale: bool, said: &str) -> Res
 /// Runs every file-client check.
 pub fn check(s: &mut Session<'_>) {
     for (name, size) in SIZES {
-        let title =
-            format!("a file of {size} bytes is written byte for byte, then the client ends");
+        let title = format!(
+            "a file of {} is written byte for byte, then the client ends",
+            crate::plural(size, "byte")
+        );
         s.step(&format!("ft-client.{name}"), Tag::Handout, &title, |s| {
             pass(transfer(s, name, &content(size), Pace::Fast, false)?)
         });

@@ -7,6 +7,7 @@ use std::path::Path;
 use filetransfer::proto::{BUFSIZE, SEGMENT_SIZE, Segment};
 
 use super::report::{Failure, hex};
+use crate::plural;
 
 /// The sizes the handout's checks transfer: empty, one byte, around one segment, and
 /// several MiB.
@@ -40,8 +41,8 @@ pub fn make(dir: &Path) -> std::io::Result<()> {
 /// every segment but the last, and the data equal to `want`.
 pub fn check_segments(stream: &[u8], want: &[u8]) -> Result<usize, Failure> {
     let expected = format!(
-        "{} bytes of file data in 260-byte segments (4-byte little-endian length, 256-byte buffer)",
-        want.len()
+        "{} of file data in 260-byte segments (4-byte little-endian length, 256-byte buffer)",
+        plural(want.len(), "byte")
     );
     let fail = |got: String, why: String| Failure::new(expected.clone(), got, why);
     let whole = stream.len() / SEGMENT_SIZE;
@@ -79,7 +80,7 @@ pub fn check_segments(stream: &[u8], want: &[u8]) -> Result<usize, Failure> {
                     && !matches!(segments.clone().next(), Some(Ok(Segment::EndOfFile)))
                 {
                     return Err(fail(
-                        format!("segment {} carries {} bytes, and more segments follow", k + 1, d.len()),
+                        format!("segment {} carries {}, and more segments follow", k + 1, plural(d.len(), "byte")),
                         "every segment but the last carries a full buffer of 256 bytes: read() the file until the buffer is full (or the file ends)".into(),
                     ));
                 }
@@ -104,20 +105,23 @@ pub fn check_segments(stream: &[u8], want: &[u8]) -> Result<usize, Failure> {
     if tail != 0 {
         return Err(fail(
             format!(
-                "{} bytes: {whole} whole segments and {tail} bytes more ({})",
-                stream.len(),
+                "{}: {} and {} more ({})",
+                plural(stream.len(), "byte"),
+                plural(whole, "whole segment"),
+                plural(tail, "byte"),
                 hex(&stream[whole * SEGMENT_SIZE..])
             ),
             format!(
-                "the last segment is {tail} bytes: every segment is exactly 260 bytes — write(sockfd, &seg, sizeof(seg)) even when len < 256 (the bytes after len are padding)"
+                "the last segment is {}: every segment is exactly 260 bytes — write(sockfd, &seg, sizeof(seg)) even when len < 256 (the bytes after len are padding)",
+                plural(tail, "byte")
             ),
         ));
     }
     if data != want {
         return Err(fail(
             format!(
-                "{} bytes of data: {}",
-                data.len(),
+                "{} of data: {}",
+                plural(data.len(), "byte"),
                 first_difference(&data, want)
             ),
             "the data of the segments, joined, must be the file exactly".into(),
@@ -134,10 +138,20 @@ pub fn first_difference(got: &[u8], want: &[u8]) -> String {
         .position(|(a, b)| a != b)
         .unwrap_or(got.len().min(want.len()));
     if at == got.len().min(want.len()) && got.len() != want.len() {
-        return format!(
-            "the first {at} bytes are right; then {} bytes more than the file has",
-            got.len() as i64 - want.len() as i64
-        );
+        let right = match at {
+            1 => "the first byte is right".to_string(),
+            n => format!("the first {n} bytes are right"),
+        };
+        return match got.len() > want.len() {
+            true => format!(
+                "{right}; then {} more than the file has",
+                plural(got.len() - want.len(), "byte")
+            ),
+            false => format!(
+                "{right}; then it ends, {} short",
+                plural(want.len() - got.len(), "byte")
+            ),
+        };
     }
     let end = |v: &[u8]| (at + 8).min(v.len());
     format!(

@@ -196,7 +196,7 @@ pub fn check(s: &mut Session<'_>) {
             Some(st) => Err(Failure::new("a message and a non-zero status", describe_status(st), "read() returning 0 means the server closed: say so and exit(1)")),
             None => Err(Failure::new(
                 format!("the client ends within {} s", s.t.as_secs()),
-                format!("still running after writing {} bytes of output", r.prog.output_bytes()),
+                format!("still running after writing {} of output", crate::plural(r.prog.output_bytes(), "byte")),
                 "read() returned 0, the end of file: the server closed the connection. A client that goes on reading 0 forever loops on EOF; stop and report it",
             )),
         }

@@ -12,6 +12,7 @@ use nix::unistd::Pid;
 use super::report::Report;
 use crate::decode::Proto;
 use crate::tcp::Tracker;
+use crate::udp::explain::Mark;
 
 /// A tcpdump labcheck started on the loopback interface, writing a pcap.
 pub struct Capture {
@@ -212,7 +213,12 @@ pub fn datagrams(pcap: &Path, proto: Proto, ports: &[u16]) -> Vec<String> {
             crate::udp::What::Datagram { len, .. } => format!("len={len} {}", line.text),
             _ => line.text.clone(),
         };
-        for mark in &line.marks {
+        // labcheck's robustness probes are unlike the protocol on purpose: not said.
+        let marks = line
+            .marks
+            .iter()
+            .filter(|m| !matches!(m, Mark::Unlike { .. }));
+        for mark in marks {
             text.push_str("; ");
             text.push_str(&mark.label());
         }

@@ -81,8 +81,11 @@ impl std::fmt::Display for Tally {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} datagrams: {} dropped, {} reordered, {} duplicated",
-            self.came, self.dropped, self.reordered, self.duplicated
+            "{}: {} dropped, {} reordered, {} duplicated",
+            crate::plural(self.came, "datagram"),
+            self.dropped,
+            self.reordered,
+            self.duplicated
         )
     }
 }

@@ -73,7 +73,10 @@ pub type Upload = fn(&mut Session<'_>, &str, &[u8], Option<Impair>) -> Result<St
 /// `ends`.
 pub fn transfers(s: &mut Session<'_>, prefix: &str, ends: &str, upload: Upload) {
     for (name, size) in SIZES {
-        let title = format!("a file of {size} bytes arrives identical{ends}");
+        let title = format!(
+            "a file of {} arrives identical{ends}",
+            crate::plural(size, "byte")
+        );
         s.step(&format!("{prefix}.{name}"), Tag::Handout, &title, |s| {
             pass(upload(s, name, &content(size), None)?)
         });
@@ -125,8 +128,8 @@ fn upload(
     };
     let to = relay.as_ref().map_or(sv.addr, Relay::addr);
     s.say(format!(
-        "A: rft upload of {} bytes to {:?} via {to} ({})",
-        data.len(),
+        "A: rft upload of {} to {:?} via {to} ({})",
+        crate::plural(data.len(), "byte"),
         String::from_utf8_lossy(&path),
         imp.unwrap_or_default().describe()
     ));
@@ -161,9 +164,9 @@ fn upload(
     })?;
     let c = sent.counts;
     Ok(format!(
-        "{} bytes identical: {} packets sent, {} after a timeout, {} after 3 duplicate ACKs",
-        data.len(),
-        c.sent,
+        "{} identical: {} sent, {} after a timeout, {} after 3 duplicate ACKs",
+        crate::plural(data.len(), "byte"),
+        crate::plural(c.sent, "packet"),
         c.timeouts,
         c.fast
     ))

@@ -74,7 +74,7 @@ fn exchange(
     let got = got?;
     if got.data != data {
         return Err(Failure::new(
-            format!("the {} bytes of {local}", data.len()),
+            format!("the {} of {local}", crate::plural(data.len(), "byte")),
             first_difference(&got.data, data),
             "DATA n carries the file's bytes from (n-1)·1024: read() the file in order, 1024 bytes a packet",
         ));
@@ -103,9 +103,9 @@ fn upload(
 ) -> Result<String, Failure> {
     let (got, tally) = exchange(s, name, data, imp)?;
     Ok(format!(
-        "{} bytes identical: {} packets came, {} of them again{tally}",
-        data.len(),
-        got.packets,
+        "{} identical: {} came, {} of them again{tally}",
+        crate::plural(data.len(), "byte"),
+        crate::plural(got.packets, "packet"),
         got.repeats
     ))
 }
@@ -125,19 +125,19 @@ fn delay(s: &mut Session<'_>) -> Result<Done, Failure> {
     let needed = data.len().div_ceil(MAX_DATA) as u64 + 2;
     if got.repeats <= needed / 10 {
         return pass(format!(
-            "{} packets came for the {needed} needed{tally}",
-            got.packets
+            "{} came for the {needed} needed{tally}",
+            crate::plural(got.packets, "packet")
         ));
     }
     let soonest = got.soonest_repeat.unwrap_or_default().as_secs_f64() * 1000.0;
     Err(Failure::new(
         format!(
-            "at most {} packets sent again (this link loses nothing)",
-            needed / 10
+            "at most {} sent again (this link loses nothing)",
+            crate::plural(needed / 10, "packet")
         ),
         format!(
-            "{} packets came again for the {needed} the file needs; the soonest was stamped {soonest:.1} ms after its first copy, while a round trip takes {} ms here",
-            got.repeats,
+            "{} came again for the {needed} the file needs; the soonest was stamped {soonest:.1} ms after its first copy, while a round trip takes {} ms here",
+            crate::plural(got.repeats, "packet"),
             2 * DELAY.as_millis()
         ),
         "spurious retransmissions: your client's timeout runs out before the ACK can come back, and it resends packets that arrived — a fixed timeout shorter than the round trip, or the whole window resent at each expiry. Measure the round trip from the echoed timestamps and set the timeout from it (srtt + 4·rttvar, UNP 22.5), resend only the oldest unacknowledged packet, and double the timeout after each expiry",

@@ -78,9 +78,9 @@ pub fn receive(
                 || (prog.exited().is_some() && last.elapsed() > Duration::from_millis(300))
             {
                 sv.note(format!(
-                    "<- {} bytes in {} packets, then nothing for {} s",
-                    r.data.len(),
-                    r.packets,
+                    "<- {} in {}, then nothing for {} s",
+                    crate::plural(r.data.len(), "byte"),
+                    crate::plural(r.packets, "packet"),
                     limit.as_secs()
                 ));
                 let after = early.len() + usize::from(fin_ahead);
@@ -136,9 +136,9 @@ pub fn receive(
                 }
                 if !done {
                     sv.note(format!(
-                        "<- FIN after {} bytes in {} packets",
-                        r.data.len(),
-                        r.packets
+                        "<- FIN after {} in {}",
+                        crate::plural(r.data.len(), "byte"),
+                        crate::plural(r.packets, "packet")
                     ));
                 }
                 (done, next) = (true, next + 1);
@@ -184,7 +184,8 @@ fn stuck(prog: &mut Program, want: &Expect<'_>, next: u32, after: usize) -> Fail
         n => (
             format!("{hole} sent again"),
             format!(
-                "{hole} never arrived ({n} packets after it did) and was not sent again; {state}"
+                "{hole} never arrived ({} after it did) and was not sent again; {state}",
+                crate::plural(n, "packet")
             ),
         ),
     };

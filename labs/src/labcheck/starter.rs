@@ -209,8 +209,9 @@ pub fn generate(program: &str, from: &Path, dir: &Path) -> Result<usize> {
     }
     if count != p.glyphs.len() {
         return Err(Error::msg(format!(
-            "{}: found {count} blanks, the handout has {}",
+            "{}: found {}, the handout has {}",
             p.name,
+            crate::plural(count, "blank"),
             p.glyphs.len()
         )));
     }

@@ -25,7 +25,11 @@ fn echo(
     d.send_to(request, to, what)?;
     let Some((reply, from)) = d.recv(s.t) else {
         return Err(Failure::new(
-            format!("the same {} bytes back: {}", request.len(), shown(request)),
+            format!(
+                "the same {} back: {}",
+                crate::plural(request.len(), "byte"),
+                shown(request)
+            ),
             format!("no reply within {} s", s.t.as_secs()),
             "sendto() the bytes recvfrom() returned back to the address recvfrom() filled in (the client's); is the server bound to the port of its command line?",
         ));
@@ -40,9 +44,9 @@ fn echo(
     if reply != request {
         let why = if request.starts_with(&reply) {
             format!(
-                "only the first {} of the {} bytes came back: sendto() as many bytes as recvfrom() returned (str_len), not strlen() of the text",
+                "only the first {} of the {} came back: sendto() as many bytes as recvfrom() returned (str_len), not strlen() of the text",
                 reply.len(),
-                request.len()
+                crate::plural(request.len(), "byte")
             )
         } else {
             "an echo server sends back exactly the bytes of each datagram".to_string()
@@ -174,7 +178,7 @@ pub fn check(s: &mut Session<'_>) {
         a.send_to(&text, sv.addr, "1000 bytes")?;
         let answer = match a.recv(s.t) {
             Some((r, _)) if r.len() == 1000 => "all 1000 bytes came back".to_string(),
-            Some((r, _)) => format!("the first {} bytes came back: recvfrom() into a smaller buffer discards the rest of a datagram", r.len()),
+            Some((r, _)) => format!("the first {} came back: recvfrom() into a smaller buffer discards the rest of a datagram", crate::plural(r.len(), "byte")),
             None => "no answer".to_string(),
         };
         echo(s, &a, sv.addr, HELLO, "a line").map_err(|f| serves_on(f, "a datagram longer than its buffer"))?;

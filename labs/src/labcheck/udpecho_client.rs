@@ -133,7 +133,7 @@ pub fn check(s: &mut Session<'_>) {
         while sent.len() < line.len() {
             let (d, from) = r.server.recv_from_program(&mut r.prog, s.t, "the rest of the line")?;
             if d.len() > 255 {
-                return Err(Failure::new("datagrams of at most 255 bytes", format!("a datagram of {} bytes", d.len()), "the server receives into 255 bytes (BUFFERSIZE-1): the rest of a longer datagram is lost. Read the line in pieces of 255 (fgets(message, BUFFERSIZE, stdin) does)"));
+                return Err(Failure::new("datagrams of at most 255 bytes", format!("a datagram of {}", crate::plural(d.len(), "byte")), "the server receives into 255 bytes (BUFFERSIZE-1): the rest of a longer datagram is lost. Read the line in pieces of 255 (fgets(message, BUFFERSIZE, stdin) does)"));
             }
             sent.extend_from_slice(&d);
             r.server.send_to(&d, from, "the same bytes back")?;

@@ -83,9 +83,9 @@ pub fn send_data(
     mut between: impl FnMut() -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     d.note(format!(
-        "-> {} bytes of file in {} datagrams of up to 1024 bytes",
-        data.len(),
-        data.len().div_ceil(MAXLINE)
+        "-> {} of file in {} of up to 1024 bytes",
+        crate::plural(data.len(), "byte"),
+        crate::plural(data.len().div_ceil(MAXLINE), "datagram")
     ));
     for (i, chunk) in data.chunks(MAXLINE).enumerate() {
         if i == at {
@@ -117,7 +117,8 @@ pub fn written(file: &std::path::Path, want: &[u8], t: Duration) -> Result<(), V
 
 /// Why the file that came differs from the one sent, in the student's terms.
 pub fn explain(got: &[u8], want: &[u8], exists: bool) -> Failure {
-    let expected = format!("the file holds exactly the {} bytes sent", want.len());
+    let bytes = crate::plural(want.len(), "byte");
+    let expected = format!("the file holds exactly the {bytes} sent");
     if !exists {
         return Failure::new(
             expected,
@@ -154,8 +155,8 @@ fn transfer(s: &mut Session<'_>, name: &str, data: &[u8]) -> Result<String, Fail
     }));
     written(&file, data, t).map_err(|got| explain(&got, data, file.exists()))?;
     Ok(format!(
-        "{} bytes written exactly in {:.0} ms",
-        data.len(),
+        "{} written exactly in {:.0} ms",
+        crate::plural(data.len(), "byte"),
         started.elapsed().as_secs_f64() * 1000.0
     ))
 }
@@ -193,7 +194,10 @@ pub fn check(s: &mut Session<'_>) {
         Err(Failure::new(format!("the server prints `{line}`"), format!("its output: {}", shown(prog.stdout().as_bytes())), "UDP_FTServ prints the path it received: printf(\"Received from client: [%s]\\n\", buf)"))
     });
     for (name, size) in SIZES {
-        let title = format!("a file of {size} bytes is written byte for byte");
+        let title = format!(
+            "a file of {} is written byte for byte",
+            crate::plural(size, "byte")
+        );
         s.step(&format!("udpft.{name}"), Tag::Handout, &title, |s| {
             pass(transfer(s, &format!("copy-{name}"), &content(size))?)
         });

@@ -13,6 +13,7 @@ use super::proc::{Program, describe_status};
 use super::report::{Failure, Tag, shown};
 use super::session::{Session, pass};
 use super::udpft::SIZES;
+use crate::plural;
 
 /// The client under check, started to upload `local` to `remote`.
 fn start(s: &mut Session<'_>, local: &str, remote: &str) -> Result<(Program, Dgram), Failure> {
@@ -54,11 +55,16 @@ fn path(
 fn data(s: &Session<'_>, prog: &mut Program, sv: &Dgram) -> Result<Vec<u8>, Failure> {
     let mut all = Vec::new();
     let mut count = 0usize;
+    // `3000 bytes in 3 datagrams`.
+    let got = |all: &[u8], count: usize| {
+        let datagrams = plural(count, "datagram");
+        format!("{} in {datagrams}", plural(all.len(), "byte"))
+    };
     loop {
         let Some((d, _)) = sv.recv_quiet(s.t) else {
             sv.note(format!(
-                "<- {} bytes in {count} datagrams, then nothing for {} s",
-                all.len(),
+                "<- {}, then nothing for {} s",
+                got(&all, count),
                 s.t.as_secs()
             ));
             let ended = prog
@@ -68,25 +74,18 @@ fn data(s: &Session<'_>, prog: &mut Program, sv: &Dgram) -> Result<Vec<u8>, Fail
                 });
             return Err(Failure::new(
                 "the file's datagrams, then `================END`",
-                format!(
-                    "{} bytes in {count} datagrams and no END; {ended}",
-                    all.len()
-                ),
+                format!("{} and no END; {ended}", got(&all, count)),
                 "after the last piece of the file, sendto() `================END`: the server writes until it comes",
             ));
         };
         if d == END_FLAG {
-            sv.note(format!(
-                "<- {} bytes in {count} datagrams, then {}",
-                all.len(),
-                shown(&d)
-            ));
+            sv.note(format!("<- {}, then {}", got(&all, count), shown(&d)));
             return Ok(all);
         }
         if d.len() > MAXLINE {
             return Err(Failure::new(
                 "datagrams of at most 1024 bytes",
-                format!("datagram {} has {} bytes", count + 1, d.len()),
+                format!("datagram {} has {}", count + 1, plural(d.len(), "byte")),
                 "the server receives into 1024 bytes (MAXLINE): the rest of a longer datagram is lost. read() the file 1024 bytes at a time",
             ));
         }
@@ -118,7 +117,7 @@ fn upload(s: &mut Session<'_>, name: &str, size: usize) -> Result<String, Failur
             "send the file's bytes in order, each datagram what one read() returned".to_string()
         };
         return Err(Failure::new(
-            format!("the {size} bytes of {local}"),
+            format!("the {} of {local}", plural(size, "byte")),
             first_difference(&got, &want),
             why,
         ));
@@ -148,16 +147,19 @@ fn upload(s: &mut Session<'_>, name: &str, size: usize) -> Result<String, Failur
         ));
     }
     Ok(format!(
-        "{size} bytes sent exactly in {} datagrams",
-        size.div_ceil(MAXLINE)
+        "{} sent exactly in {}",
+        plural(size, "byte"),
+        plural(size.div_ceil(MAXLINE), "datagram")
     ))
 }
 
 /// Runs every UDP file client check.
 pub fn check(s: &mut Session<'_>) {
     for (name, size) in SIZES {
-        let title =
-            format!("a file of {size} bytes goes in datagrams of at most 1024 bytes, then END");
+        let title = format!(
+            "a file of {} goes in datagrams of at most 1024 bytes, then END",
+            plural(size, "byte")
+        );
         s.step(&format!("udpft-client.{name}"), Tag::Handout, &title, |s| {
             pass(upload(s, name, size)?)
         });
@@ -190,8 +192,8 @@ pub fn check(s: &mut Session<'_>) {
             }
             match ended {
                 Some(st) => pass(format!(
-                    "{} datagrams sent after the refusal; {}",
-                    after,
+                    "{} sent after the refusal; {}",
+                    plural(after, "datagram"),
                     describe_status(st)
                 )),
                 None => Err(Failure::new(
@@ -211,7 +213,7 @@ pub fn check(s: &mut Session<'_>) {
         let sent = std::iter::from_fn(|| sv.recv_quiet(Duration::from_millis(300))).take(5).count();
         match prog.wait_exit(s.t) {
             Some(st) if !st.success() && !prog.stderr().trim().is_empty() => pass(prog.said()),
-            Some(st) => Err(Failure::new("a message on stderr and a non-zero status", format!("{}; {}; {sent} datagrams sent", describe_status(st), prog.said()), "open() failed and the client went on: the server now holds an empty copy. Check open()'s return value (perror, exit(1)) — before sending the path")),
+            Some(st) => Err(Failure::new("a message on stderr and a non-zero status", format!("{}; {}; {} sent", describe_status(st), prog.said(), plural(sent, "datagram")), "open() failed and the client went on: the server now holds an empty copy. Check open()'s return value (perror, exit(1)) — before sending the path")),
             None => Err(Failure::new("the client ends with a message", "still running", "check open()'s return value and end")),
         }
     });
@@ -225,8 +227,8 @@ pub fn check(s: &mut Session<'_>) {
             again += usize::from(sv.recv_quiet(Duration::from_millis(100)).is_some());
         }
         pass(match prog.wait_exit(Duration::from_millis(100)) {
-            Some(st) => format!("it ended ({}) after {again} more datagrams; {}", describe_status(st), prog.said()),
-            None if again > 0 => format!("it sent the path again ({again} datagrams): it retries"),
+            Some(st) => format!("it ended ({}) after {} more; {}", describe_status(st), plural(again, "datagram"), prog.said()),
+            None if again > 0 => format!("it sent the path again ({}): it retries", plural(again, "datagram")),
             None => "it waits for `ok` forever, as the course's client does (recvfrom() with no timeout: UNP 8.4)".to_string(),
         })
     });

@@ -95,7 +95,7 @@ pub fn check(s: &mut Session<'_>) {
             Some(m) if m.iter().all(|&b| b == b'L') => pass(match m.len() {
                 0 => "it dropped the long datagram".to_string(),
                 3000 => "it wrote all 3000 bytes".to_string(),
-                n => format!("it wrote the first {n} bytes of it (recvfrom() into {n} bytes discards the rest of a datagram, silently)"),
+                n => format!("it wrote the first {} of it (recvfrom() into {0} discards the rest of a datagram, silently)", crate::plural(n, "byte")),
             }),
             _ => Err(Failure::new("the first 1024 bytes, what the server keeps of the long datagram, then the last 100 bytes", super::ftfiles::first_difference(&got, &[head, tail].concat()), "a datagram longer than the buffer must not stop the upload or upset the server: recvfrom() returns at most the buffer's size (and leaves no room for buf[n] = 0 when n == sizeof(buf))")),
         }

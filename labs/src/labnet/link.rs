@@ -150,7 +150,8 @@ impl Drop for Link {
 /// One line per direction: `client→server: 1000 in, 903 out, 97 lost, ...`.
 pub fn describe(stats: &LinkStats) -> String {
     let line = |dir: &str, s: &LaneStats| {
-        let mut l = format!("{dir}: {} packets in, {} out", s.received, s.forwarded);
+        let packets = crate::plural(s.received, "packet");
+        let mut l = format!("{dir}: {packets} in, {} out", s.forwarded);
         for (n, what) in [
             (s.lost, "lost"),
             (s.duplicated, "duplicated"),

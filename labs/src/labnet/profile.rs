@@ -96,9 +96,9 @@ impl fmt::Display for Profile {
         let per_wakeup = self.packets as f64 / self.wakeups.max(1) as f64;
         write!(
             f,
-            "{} wake-ups, {per_wakeup:.1} packets each; ppoll {:.3} s, read {:.3} s, \
+            "{}, {per_wakeup:.1} packets each; ppoll {:.3} s, read {:.3} s, \
              write {:.3} s, capture {:.3} s, of {:.3} s",
-            self.wakeups,
+            crate::plural(self.wakeups, "wake-up"),
             s(Step::Wait as usize),
             s(Step::Read as usize),
             s(Step::Write as usize),

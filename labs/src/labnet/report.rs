@@ -36,8 +36,8 @@ pub fn explain(pcap: &Path, tshark: Option<&str>) -> unp::Result<()> {
     } else {
         lines[..HEAD].iter().for_each(|l| println!("{l}"));
         println!(
-            "... ({} lines more: labtrace {})",
-            lines.len() - HEAD - TAIL,
+            "... ({} more: labtrace {})",
+            crate::plural(lines.len() - HEAD - TAIL, "line"),
             pcap.display()
         );
         lines[lines.len() - TAIL..]
@@ -85,9 +85,9 @@ pub fn repairs(pcap: &Path, mode: CaptureMode, tshark: Option<&str>) {
     if let Some(file) = sent {
         if let Some((r, o)) = counts(&file) {
             println!(
-                "tshark {version}: {} segments sent again in {} (what each host sent): {r} marked \
+                "tshark {version}: {} sent again in {} (what each host sent): {r} marked \
                  retransmission, {o} out-of-order",
-                r + o,
+                crate::plural(r + o, "segment"),
                 file.display()
             );
         }
@@ -95,8 +95,9 @@ pub fn repairs(pcap: &Path, mode: CaptureMode, tshark: Option<&str>) {
     if let Some(file) = delivered {
         if let Some((r, o)) = counts(&file) {
             println!(
-                "tshark {version}: {r} retransmissions, {o} out-of-order segments in {} (what the link \
-                 delivered)",
+                "tshark {version}: {}, {} in {} (what the link delivered)",
+                crate::plural(r, "retransmission"),
+                crate::plural(o, "out-of-order segment"),
                 file.display()
             );
         }

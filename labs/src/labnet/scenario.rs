@@ -298,8 +298,8 @@ pub fn play(names: &Names, play: &Play, stop: &AtomicBool) -> unp::Result<Played
             return Ok(played);
         }
         println!(
-            "ft: copy.bin is identical to data.bin: {} bytes in {:.3} s ({:.1} Mbit/s)",
-            played.bytes,
+            "ft: copy.bin is identical to data.bin: {} in {:.3} s ({:.1} Mbit/s)",
+            crate::plural(played.bytes, "byte"),
             secs,
             played.bytes as f64 * 8.0 / secs / 1e6
         );
@@ -348,8 +348,8 @@ fn compare(workdir: &Path) -> unp::Result<u64> {
     let copy = read(workdir.join("copy.bin"))?;
     if original != copy {
         return Err(unp::Error::msg(format!(
-            "ft: the copy differs from the original ({} bytes vs {})",
-            copy.len(),
+            "ft: the copy differs from the original ({} vs {})",
+            crate::plural(copy.len(), "byte"),
             original.len()
         )));
     }

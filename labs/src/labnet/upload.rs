@@ -27,8 +27,8 @@ pub fn compare(play: &Play, client_time: Duration) -> unp::Result<u64> {
         let secs = client_time.as_secs_f64().max(1e-9);
         if play.transcript {
             println!(
-                "{name}: copy.bin is identical to data.bin: {} bytes in {secs:.3} s ({:.1} Mbit/s)",
-                copy.len(),
+                "{name}: copy.bin is identical to data.bin: {} in {secs:.3} s ({:.1} Mbit/s)",
+                crate::plural(copy.len(), "byte"),
                 copy.len() as f64 * 8.0 / secs / 1e6
             );
         }
@@ -71,11 +71,11 @@ fn differences(original: &[u8], copy: &[u8]) -> String {
         .collect();
     let more = if missing.len() > 12 { ", …" } else { "" };
     format!(
-        "{} of {} bytes; {} of its {} datagrams missing ({}{more}), {out_of_place} out of place; first difference at byte {first}",
+        "{} of {}; {} of its {} missing ({}{more}), {out_of_place} out of place; first difference at byte {first}",
         copy.len(),
-        original.len(),
+        crate::plural(original.len(), "byte"),
         missing.len(),
-        pieces.len(),
+        crate::plural(pieces.len(), "datagram"),
         shown.join(", ")
     )
 }

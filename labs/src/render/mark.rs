@@ -119,11 +119,8 @@ impl Marker {
             self.right, self.wrong, self.blank
         );
         if self.missing > 0 {
-            let _ = write!(
-                s,
-                " ({} rows missing from {})",
-                self.missing, self.answers.name
-            );
+            let rows = crate::plural(self.missing, "row");
+            let _ = write!(s, " ({rows} missing from {})", self.answers.name);
         }
         s
     }

@@ -215,8 +215,8 @@ fn answer_row(line: &str) -> Result<Option<(u64, Answer)>, String> {
         })?;
     if cells.len() != 5 {
         return Err(format!(
-            "row #{frame} has {} cells; it needs 5: the segment, then {}",
-            cells.len(),
+            "row #{frame} has {}; it needs 5: the segment, then {}",
+            crate::plural(cells.len(), "cell"),
             COLUMNS.join(", ")
         ));
     }

@@ -247,7 +247,7 @@ fn panel(out: &mut String, p: &Panel, top: f64, title: &str) {
     let legend = format!(
         "time → ; relative Seq ↑ — black: data, red: retransmitted, orange: out of order, green: ACK, violet: ACK + window{}",
         if p.dropped > 0 {
-            format!(" ({} segments not drawn)", p.dropped)
+            format!(" ({} not drawn)", crate::plural(p.dropped, "segment"))
         } else {
             String::new()
         }

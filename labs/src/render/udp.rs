@@ -7,8 +7,9 @@
 //! each flow's summary at the end.
 
 use super::{View, json_string, ladder};
+use crate::plural;
 use crate::udp::explain::Mark;
-use crate::udp::{Flow, Flows, Line, MAX_LINES, What, plural};
+use crate::udp::{Flow, Flows, Line, MAX_LINES, What};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -28,15 +29,17 @@ Only where they apply, after decoded:
   captured payload bytes in the file, when the snap length cut the datagram
   echo_of  for a UDP echo reply: the frame of the request it echoes
   quotes   for an ICMP error: the frame of the datagram it quotes (null if not captured)
-  analysis the marks: snapped, bad_length, cut_echo, not_an_echo, missing, out_of_order,
-           duplicate, retransmission, duplicate_ack, port_unreachable, host_unreachable,
-           net_unreachable, prohibited, unreachable, ip_fragment
+  analysis the marks: snapped, bad_length, not_proto (unlike the flow's protocol: the
+           flow's summary says what it looks like), cut_echo, not_an_echo, missing,
+           out_of_order, duplicate, retransmission, duplicate_ack, port_unreachable,
+           host_unreachable, net_unreachable, prohibited, unreachable, ip_fragment
   missing  with "missing": the first and last sequence numbers skipped, [17,19]
 After all the packets, one line per UDP flow, without a frame field:
   {"flow":N,"client":"A:P","server":"B:Q","proto":"udpecho","datagrams":[C→S,S→C],
    "bytes":[C→S,S→C],"icmp":N,"fragments":N,"summary":["…"],
    "marks":[{"frame":F,"analysis":"no_echo"}]}   (marks known only at the end:
-   no_echo, no_answer, no_end)"#;
+   no_echo, no_answer, no_end); after "fragments", "not_proto":N when N datagrams do
+   not look like the flow's protocol"#;
 
 /// Appends every flow in the text, ladder, quiz or marked view.
 pub fn section(s: &mut String, flows: &Flows, view: View) {
@@ -257,7 +260,7 @@ pub fn json_flows(out: &mut impl Write, flows: &Flows) -> io::Result<()> {
         }
         let _ = write!(
             s,
-            ",\"datagrams\":[{},{}],\"bytes\":[{},{}],\"icmp\":{},\"fragments\":{},\"summary\":[",
+            ",\"datagrams\":[{},{}],\"bytes\":[{},{}],\"icmp\":{},\"fragments\":{}",
             flow.datagrams[0],
             flow.datagrams[1],
             flow.bytes[0],
@@ -265,6 +268,10 @@ pub fn json_flows(out: &mut impl Write, flows: &Flows) -> io::Result<()> {
             flow.errors,
             flow.fragments
         );
+        if flow.unlike > 0 {
+            let _ = write!(s, ",\"not_proto\":{}", flow.unlike);
+        }
+        s.push_str(",\"summary\":[");
         for (k, line) in flow.summary.iter().enumerate() {
             if k > 0 {
                 s.push(',');

@@ -367,7 +367,8 @@ impl Conn {
             }
             payload = &payload[seen..];
         } else if ahead > 0 {
-            note = format!(" ({ahead} bytes missing before this segment)");
+            let missing = crate::plural(ahead, "byte");
+            note = format!(" ({missing} missing before this segment)");
             dir.pending.clear();
         }
         let carried = dir.pending.len();
@@ -381,14 +382,14 @@ impl Conn {
             note.push_str(" (payload cut by the capture's snap length)");
         }
         if carried > 0 && used > 0 {
-            text.push_str(&format!(" (with {carried} bytes from an earlier segment)"));
+            let bytes = crate::plural(carried, "byte");
+            text.push_str(&format!(" (with {bytes} from an earlier segment)"));
         }
         let left = dir.pending.len();
         if left > 0 {
-            if !text.is_empty() {
-                text.push_str(", then ");
-            }
-            text.push_str(&format!("{left} bytes of an incomplete message"));
+            let then = if text.is_empty() { "" } else { ", then " };
+            let bytes = crate::plural(left, "byte");
+            text.push_str(&format!("{then}{bytes} of an incomplete message"));
         }
         if left > MAX_PENDING {
             dir.pending.clear();

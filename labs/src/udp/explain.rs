@@ -2,6 +2,7 @@
 //! name in `--format json` and one sentence for a student in the text view.
 
 use super::wire::{BadLength, Reason};
+use crate::decode::Proto;
 use std::net::SocketAddr;
 
 /// One thing worth telling about a line of a UDP flow.
@@ -18,6 +19,14 @@ pub enum Mark {
     },
     /// The UDP length field (`field`) disagrees with the IP packet.
     BadLength(BadLength, u16),
+    /// The datagram does not look like the protocol it is decoded as (chosen with
+    /// `--proto`, or guessed from the flow's port and first datagram).
+    Unlike {
+        /// The flow's protocol.
+        proto: Proto,
+        /// Not the flow's first such datagram: the text view says it once a flow.
+        again: bool,
+    },
     /// An echo cut to 255 bytes, of request `of`.
     CutEcho {
         /// The request's frame.
@@ -97,6 +106,7 @@ impl Mark {
         match self {
             Mark::Snapped { .. } => "snapped",
             Mark::BadLength(..) => "bad_length",
+            Mark::Unlike { .. } => "not_proto",
             Mark::CutEcho { .. } => "cut_echo",
             Mark::NotAnEcho => "not_an_echo",
             Mark::NoEcho => "no_echo",
@@ -119,9 +129,12 @@ impl Mark {
     }
 
     /// True for a mark the text view does not repeat under every line (a flow's second
-    /// and later datagrams cut by the snap length).
+    /// and later datagrams cut by the snap length, or unlike its protocol).
     pub fn repeated(&self) -> bool {
-        matches!(self, Mark::Snapped { again: true, .. })
+        matches!(
+            self,
+            Mark::Snapped { again: true, .. } | Mark::Unlike { again: true, .. }
+        )
     }
 
     /// A short label, for the right-hand side of a ladder.
@@ -130,6 +143,7 @@ impl Mark {
             Mark::Missing { from, to, .. } if from == to => format!("{from} missing"),
             Mark::Missing { from, to, .. } => format!("{from}–{to} missing"),
             Mark::Late { .. } => "out of order".into(),
+            Mark::Unlike { proto, .. } => format!("not {}", proto.name()),
             Mark::DupAck { count, .. } => format!("dup ACK {count}"),
             m => m.name().replace('_', " "),
         }
@@ -138,10 +152,11 @@ impl Mark {
     /// The sentence the text view writes under the line.
     pub fn sentence(&self) -> String {
         match self {
-            Mark::Snapped { captured, len, .. } => format!("the capture kept {captured} of this datagram's {len} bytes: the capture's snap length (tcpdump -s, labnet --snaplen) cut the rest, which was on the wire (said once a flow; the summary counts them)"),
+            Mark::Snapped { captured, len, .. } => format!("the capture kept {captured} of this datagram's {}: the capture's snap length (tcpdump -s, labnet --snaplen) cut the rest, which was on the wire (said once a flow; the summary counts them)", crate::plural(len, "byte")),
             Mark::BadLength(BadLength::Short, n) => format!("the UDP length field says {n}, less than the 8-byte header itself: a malformed datagram, which the receiving kernel drops"),
             Mark::BadLength(BadLength::Beyond { ip }, n) => format!("the UDP length field says {n} bytes, but the IP packet carries only {ip}: a malformed datagram, which the receiving kernel drops"),
-            Mark::BadLength(BadLength::Trailing { extra }, n) => format!("{extra} bytes follow the datagram inside the IP packet: the UDP length field ({n}) ends the datagram, and the receiver never sees them"),
+            Mark::BadLength(BadLength::Trailing { extra }, n) => format!("{} the datagram inside the IP packet: the UDP length field ({n}) ends the datagram, and the receiver never sees them", match extra { 1 => "1 byte follows".to_string(), e => format!("{e} bytes follow") }),
+            Mark::Unlike { proto, .. } => format!("this datagram does not look like {}: it is decoded as {} all the same (said once a flow; the summary counts them)", super::proto::shape(*proto), proto.name()),
             Mark::CutEcho { of } => format!("the echo of #{of}, cut to 255 bytes: the server's recvfrom reads at most BUFFERSIZE-1 = 255 bytes and drops the rest of a longer datagram without a word"),
             Mark::NotAnEcho => "no request waiting for its echo has these bytes: the server changed them, or answers a request the capture does not have".into(),
             Mark::NoEcho => "no echo of this request in the capture: the request or its echo was lost (or the capture ended first); a client without a timeout waits in recvfrom forever (UNP 8.4)".into(),

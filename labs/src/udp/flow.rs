@@ -102,11 +102,15 @@ pub struct Flow {
     pub fragments: u64,
     /// Datagrams the snap length cut.
     pub snapped: u64,
+    /// Datagrams that do not look like the flow's protocol ([`super::proto::shape`]).
+    pub unlike: u64,
     /// What the flow's protocol says at the end (filled by [`super::Flows::finish`]).
     pub summary: Vec<String>,
     /// Marks given at the end to earlier lines: (frame, mark).
     pub late_marks: Vec<(u64, Mark)>,
     state: Option<State>,
+    /// The protocol came from `--proto`, not from a guess.
+    forced: bool,
     /// The last datagrams (frame, sender, length field, first bytes), for ICMP errors.
     recent: VecDeque<(u64, SocketAddr, u16, Vec<u8>)>,
 }
@@ -120,6 +124,7 @@ impl Flow {
     pub(super) fn new(info: FlowInfo) -> Flow {
         Flow {
             state: info.proto.map(State::new),
+            forced: info.proto.is_some(),
             info,
             lines: Vec::new(),
             hidden: 0,
@@ -128,6 +133,7 @@ impl Flow {
             errors: 0,
             fragments: 0,
             snapped: 0,
+            unlike: 0,
             summary: Vec::new(),
             late_marks: Vec::new(),
             recent: VecDeque::new(),
@@ -146,6 +152,11 @@ impl Flow {
         let head = d.payload[..d.payload.len().min(32)].to_vec();
         self.recent.push_back((frame, d.src, d.length, head));
         let mut told = self.told(side, frame, d);
+        if let (true, Some(proto)) = (told.unlike, self.info.proto) {
+            self.unlike += 1;
+            let again = self.unlike > 1;
+            told.marks.insert(0, Mark::Unlike { proto, again });
+        }
         if d.snapped() {
             self.snapped += 1;
             let (captured, len, again) = (d.payload.len(), d.len, self.snapped > 1);
@@ -182,12 +193,35 @@ impl Flow {
         };
         let end = state.finish();
         self.summary = end.lines;
+        if let (Some(proto), 1..) = (self.info.proto, self.unlike) {
+            self.summary.insert(0, self.unlike_line(proto));
+        }
         for (frame, mark) in end.marks {
             if let Ok(i) = self.lines.binary_search_by_key(&frame, |l| l.frame) {
                 self.lines[i].marks.push(mark.clone());
             }
             self.late_marks.push((frame, mark));
         }
+    }
+
+    /// `2 of 4 datagrams do not look like udpseq (…): …`: how many, what the protocol
+    /// looks like, and why they were decoded as it.
+    fn unlike_line(&self, proto: Proto) -> String {
+        let verb = match self.unlike {
+            1 => "does",
+            _ => "do",
+        };
+        let name = proto.name();
+        let why = match self.forced {
+            true => "as --proto chose (--proto auto guesses, --proto raw shows the bytes)",
+            false => "as guessed from the flow's port and first datagram (--proto chooses another)",
+        };
+        format!(
+            "{} of {} {verb} not look like {}: decoded as {name} all the same, {why}",
+            self.unlike,
+            crate::plural(self.datagrams[0] + self.datagrams[1], "datagram"),
+            proto::shape(proto)
+        )
     }
 
     /// What the flow's protocol says about a datagram (guessing the protocol on the

@@ -6,7 +6,7 @@
 
 use super::explain::Mark;
 use super::numbered::{Reliable, Sequence};
-use super::proto::{describe, preview};
+use super::proto::{describe, is_text, path_shaped, preview};
 use crate::decode::{Proto, Side, raw};
 use std::collections::VecDeque;
 use udpcliserv::ft;
@@ -33,6 +33,8 @@ pub struct Told {
     pub marks: Vec<Mark>,
     /// For an echo: the frame of the request it answers.
     pub echo_of: Option<u64>,
+    /// The datagram does not have the shape of the protocol ([`super::proto::shape`]).
+    pub unlike: bool,
 }
 
 /// What the flow's protocol says at the end: marks on earlier datagrams (a request
@@ -136,6 +138,13 @@ const ECHO_MAX: usize = udpcliserv::text::BUFFERSIZE - 1;
 
 impl Echo {
     fn datagram(&mut self, d: &Seen<'_>) -> Told {
+        let mut told = self.answer(d);
+        told.unlike = !is_text(d.payload); // a line typed, or its echo
+        told
+    }
+
+    /// A request, or the echo of which waiting request.
+    fn answer(&mut self, d: &Seen<'_>) -> Told {
         let text = describe(Proto::UdpEcho, d.side, d.payload);
         if d.side == Side::Client {
             self.requests += 1;
@@ -168,7 +177,7 @@ impl Echo {
             return Told {
                 text,
                 marks: vec![Mark::NotAnEcho],
-                echo_of: None,
+                ..Told::default()
             };
         };
         let Some(request) = self.waiting.remove(at) else {
@@ -184,6 +193,7 @@ impl Echo {
             text: format!("{text} (echo of #{})", request.frame),
             marks,
             echo_of: Some(request.frame),
+            unlike: false,
         }
     }
 
@@ -192,7 +202,7 @@ impl Echo {
         never.extend(self.waiting.drain(..).map(|r| r.frame));
         let mut line = format!(
             "{}, {} echoed",
-            super::plural(self.requests, "request"),
+            crate::plural(self.requests, "request"),
             self.echoed
         );
         if self.refused > 0 {
@@ -249,6 +259,11 @@ const UPLOADS: usize = 8;
 impl Upload {
     fn datagram(&mut self, d: &Seen<'_>) -> Told {
         let end = d.payload == ft::END_FLAG && d.len == ft::END_FLAG.len();
+        let unlike = match (d.side, self.stage) {
+            (Side::Server, _) => d.payload != b"ok" && !d.payload.starts_with(b"refused: "),
+            (Side::Client, Stage::Path) => !end && !path_shaped(d.payload, d.len),
+            (Side::Client, Stage::File) => d.len > ft::MAXLINE,
+        };
         let text = match (d.side, self.stage) {
             (Side::Server, _) if d.payload == b"ok" => {
                 self.answered = true;
@@ -284,13 +299,15 @@ impl Upload {
         };
         Told {
             text,
+            unlike,
             ..Told::default()
         }
     }
 
-    /// `3 chunks, 3000 bytes`.
+    /// `3 chunks, 3000 bytes`, `1 chunk, 1 byte`.
     fn sizes(&self) -> String {
-        format!("{} chunks, {} bytes", self.chunks, self.bytes)
+        let chunks = crate::plural(self.chunks, "chunk");
+        format!("{chunks}, {}", crate::plural(self.bytes, "byte"))
     }
 
     fn finish(&mut self) -> Ending {

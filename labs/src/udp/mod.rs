@@ -292,12 +292,3 @@ pub fn reason_name(reason: Reason) -> String {
         Reason::Other(c) => format!("destination unreachable (code {c})"),
     }
 }
-
-/// `1 datagram`, `2 datagrams`.
-pub fn plural(n: u64, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
-}

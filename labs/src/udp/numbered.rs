@@ -11,143 +11,98 @@ use std::collections::{HashMap, HashSet};
 use udpcliserv::rft::proto::{HEADER, Kind, Packet};
 use udpcliserv::seq;
 
-/// The most ranges of numbers that never arrived a summary lists (as the server's own
-/// line does, `1-3, 7, 9-10`), then `…`.
+/// The most ranges of numbers that never arrived a summary lists (the server's own line
+/// lists them all: `1-3, 7, 9-10`), then `…`.
 pub(super) const RANGES: usize = 16;
 
-/// Sequence numbers at or above this are counted but not followed (a bit each below
-/// it: 128 KiB a flow at the most; the experiment sends thousands).
-const LIMIT: i64 = 1 << 20;
-
-/// The sequence experiment, counted by its server's rules (`Error!` when a number is not
-/// the previous one plus one; never arrived: below the highest, never seen) and,
-/// datagram by datagram, what the capture shows: gaps, late arrivals, copies.
+/// The sequence experiment, counted by its server's own [`seq::Tally`] (`Error!` when a
+/// number is not the previous one plus one; never arrived: below the highest, never
+/// seen) and, datagram by datagram, what the capture shows: gaps, late arrivals, copies.
 #[derive(Debug, Default)]
 pub struct Sequence {
-    received: u64,
-    errors: u64,
+    tally: seq::Tally,
     expected: i32,
-    seen: Vec<u64>,
     highest: Option<i32>,
     late: u64,
     copies: u64,
 }
 
 impl Sequence {
-    fn has(&self, n: i64) -> bool {
-        (0..LIMIT).contains(&n)
-            && self
-                .seen
-                .get((n / 64) as usize)
-                .is_some_and(|w| w >> (n % 64) & 1 == 1)
-    }
-
-    fn set(&mut self, n: i64) {
-        if (0..LIMIT).contains(&n) {
-            let w = (n / 64) as usize;
-            if self.seen.len() <= w {
-                self.seen.resize(w + 1, 0);
-            }
-            self.seen[w] |= 1 << (n % 64);
-        }
-    }
-
     pub(super) fn datagram(&mut self, d: &Seen<'_>) -> Told {
         let text = describe(Proto::UdpSeq, d.side, d.payload);
+        // udpseqclient's shape: 1024 bytes, a number, zeros (the server sends nothing).
+        let unlike = d.side == Side::Server
+            || d.len != seq::DGLEN
+            || d.payload.iter().skip(4).any(|&b| b != 0);
         let number = (d.side == Side::Client)
             .then(|| seq::decode(d.payload))
             .flatten();
         let Some(n) = number else {
             return Told {
                 text,
+                unlike,
                 ..Told::default()
             };
         };
-        let wide = i64::from(n);
-        let highest = self.highest.map_or(-1, i64::from);
-        let mut marks = Vec::new();
-        if self.has(wide) {
-            self.copies += 1;
-            marks.push(Mark::Duplicate {
-                seq: wide,
-                of: None,
-            });
-        } else if wide > highest + 1 {
-            marks.push(Mark::Missing {
-                from: highest + 1,
-                to: wide - 1,
-                after: highest,
-            });
-        } else if wide < highest {
-            self.late += 1;
-            marks.push(Mark::Late {
-                seq: wide,
-                after: highest,
-            });
-        }
+        // A datagram of another protocol: counted as the server counts it, and no more.
+        let marks = match unlike {
+            true => Vec::new(),
+            false => self.gaps(n),
+        };
         // The server's Error!: not the previous number plus one.
-        let text = match n == self.expected {
+        let text = match self.tally.record(n, self.expected) {
             true => text,
             false => format!("{text}, Error!"),
         };
-        self.received += 1;
-        self.errors += u64::from(n != self.expected);
         self.expected = n.wrapping_add(1); // the server resumes after whatever came
-        self.set(wide);
-        self.highest = Some(self.highest.map_or(n, |h| h.max(n)));
         Told {
             text,
             marks,
             echo_of: None,
+            unlike,
         }
     }
 
-    /// The numbers below the highest seen (up to [`LIMIT`]) that never came: how many,
-    /// and the first of them as ranges (`2, 7-9, …`), a word of 64 at a time where it can.
-    fn never_arrived(&self) -> (u64, String) {
-        let top = self.highest.map_or(-1, |h| i64::from(h).min(LIMIT - 1));
-        let word = |n: i64| self.seen.get((n / 64) as usize).copied().unwrap_or(0);
-        let (mut count, mut ranges, mut n) = (0u64, Vec::new(), 0i64);
-        while n <= top {
-            let whole = n % 64 == 0 && n + 63 <= top;
-            if whole && word(n) == u64::MAX {
-                n += 64;
-            } else if self.has(n) {
-                n += 1;
-            } else {
-                let start = n;
-                while n <= top && !self.has(n) {
-                    n += if n % 64 == 0 && n + 63 <= top && word(n) == 0 {
-                        64
-                    } else {
-                        1
-                    };
-                }
-                count += (n - start) as u64;
-                if ranges.len() < RANGES {
-                    ranges.push(match n - 1 == start {
-                        true => start.to_string(),
-                        false => format!("{start}-{}", n - 1),
-                    });
-                } else if ranges.len() == RANGES {
-                    ranges.push("…".into());
-                }
+    /// What number `n` shows that the server does not say: a gap before it, a copy, a
+    /// datagram overtaken.
+    fn gaps(&mut self, n: i32) -> Vec<Mark> {
+        let wide = i64::from(n);
+        let highest = self.highest.map_or(-1, i64::from);
+        self.highest = Some(self.highest.map_or(n, |h| h.max(n)));
+        let mark = if self.tally.has(n) {
+            self.copies += 1;
+            Mark::Duplicate {
+                seq: wide,
+                of: None,
             }
-        }
-        (count, ranges.join(", "))
+        } else if wide > highest + 1 {
+            Mark::Missing {
+                from: highest + 1,
+                to: wide - 1,
+                after: highest,
+            }
+        } else if wide < highest {
+            self.late += 1;
+            Mark::Late {
+                seq: wide,
+                after: highest,
+            }
+        } else {
+            return Vec::new();
+        };
+        vec![mark]
     }
 
     pub(super) fn finish(&mut self) -> Ending {
-        let (missing, list) = self.never_arrived();
         let mut lines = vec![format!(
             "udpseqserver's count, over this capture's datagrams: {}",
-            udpcliserv::seq::summary(self.received, self.errors, missing, &list)
+            self.tally.summary_listing(RANGES)
         )];
         if self.late + self.copies > 0 {
             lines.push(format!(
                 "{} overtaken on the way (reordered), {} made by the network",
                 self.late,
-                copies(self.copies)
+                crate::plural(self.copies, "copy")
             ));
         }
         lines.push("a capture shows what passed where it was taken: on the sender's side every datagram sent, on the receiver's what arrived".into());
@@ -198,6 +153,7 @@ impl Reliable {
         let Ok(p) = Packet::parse(bytes) else {
             return Told {
                 text: describe(Proto::Rft, d.side, d.payload),
+                unlike: true,
                 ..Told::default()
             };
         };
@@ -278,7 +234,7 @@ impl Reliable {
         Told {
             text,
             marks,
-            echo_of: None,
+            ..Told::default()
         }
     }
 
@@ -300,17 +256,21 @@ impl Reliable {
             Some(path) => format!("upload to {path}: "),
             None => "no REQ in the capture: ".to_string(),
         };
-        first.push_str(&format!("{} DATA packets, {} bytes", self.data, self.bytes));
+        first.push_str(&format!(
+            "{}, {}",
+            crate::plural(self.data, "DATA packet"),
+            crate::plural(self.bytes, "byte")
+        ));
         if let Some((_, length)) = self.fin {
-            first.push_str(&format!("; FIN says {length} bytes"));
+            first.push_str(&format!("; FIN says {}", crate::plural(length, "byte")));
         }
         let mut lines = vec![
             first,
             format!(
                 "{}, {} made by the network, {}",
-                super::plural(self.retransmissions, "retransmission"),
-                copies(self.copies),
-                super::plural(self.dup_acks, "duplicate ACK")
+                crate::plural(self.retransmissions, "retransmission"),
+                crate::plural(self.copies, "copy"),
+                crate::plural(self.dup_acks, "duplicate ACK")
             ),
         ];
         lines.push(match (self.fin, self.fin_acked) {
@@ -330,13 +290,5 @@ impl Reliable {
             marks: Vec::new(),
             lines,
         }
-    }
-}
-
-/// `1 copy`, `2 copies`.
-fn copies(n: u64) -> String {
-    match n {
-        1 => "1 copy".into(),
-        n => format!("{n} copies"),
     }
 }

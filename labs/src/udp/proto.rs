@@ -62,6 +62,45 @@ fn is_path(bytes: &[u8]) -> bool {
         && bytes.iter().any(|&b| b == b'.' || b == b'/')
 }
 
+/// What a flow of `proto` looks like, for the flows whose datagrams do not
+/// ([`super::lab::Told::unlike`]): `udpseq (SHAPE)`, one phrase per protocol.
+pub fn shape(proto: Proto) -> String {
+    let shape = match proto {
+        Proto::UdpSeq => {
+            "udpseqclient's 1024-byte datagrams, each a little-endian number in its first 4 bytes, then zeros; nothing back"
+        }
+        Proto::UdpEcho => "lines of text, each sent back unchanged",
+        Proto::UdpFt => {
+            "a path, one line of text under 256 bytes; `ok` back; then the file in datagrams of at most 1024 bytes, and ================END"
+        }
+        Proto::Rft => {
+            "packets with a 16-byte header: kind 1 to 5, version 1, the payload's length, a sequence number, a timestamp"
+        }
+        _ => "any bytes",
+    };
+    format!("{} ({shape})", proto.name())
+}
+
+/// Text as a person types it: UTF-8 (its last character may be cut by the snap length),
+/// no control characters but tabs and line ends.
+pub fn is_text(bytes: &[u8]) -> bool {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) if e.error_len().is_none() => {
+            std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return false,
+    };
+    text.chars()
+        .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+}
+
+/// A datagram that can be the upload's path: text on one line, under 256 bytes
+/// (`len` on the wire). The guess asks more of a flow's first datagram ([`guess`]).
+pub fn path_shaped(bytes: &[u8], len: usize) -> bool {
+    (1..256).contains(&len) && is_text(bytes) && !bytes.iter().any(|&b| b == b'\n' || b == b'\r')
+}
+
 /// What one datagram of `proto` sent by `side` says on its own (its flow adds context).
 pub fn describe(proto: Proto, side: Side, dg: &[u8]) -> String {
     match (proto, side) {

@@ -180,7 +180,8 @@ fn ft_under_5_percent_loss_delivers_the_file_with_retransmissions() {
     let version = labs::tcp::wireshark::tshark_version().expect("tshark --version");
     assert!(
         t.contains(&format!(
-            "tshark {version}: {repairs} segments sent again in"
+            "tshark {version}: {} sent again in",
+            labs::plural(repairs, "segment")
         )),
         "{t}"
     );
@@ -227,7 +228,10 @@ fn ft_without_impairment_crosses_in_large_segments_and_captures_wire_packets() {
     }
     // The link counts the packets the capture shows.
     let data = tshark_count(&pcap, &format!("ip.src == {server}"));
-    let said = format!("server→client: {data} packets in, {data} out");
+    let said = format!(
+        "server→client: {} in, {data} out",
+        labs::plural(data, "packet")
+    );
     assert!(t.contains(&said), "{said}: {t}");
     // They crossed as large segments: most data segments share the time stamp of the
     // one before (one read each 45), which packets read one by one do not.

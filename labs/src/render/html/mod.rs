@@ -241,7 +241,8 @@ fn hex(s: &mut String, frame: &[u8]) {
         s.push('\n');
     }
     if frame.len() > shown.len() {
-        let _ = writeln!(s, "… {} more bytes", frame.len() - shown.len());
+        let more = crate::plural(frame.len() - shown.len(), "byte");
+        let _ = writeln!(s, "… {more} more");
     }
 }
 

@@ -54,7 +54,7 @@ pub fn fields(proto: Option<Proto>, side: Side, offset: u32, bytes: &[u8], at: u
         "unplab",
         at,
         end,
-        format!("{title} ({} bytes)", bytes.len()),
+        format!("{title} ({})", crate::plural(bytes.len(), "byte")),
     );
     layer.children = children;
     layer
@@ -91,7 +91,10 @@ fn framed(
             "unplab.continued",
             at,
             at + head,
-            format!("End of a message begun in an earlier segment ({head} bytes)"),
+            format!(
+                "End of a message begun in an earlier segment ({})",
+                crate::plural(head, "byte")
+            ),
         ));
     }
     for (i, chunk) in bytes[head..].chunks(size).enumerate() {
@@ -200,7 +203,7 @@ fn segment(b: &[u8], at: usize) -> Field {
             "unplab.ft.data",
             at + 4,
             at + 4 + data,
-            format!("File data ({data} bytes)"),
+            format!("File data ({})", crate::plural(data, "byte")),
         ));
     }
     let pad = if n == -1 { 0 } else { data };
@@ -209,7 +212,10 @@ fn segment(b: &[u8], at: usize) -> Field {
             "unplab.ft.padding",
             at + 4 + pad,
             at + 260,
-            format!("Padding ({} bytes, to ignore)", body.len() - pad),
+            format!(
+                "Padding ({}, to ignore)",
+                crate::plural(body.len() - pad, "byte")
+            ),
         ));
     }
     f

@@ -65,7 +65,11 @@ pub(super) fn transport(d: &[u8], t: usize, row: &Row, out: &mut Vec<Field>) -> 
             "tcp.window_size_value",
             t + 14,
             t + 16,
-            format!("Window: {} (scaled: {} bytes)", be16(d, t + 14)?, row.win),
+            format!(
+                "Window: {} (scaled: {})",
+                be16(d, t + 14)?,
+                crate::plural(row.win, "byte")
+            ),
         ),
         Field::new(
             "tcp.checksum",
@@ -144,8 +148,8 @@ fn options(d: &[u8], mut at: usize, end: usize) -> Vec<Field> {
             (2, 4) => (
                 "tcp.options.mss",
                 format!(
-                    "Maximum segment size: {} bytes",
-                    be16(d, at + 2).unwrap_or(0)
+                    "Maximum segment size: {}",
+                    crate::plural(be16(d, at + 2).unwrap_or(0), "byte")
                 ),
             ),
             (3, 3) => {
@@ -170,7 +174,11 @@ fn options(d: &[u8], mut at: usize, end: usize) -> Vec<Field> {
             ),
             _ => (
                 "tcp.options.unknown",
-                format!("Option kind {kind}, {len} bytes: {}", hex(value(2), " ")),
+                format!(
+                    "Option kind {kind}, {}: {}",
+                    crate::plural(len, "byte"),
+                    hex(value(2), " ")
+                ),
             ),
         };
         let mut opt = Field::new(name, at, (at + len).min(end), label);
