@@ -49,12 +49,15 @@ pub fn serve(
     unp::udp::set_rcvtimeo(&sockfd, idle)?; // armour for scripts: the end of the run
     announce(&sockfd)?;
     let (mut buf, mut tally, mut expected) = ([0u8; DGLEN], Tally::default(), 0i32);
-    loop {
+    // Armour: Ctrl-C (when udpseqserver caught it) is looked at before each recvfrom, for
+    // one that came while the server was printing or while datagrams kept coming; one in
+    // the instant between the look and the call waits for the next datagram or Ctrl-C
+    // (ppoll would close even that gap: UNP 20.5).
+    while !crate::sigint::caught() {
         let n = match unp::udp::recvfrom(&sockfd, &mut buf) {
             Ok((n, _from)) => n,
             Err(e) if unp::udp::is_timeout(&e) => break,
-            Err(e) if e.is_interrupted() && crate::sigint::caught() => break, // Ctrl-C: the summary
-            Err(e) if e.is_interrupted() => continue,
+            Err(e) if e.is_interrupted() => continue, // Ctrl-C: the loop's test ends it
             Err(e) => return Err(e),
         };
         let Some(seq) = decode(&buf[..n]) else {

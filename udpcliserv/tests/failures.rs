@@ -5,6 +5,7 @@
 //! `Sequence num` / `Error!` experiment.
 
 use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use testkit::{Proc, Server, TIMEOUT, wait_until};
@@ -262,6 +263,54 @@ fn ctrl_c_ends_the_sequence_server_with_its_summary() {
 }
 
 #[test]
+fn ctrl_c_ends_the_sequence_server_while_datagrams_keep_coming() {
+    // A flood keeps datagrams waiting, so recvfrom mostly has one at once and returns no
+    // EINTR: the server must look at its Ctrl-C flag itself, between datagrams. Whether a
+    // Ctrl-C lands in recvfrom or between two datagrams is the scheduler's choice, so the
+    // round is played ten times: a server that only looks on EINTR fails one in three
+    // here, and so ten rounds in a row with near certainty.
+    for round in 0..10 {
+        ctrl_c_in_a_flood(round);
+    }
+}
+
+fn ctrl_c_in_a_flood(round: usize) {
+    let mut s = Server::spawn(SEQSERV, &["0"]);
+    let to: SocketAddr = format!("127.0.0.1:{}", s.port()).parse().unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flood = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let c = socket();
+            let mut seq = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let _ = c.send_to(&udpcliserv::seq::encode(seq), to);
+                seq += 1;
+            }
+        })
+    };
+    s.proc.expect_line("the flood arriving", |l| {
+        l.strip_prefix("Sequence num: ")
+            .and_then(|n| n.trim_end().parse::<i32>().ok())
+            .is_some_and(|n| n >= 100)
+    });
+    s.proc.signal(Signal::SIGINT);
+    // Two seconds of flood after Ctrl-C: the server must end within them. One that only
+    // looks at the flag on EINTR goes on, then blocks in recvfrom once the flood stops.
+    let exited = wait_until(Duration::from_secs(2), || !s.proc.is_running());
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    flood.join().unwrap();
+    assert!(
+        exited,
+        "round {round}: the server went on receiving after Ctrl-C"
+    );
+    let (status, out, _) = s.proc.wait_exit();
+    assert!(status.success(), "{status:?}");
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.starts_with("received "), "no summary: {last:?}");
+}
+
+#[test]
 fn echo_server_survives_what_the_clients_do() {
     // Sanity for the lessons above: the server they stand for keeps answering.
     let s = Server::spawn(ECHOSERVER, &["0"]);
@@ -301,8 +350,8 @@ fn a_crafted_huge_sequence_number_costs_the_server_no_memory() {
     });
     let grown = peak_kib(s.proc.pid()).saturating_sub(before);
     assert!(grown < 1024, "the server grew by {grown} KiB");
-    // Ctrl-C once it waits in recvfrom again: one that comes while it prints only sets
-    // its flag, and recvfrom would then wait for another datagram.
+    // Ctrl-C once it waits in recvfrom again, so that it interrupts the call (one that
+    // comes while it prints is the test above's).
     assert!(blocked_in_recvfrom(&s.proc), "the server waits for more");
     s.proc.signal(Signal::SIGINT);
     let (status, out, _) = s.proc.wait_exit();
