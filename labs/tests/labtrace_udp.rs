@@ -932,12 +932,28 @@ fn closed_port(host: &str) -> u16 {
 fn dgcliconnect_to_a_closed_port_gets_an_icmp_error_tied_to_its_datagram() {
     let dir = tmpdir("real-icmp");
     let client = program("dgcliconnect");
-    for (host, icmp) in [("127.0.0.1", "icmp"), ("::1", "icmp6")] {
+    // Only the errors that quote this port: any program on the machine (a parallel test)
+    // may send to a closed port of loopback, and its ICMP error quotes no datagram here.
+    // The quoted UDP header follows the ICMP header (8 bytes) and the quoted IP header
+    // (20 bytes for IPv4, 40 for IPv6); its destination port is 2 bytes into it.
+    let unreachable = [
+        (
+            "127.0.0.1",
+            "icmp",
+            "icmp[icmptype] == icmp-unreach and icmp[30:2]",
+        ),
+        (
+            "::1",
+            "icmp6",
+            "icmp6[icmp6type] == icmp6-destinationunreach and icmp6[50:2]",
+        ),
+    ];
+    for (host, icmp, quoting) in unreachable {
         let port = closed_port(host).to_string();
         let file = dir.join(format!("{icmp}.pcap"));
         let ran = capture_udp(
             "lo",
-            &format!("udp port {port} or {icmp}"),
+            &format!("udp port {port} or ({quoting} == {port})"),
             &file,
             || {
                 let (status, _, err) = testkit::run_with_input(&client, &[host, &port], b"hello\n");
