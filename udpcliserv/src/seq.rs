@@ -78,7 +78,8 @@ impl Tally {
 
 /// udpseqserver: receives numbered datagrams on `servaddr`, prints `Sequence num: N`
 /// and, when N is not the previous number plus one, `Error!`. With `idle`, ends when
-/// no datagram came for that long and prints what was lost; otherwise runs until killed.
+/// no datagram came for that long after the first and prints what was lost; otherwise
+/// runs until Ctrl-C (after [`crate::sigint::catch`]) or until killed.
 pub fn serve(
     servaddr: SocketAddr,
     idle: Option<Duration>,
@@ -86,10 +87,11 @@ pub fn serve(
 ) -> Result<()> {
     let sockfd: UdpSocket = unp::udp::socket(&servaddr)?;
     unp::udp::bind(&sockfd, &servaddr)?;
-    unp::udp::set_rcvtimeo(&sockfd, idle)?; // armour for scripts: the end of the run
     announce(&sockfd)?;
     let (mut buf, mut tally, mut expected) = ([0u8; DGLEN], Tally::default(), 0i32);
-    loop {
+    let mut started = false;
+    // A Ctrl-C while a line is printed, not in recvfrom, only sets the flag: seen here.
+    while !crate::sigint::caught() {
         let n = match unp::udp::recvfrom(&sockfd, &mut buf) {
             Ok((n, _from)) => n,
             Err(e) if unp::udp::is_timeout(&e) => break,
@@ -97,6 +99,12 @@ pub fn serve(
             Err(e) if e.is_interrupted() => continue,
             Err(e) => return Err(e),
         };
+        if !started {
+            // armour for scripts: the run ends `idle` after its last datagram; the client
+            // may start whenever it likes (a busy machine may start it late)
+            unp::udp::set_rcvtimeo(&sockfd, idle)?;
+            started = true;
+        }
         let Some(seq) = decode(&buf[..n]) else {
             continue;
         }; // not ours: too short

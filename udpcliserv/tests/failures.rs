@@ -228,6 +228,9 @@ fn the_sequence_server_prints_each_number_and_error_when_out_of_order() {
     let mut s = Server::spawn(SEQSERV, &["0", "--idle", "0.3"]);
     let c = socket();
     let to: SocketAddr = format!("127.0.0.1:{}", s.port()).parse().unwrap();
+    // A client that starts later than --idle (as one may on a busy machine) is still
+    // counted: the idle time runs from the first datagram.
+    std::thread::sleep(std::time::Duration::from_millis(600));
     for seq in [0, 1, 3, 2, 4, 6] {
         c.send_to(&udpcliserv::seq::encode(seq), to).unwrap();
     }
