@@ -885,8 +885,9 @@ fn udpechoserver_and_udpechoclient_over_ipv6_on_any_match_tshark() {
 #[test]
 fn udpseqserver_and_udpseqclient_match_tshark() {
     let dir = tmpdir("real-seq");
-    // Silent for 5 s, it ends: time for tcpdump to start on a busy machine.
-    let mut server = testkit::Server::spawn(&program("udpseqserver"), &["0", "--idle", "5"]);
+    // Without --idle: a server that ends after a silence could end before its first
+    // datagram, tcpdump being slow to start on a busy machine. Ctrl-C ends it below.
+    let mut server = testkit::Server::spawn(&program("udpseqserver"), &["0"]);
     let port = server.port().to_string();
     let file = dir.join("seq.pcap");
     let client = program("udpseqclient");
@@ -910,13 +911,19 @@ fn udpseqserver_and_udpseqclient_match_tshark() {
         .map(|n| format!("C→S   1024  Sequence num: {n}"))
         .collect();
     assert_eq!(lines, want);
+    // Ctrl-C: the server prints its count and ends. A Ctrl-C that comes while it prints
+    // (not in recvfrom) only sets its flag, and recvfrom waits on: another one ends it.
+    let ended = testkit::wait_until(testkit::TIMEOUT, || {
+        server.proc.signal(nix::sys::signal::Signal::SIGINT);
+        !server.proc.is_running()
+    });
+    assert!(ended, "udpseqserver did not end at Ctrl-C");
+    let (_, out, err) = server.proc.wait_exit();
     // What the server printed at its end is what the capture shows.
-    let said = server
-        .proc
-        .expect_line("the server's count", |l| l.starts_with("received "));
     assert_eq!(
-        said,
-        "received 20 datagrams, 0 out of order, 0 never arrived\n"
+        out.lines().last(),
+        Some("received 20 datagrams, 0 out of order, 0 never arrived"),
+        "{out}{err}"
     );
     assert!(
         text.contains("\n        summary: udpseqserver's count, over this capture's datagrams: received 20 datagrams, 0 out of order, 0 never arrived\n"),
@@ -1032,12 +1039,28 @@ fn closed_port(host: &str) -> u16 {
 fn dgcliconnect_to_a_closed_port_gets_an_icmp_error_tied_to_its_datagram() {
     let dir = tmpdir("real-icmp");
     let client = program("dgcliconnect");
-    for (host, icmp) in [("127.0.0.1", "icmp"), ("::1", "icmp6")] {
+    // Only the errors that quote this port: any program on the machine (a parallel test)
+    // may send to a closed port of loopback, and its ICMP error quotes no datagram here.
+    // The quoted UDP header follows the ICMP header (8 bytes) and the quoted IP header
+    // (20 bytes for IPv4, 40 for IPv6); its destination port is 2 bytes into it.
+    let unreachable = [
+        (
+            "127.0.0.1",
+            "icmp",
+            "icmp[icmptype] == icmp-unreach and icmp[30:2]",
+        ),
+        (
+            "::1",
+            "icmp6",
+            "icmp6[icmp6type] == icmp6-destinationunreach and icmp6[50:2]",
+        ),
+    ];
+    for (host, icmp, quoting) in unreachable {
         let port = closed_port(host).to_string();
         let file = dir.join(format!("{icmp}.pcap"));
         let ran = capture_udp(
             "lo",
-            &format!("udp port {port} or {icmp}"),
+            &format!("udp port {port} or ({quoting} == {port})"),
             &file,
             || {
                 let (status, _, err) = testkit::run_with_input(&client, &[host, &port], b"hello\n");

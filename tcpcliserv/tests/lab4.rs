@@ -140,32 +140,25 @@ impl Drop for Logged {
     }
 }
 
-/// CPU time (user + system) `pid` used, in seconds.
+/// How long `pid` has been running or ready to run (waiting for a core), in seconds:
+/// the first two fields of /proc/PID/schedstat, the time on a CPU and the time waiting
+/// on a run queue.
 #[cfg(target_os = "linux")]
-fn cpu_seconds(pid: u32, ticks_per_sec: f64) -> f64 {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rfind(')').map_or("", |i| &stat[i + 1..]);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / ticks_per_sec // utime, stime: fields 14 and 15
+fn runnable_seconds(pid: u32) -> f64 {
+    let path = format!("/proc/{pid}/schedstat");
+    let stat = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let ns: Vec<f64> = stat
+        .split_whitespace()
+        .take(2)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    assert_eq!(ns.len(), 2, "{path}: {stat:?}");
+    (ns[0] + ns[1]) / 1e9
 }
 
 #[cfg(target_os = "linux")]
 #[test]
 fn a_zero_timeout_spins_and_the_others_sleep() {
-    let out = Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .expect("getconf");
-    let hz: f64 = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(100.0);
     let cases = [
         (bin!("tcpservselect01"), None, false),
         (bin!("tcpservselect02"), Some("Wait forever!"), false),
@@ -183,22 +176,27 @@ fn a_zero_timeout_spins_and_the_others_sleep() {
                 "{server}: no {line:?}"
             );
         }
-        // A measurement over a bounded idle interval, not a wait for correctness.
+        // A measurement over a bounded idle interval, not a wait for correctness: what
+        // share of it the server was running or ready to run. A loop that never sleeps
+        // is one or the other all the time, however busy the machine (its share of a
+        // core, what `top` shows, is lower then: 21% was seen with two other programs
+        // busy on two cores, and failed a bound of 30%); the spinning servers measured
+        // 94-100% with or without them (writing their log lines to a file may wait for
+        // the disk now and then). A server asleep in select or poll is neither: 0-1%.
         let pid = s.child.id();
-        let (t0, c0) = (Instant::now(), cpu_seconds(pid, hz));
+        let (t0, r0) = (Instant::now(), runnable_seconds(pid));
         thread::sleep(Duration::from_millis(1500));
-        let share = (cpu_seconds(pid, hz) - c0) / t0.elapsed().as_secs_f64();
+        let share = (runnable_seconds(pid) - r0) / t0.elapsed().as_secs_f64();
         if spins {
-            // Near a whole core; the bound leaves room for a machine shared with others.
             assert!(
-                share > 0.3,
-                "{server}: {:.0} % of a core while idle",
+                share > 0.5,
+                "{server}: running or ready to run {:.0} % of the time while idle",
                 share * 100.0
             );
         } else {
             assert!(
                 share < 0.05,
-                "{server}: {:.0} % of a core while idle",
+                "{server}: running or ready to run {:.0} % of the time while idle",
                 share * 100.0
             );
         }
@@ -225,14 +223,20 @@ fn one_byte_without_newline_stalls_a_readline_server_for_everybody() {
         attacker.write_all(b"x").expect("write"); // one byte, no newline
         let mut victim = s.connect();
         victim.write_all(b"hello\n").expect("write");
-        let got = read_within(&mut victim, Duration::from_millis(700));
         if stalls {
+            let got = read_within(&mut victim, Duration::from_millis(700));
             assert!(got.is_empty(), "--readline: the victim was served: {got:?}");
             attacker.write_all(b"\n").expect("write"); // the line ends: the server goes on
             assert_eq!(read_exactly(&mut attacker, 2), b"x\n");
             assert_eq!(read_exactly(&mut victim, 6), b"hello\n");
         } else {
-            assert_eq!(got, b"hello\n", "one read per readiness: nobody waits");
+            // Served while the attacker's line is still unfinished (however long a busy
+            // machine takes to run the server: the attacker never finishes it).
+            assert_eq!(
+                read_exactly(&mut victim, 6),
+                b"hello\n",
+                "one read per readiness: nobody waits"
+            );
             assert_eq!(read_exactly(&mut attacker, 1), b"x");
         }
     }

@@ -38,7 +38,8 @@ pub fn decode(dg: &[u8]) -> Option<i32> {
 
 /// udpseqserver: receives numbered datagrams on `servaddr`, prints `Sequence num: N`
 /// and, when N is not the previous number plus one, `Error!`. With `idle`, ends when
-/// no datagram came for that long and prints what was lost; otherwise runs until killed.
+/// no datagram came for that long after the first and prints what was lost; otherwise
+/// runs until Ctrl-C (after [`crate::sigint::catch`]) or until killed.
 pub fn serve(
     servaddr: SocketAddr,
     idle: Option<Duration>,
@@ -46,9 +47,9 @@ pub fn serve(
 ) -> Result<()> {
     let sockfd: UdpSocket = unp::udp::socket(&servaddr)?;
     unp::udp::bind(&sockfd, &servaddr)?;
-    unp::udp::set_rcvtimeo(&sockfd, idle)?; // armour for scripts: the end of the run
     announce(&sockfd)?;
     let (mut buf, mut tally, mut expected) = ([0u8; DGLEN], Tally::default(), 0i32);
+    let mut started = false;
     // Armour: Ctrl-C (when udpseqserver caught it) is looked at before each recvfrom, for
     // one that came while the server was printing or while datagrams kept coming; one in
     // the instant between the look and the call waits for the next datagram or Ctrl-C
@@ -60,6 +61,12 @@ pub fn serve(
             Err(e) if e.is_interrupted() => continue, // Ctrl-C: the loop's test ends it
             Err(e) => return Err(e),
         };
+        if !started {
+            // armour for scripts: the run ends `idle` after its last datagram; the client
+            // may start whenever it likes (a busy machine may start it late)
+            unp::udp::set_rcvtimeo(&sockfd, idle)?;
+            started = true;
+        }
         let Some(seq) = decode(&buf[..n]) else {
             continue;
         }; // not ours: too short

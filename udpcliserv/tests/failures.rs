@@ -198,12 +198,19 @@ fn received_while_stopped(rcvbuf: &str) -> u64 {
         wait_until(TIMEOUT, || rx_queue(s.port()) == Some(0)),
         "the server drains its queue"
     );
-    s.proc.signal(Signal::SIGINT);
-    let line = s
-        .proc
-        .expect_line("the count", |l| l.starts_with("received "));
-    line.trim_end()
-        .trim_start_matches("received ")
+    // Ctrl-C, again until it ends (one between its check of the flag and its recvfrom
+    // only sets the flag); then its count.
+    let ended = wait_until(TIMEOUT, || {
+        s.proc.signal(Signal::SIGINT);
+        !s.proc.is_running()
+    });
+    assert!(ended, "Ctrl-C did not end dgecholoop");
+    let (_, out, _) = s.proc.wait_exit();
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("received "))
+        .unwrap_or("");
+    line.trim_start_matches("received ")
         .trim_end_matches(" datagrams")
         .parse()
         .unwrap()
@@ -229,6 +236,9 @@ fn the_sequence_server_prints_each_number_and_error_when_out_of_order() {
     let mut s = Server::spawn(SEQSERV, &["0", "--idle", "0.3"]);
     let c = socket();
     let to: SocketAddr = format!("127.0.0.1:{}", s.port()).parse().unwrap();
+    // A client that starts later than --idle (as one may on a busy machine) is still
+    // counted: the idle time runs from the first datagram.
+    std::thread::sleep(std::time::Duration::from_millis(600));
     for seq in [0, 1, 3, 2, 4, 6] {
         c.send_to(&udpcliserv::seq::encode(seq), to).unwrap();
     }
@@ -253,7 +263,13 @@ fn ctrl_c_ends_the_sequence_server_with_its_summary() {
     }
     s.proc
         .expect_line("Error! under 3", |l| l.trim_end() == "Error!");
-    s.proc.signal(nix::sys::signal::Signal::SIGINT);
+    // Ctrl-C, again until it ends: one that comes between the server's check of its flag
+    // and its recvfrom only sets the flag (UNP 20.5's race), and recvfrom waits on.
+    let ended = wait_until(TIMEOUT, || {
+        s.proc.signal(nix::sys::signal::Signal::SIGINT);
+        !s.proc.is_running()
+    });
+    assert!(ended, "Ctrl-C did not end the sequence server");
     let (status, out, _) = s.proc.wait_exit();
     assert!(status.success(), "{status:?}");
     assert!(

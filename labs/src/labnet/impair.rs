@@ -39,6 +39,14 @@ impl Impairments {
         let drawn = self.loss > 0.0 || self.reorder > 0.0 || self.duplicate > 0.0;
         drawn || !self.jitter.is_zero() || self.rate.is_some()
     }
+
+    /// True when the link holds packets until a time of their own (a delay, jitter,
+    /// the rate's queue, a packet held back to be overtaken), so that it must wake up on
+    /// time to deliver them; otherwise it forwards each packet as it comes.
+    pub fn keeps_time(&self) -> bool {
+        let held = !self.delay.is_zero() || !self.jitter.is_zero() || self.reorder > 0.0;
+        held || self.rate.is_some()
+    }
 }
 
 impl fmt::Display for Impairments {
@@ -198,5 +206,21 @@ mod tests {
         };
         assert_eq!(i.to_string(), "loss 10%, delay 100ms");
         assert_eq!(Impairments::default().to_string(), "no impairment");
+    }
+
+    #[test]
+    fn only_a_link_that_holds_packets_keeps_time() {
+        let with = |f: fn(&mut Impairments)| {
+            let mut i = Impairments::default();
+            f(&mut i);
+            i.keeps_time()
+        };
+        assert!(!with(|_| {}));
+        assert!(!with(|i| i.loss = 0.2));
+        assert!(!with(|i| i.duplicate = 0.1));
+        assert!(with(|i| i.delay = Duration::from_millis(5)));
+        assert!(with(|i| i.jitter = Duration::from_millis(10)));
+        assert!(with(|i| i.reorder = 0.1));
+        assert!(with(|i| i.rate = Some(10_000_000)));
     }
 }

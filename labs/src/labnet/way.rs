@@ -18,6 +18,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+use nix::libc;
 use nix::poll::{PollFd, PollFlags, ppoll};
 use nix::sys::time::TimeSpec;
 use rand::rngs::StdRng;
@@ -123,6 +124,9 @@ impl Way {
     /// Moves packets until `ctl` says stop, or, once it says finish, until nothing is
     /// queued here and the link was quiet for a while.
     pub fn run(&mut self, tap: &Mutex<Tap>, ctl: &Control) -> unp::Result<()> {
+        if self.lane.impairments().keeps_time() {
+            run_on_time();
+        }
         // A virtio header and the largest IP packet.
         let mut buf = vec![0u8; HDR_LEN + 65536];
         let mut finish_by = None;
@@ -238,4 +242,26 @@ impl Way {
         self.profile.add(Step::Capture, t);
         result
     }
+}
+
+/// Asks the kernel to run the calling thread (a direction of the link that holds
+/// packets until they are due) ahead of every ordinary thread, at the lowest real-time
+/// priority (`SCHED_FIFO` 1; children started from it would not inherit it): a queued
+/// packet then leaves when it is due, also on a machine busy with other work. With
+/// ordinary scheduling, two busy programs on two cores made the thread wake up to tens
+/// of milliseconds late, and a delay or a rate that late is not the one asked for
+/// (docs/labnet-inside.md#accuracy). Ordinary threads still get a core whenever the
+/// thread sleeps in `ppoll`, which it does while nothing is due. A direction that
+/// forwards each packet as it comes (no impairment, loss, duplication) keeps ordinary
+/// priority: it has no time to keep, and the programs at both ends share the cores with
+/// it as before. Where the kernel refuses (no `CAP_SYS_NICE`, a container without
+/// real-time time), the thread stays ordinary: the link works, less punctually on a
+/// busy machine.
+fn run_on_time() {
+    let param = libc::sched_param { sched_priority: 1 };
+    // SAFETY: sched_setscheduler(2) reads the `sched_param` passed by reference for
+    // the duration of the call; pid 0 is the calling thread.
+    let _ = unsafe {
+        libc::sched_setscheduler(0, libc::SCHED_FIFO | libc::SCHED_RESET_ON_FORK, &param)
+    };
 }

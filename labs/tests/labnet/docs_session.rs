@@ -17,6 +17,7 @@
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -54,6 +55,8 @@ fn terminal(doc: &str, what: &str) -> Terminal {
 struct Running {
     child: Child,
     output: Arc<Mutex<String>>,
+    /// Set when the output pipe reached end of file.
+    ended: Arc<AtomicBool>,
 }
 
 impl Running {
@@ -67,7 +70,9 @@ impl Running {
             .spawn()
             .expect("spawn sh");
         let output = Arc::new(Mutex::new(String::new()));
+        let ended = Arc::new(AtomicBool::new(false));
         let (mut out, sink) = (child.stdout.take().unwrap(), Arc::clone(&output));
+        let end = Arc::clone(&ended);
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n @ 1..) = out.read(&mut buf) {
@@ -75,11 +80,16 @@ impl Running {
                     .unwrap()
                     .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
+            end.store(true, Ordering::SeqCst);
         });
         let typed: String = input.iter().map(|l| format!("{l}\n")).collect();
         let mut stdin = child.stdin.take().unwrap();
         std::thread::spawn(move || std::io::Write::write_all(&mut stdin, typed.as_bytes()));
-        Running { child, output }
+        Running {
+            child,
+            output,
+            ended,
+        }
     }
 
     fn output(&self) -> String {
@@ -98,7 +108,8 @@ impl Running {
         }
     }
 
-    /// Waits (at most 30 s) for the program to exit, then for its output to end.
+    /// Waits (at most 30 s) for the program to exit, then (at most 10 s) for the end of
+    /// its output: its last lines may still be in the pipe when it has exited.
     fn finish(mut self) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         while self.child.try_wait().unwrap().is_none() {
@@ -108,7 +119,14 @@ impl Running {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(200));
+        let ended = testkit::wait_until(Duration::from_secs(10), || {
+            self.ended.load(Ordering::SeqCst)
+        });
+        assert!(
+            ended,
+            "exited, but a process it started still holds its output open: {}",
+            self.output()
+        );
         self.output()
     }
 }

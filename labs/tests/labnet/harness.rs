@@ -5,6 +5,8 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
@@ -101,6 +103,8 @@ pub struct Net {
     pub name: String,
     up: Option<Child>,
     lines: Receiver<String>,
+    /// How many of its two output pipes are still open (read until end of file).
+    open: Arc<AtomicUsize>,
     /// Every line `labnet up` printed that a wait or `output` took.
     seen: std::sync::Mutex<Vec<String>>,
     pub pcap: PathBuf,
@@ -141,6 +145,7 @@ impl Net {
             .spawn()
             .expect("spawn labnet up");
         let (tx, lines) = channel();
+        let open = Arc::new(AtomicUsize::new(2));
         for pipe in [
             child
                 .stdout
@@ -154,17 +159,19 @@ impl Net {
         .into_iter()
         .flatten()
         {
-            let tx = tx.clone();
+            let (tx, open) = (tx.clone(), Arc::clone(&open));
             std::thread::spawn(move || {
                 for l in BufReader::new(pipe).lines().map_while(Result::ok) {
                     let _ = tx.send(l);
                 }
+                open.fetch_sub(1, Ordering::SeqCst);
             });
         }
         Net {
             name,
             up: Some(child),
             lines,
+            open,
             seen: Default::default(),
             pcap,
             addrs: Default::default(),
@@ -258,20 +265,32 @@ impl Net {
         self.wait_exit()
     }
 
-    /// Waits (at most 20 s) for `labnet up` to exit by itself.
+    /// Waits (at most 20 s) for `labnet up` to exit by itself, then for the end of its
+    /// output: its last lines (the teardown's, the link's counts) may still be in the
+    /// pipes when it has exited, and [`Net::output`] must see them.
     pub fn wait_exit(&mut self) -> std::process::ExitStatus {
         let mut child = self.up.take().expect("labnet up is running");
         let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
+        let status = loop {
             if let Some(status) = child.try_wait().expect("waitpid") {
-                return status;
+                break status;
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
                 panic!("labnet up did not exit: {:?}", self.output());
             }
             std::thread::sleep(Duration::from_millis(20));
-        }
+        };
+        let read = testkit::wait_until(Duration::from_secs(20), || {
+            self.open.load(Ordering::SeqCst) == 0
+        });
+        assert!(
+            read,
+            "labnet up exited ({status}), but a process it started still holds its output \
+             open: {:?}",
+            self.output()
+        );
+        status
     }
 }
 

@@ -14,8 +14,8 @@ use clap::Parser;
 struct Args {
     /// The UDP port to receive on (0: let the kernel choose).
     port: u16,
-    /// End after this many seconds without a datagram, with a summary of what was lost
-    /// (Ctrl-C also ends it with the summary).
+    /// End this many seconds after the last datagram, with a summary of what was lost
+    /// (the first may come whenever it likes; Ctrl-C also ends it with the summary).
     #[arg(long, value_parser = udpcliserv::parse_seconds)]
     idle: Option<Duration>,
 }
