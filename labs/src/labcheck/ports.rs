@@ -183,6 +183,29 @@ pub fn up_words(udp: bool) -> (&'static str, &'static str, &'static str) {
     }
 }
 
+/// Linux: the bytes waiting in the receive queue of the UDP socket bound to `port` (its
+/// `rx_queue` in `/proc/net/udp{,6}`); `None` when none is bound, and elsewhere.
+pub fn udp_backlog(port: u16) -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        let want = format!(":{port:04X} ");
+        ["/proc/net/udp", "/proc/net/udp6"].iter().find_map(|f| {
+            let table = std::fs::read_to_string(f).ok()?;
+            let row = table.lines().skip(1).find(|l| {
+                let local = l.split_whitespace().nth(1).unwrap_or("");
+                format!("{local} ").ends_with(&want)
+            })?;
+            let queues = row.split_whitespace().nth(4)?; // tx_queue:rx_queue, hex
+            u64::from_str_radix(queues.split(':').nth(1)?, 16).ok()
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = port;
+        None
+    }
+}
+
 /// Linux: a socket of `files` has local port `port` and state `state` (`0A` LISTEN,
 /// `07` a UDP socket not connected).
 #[cfg(target_os = "linux")]
