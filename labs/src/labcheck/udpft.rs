@@ -4,8 +4,10 @@
 //! byte, `END` ends the file, a second server; the robustness checks are in
 //! [`super::udpft_robust`].
 //!
-//! The protocol has no flow control: labcheck paces its datagrams (16 per millisecond)
-//! so that a correct server's receive buffer never overflows on loopback.
+//! The protocol has no flow control: labcheck sends 16 datagrams at a time and, on
+//! Linux, waits until the server has read them before it sends more ([`drained`]), so
+//! that a correct server's receive buffer never overflows on loopback, however late a
+//! busy machine runs it (elsewhere it paces them, 16 per millisecond).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,6 +17,7 @@ use udpcliserv::ft::{END_FLAG, MAXLINE};
 
 use super::dgram::Dgram;
 use super::ftfiles::{content, first_difference};
+use super::ports::udp_backlog;
 use super::proc::wait_until;
 use super::report::{Failure, Tag, shown};
 use super::session::{Session, pass};
@@ -87,6 +90,7 @@ pub fn send_data(
         crate::plural(data.len(), "byte"),
         crate::plural(data.len().div_ceil(MAXLINE), "datagram")
     ));
+    let mut reading = true;
     for (i, chunk) in data.chunks(MAXLINE).enumerate() {
         if i == at {
             between()?;
@@ -94,12 +98,24 @@ pub fn send_data(
         d.send_quiet(chunk, to)?;
         if i % 16 == 15 {
             std::thread::sleep(Duration::from_millis(1));
+            reading = reading && drained(to.port());
         }
     }
     if at >= data.len().div_ceil(MAXLINE) {
         between()?;
     }
     Ok(())
+}
+
+/// How long a server may take to read 16 datagrams before labcheck sends on anyway.
+const DRAIN: Duration = Duration::from_secs(3);
+
+/// Waits (at most [`DRAIN`]) until the server bound to `port` has read every datagram
+/// sent to it, as far as its receive queue shows ([`udp_backlog`]: nothing to wait for
+/// where it cannot be read); false when it did not, and then the rest is only paced
+/// (a server that stopped reading must not hold labcheck for [`DRAIN`] per batch).
+fn drained(port: u16) -> bool {
+    wait_until(DRAIN, || udp_backlog(port).is_none_or(|bytes| bytes == 0))
 }
 
 /// Waits up to `t` for `file` to hold `want`, then says how it differs.
